@@ -1,0 +1,1 @@
+"""agents: liquid networks as Stable-Baselines3 policies, LiquidPPO and robustness evaluation."""

@@ -1,0 +1,1 @@
+"""scripts: the ``ncp-control`` command line, thin programs over ncp_control, envs and agents."""
