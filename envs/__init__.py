@@ -4,5 +4,8 @@ Importing this package registers every environment under the ``NCPControl/`` nam
 """
 
 from envs.params import PhysicalParams
+from envs.registration import NO_VELOCITY_TASKS, OWN_TASKS, register_all
 
-__all__ = ["PhysicalParams"]
+register_all()
+
+__all__ = ["NO_VELOCITY_TASKS", "OWN_TASKS", "PhysicalParams", "register_all"]

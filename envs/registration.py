@@ -1,0 +1,41 @@
+"""Registers every environment of the package under the ``NCPControl/`` namespace.
+
+Entry points are strings, so registering imports no simulator code.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+#: Our own tasks: id -> (entry point, max_episode_steps).
+OWN_TASKS: dict[str, tuple[str, int]] = {
+    "NCPControl/QuadHover-v0": ("envs.quadrotor.hover:QuadHoverEnv", 500),
+    "NCPControl/QuadWaypoints-v0": ("envs.quadrotor.waypoints:QuadWaypointsEnv", 1000),
+    "NCPControl/QuadFlyToTarget-v0": ("envs.quadrotor.fly_to_target:QuadFlyToTargetEnv", 500),
+    "NCPControl/LaneKeeping-v0": ("envs.car.lane_keeping:LaneKeepingEnv", 1000),
+}
+
+#: Partially observable variants: id -> the standard task whose velocities are removed.
+NO_VELOCITY_TASKS: dict[str, str] = {
+    "NCPControl/PendulumNoVel-v1": "Pendulum-v1",
+    "NCPControl/CartPoleNoVel-v1": "CartPole-v1",
+    "NCPControl/MountainCarContinuousNoVel-v0": "MountainCarContinuous-v0",
+    "NCPControl/HalfCheetahNoVel-v5": "HalfCheetah-v5",
+    "NCPControl/HopperNoVel-v5": "Hopper-v5",
+    "NCPControl/Walker2dNoVel-v5": "Walker2d-v5",
+    "NCPControl/AntNoVel-v5": "Ant-v5",
+}
+
+
+def register_all() -> None:
+    """Register every ``NCPControl/`` environment once (idempotent)."""
+    for env_id, (entry_point, max_steps) in OWN_TASKS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point, max_episode_steps=max_steps)
+    for env_id, base_id in NO_VELOCITY_TASKS.items():
+        if env_id not in gym.registry:
+            gym.register(
+                id=env_id,
+                entry_point="envs.memory:make_no_velocity_env",
+                kwargs={"base_id": base_id},
+            )
