@@ -4,4 +4,8 @@ This package depends on torch only (plus optional drawing and ODE extras); it kn
 nothing of reinforcement learning or Gymnasium.
 """
 
+from ncp_control.wirings import NCP, AutoNCP, FullyConnected, Random, Wiring
+
 __version__ = "0.1.0"
+
+__all__ = ["Wiring", "FullyConnected", "Random", "NCP", "AutoNCP", "__version__"]
