@@ -1,0 +1,68 @@
+"""Robustness evaluation: paired evaluation under perturbation suites, metrics, tables, plots."""
+
+from agents.robustness.bootstrap import iqm, probability_of_improvement, stratified_bootstrap_ci
+from agents.robustness.evaluate import (
+    evaluate_random,
+    evaluate_robustness,
+    evaluate_robustness_sweep,
+    make_env,
+    run_episodes,
+)
+from agents.robustness.metrics import (
+    action_smoothness,
+    area_under_curve,
+    cvar,
+    mean_return,
+    rate,
+    retention,
+    worst_case,
+)
+from agents.robustness.plots import plot_auc, plot_retention
+from agents.robustness.policies import ControllerPolicy, EvalPolicy, ModelPolicy, RandomPolicy, as_eval_policy
+from agents.robustness.suites import Suite, SuiteEntry, available_suites, resolve_suite
+from agents.robustness.summary import (
+    add_retention,
+    cell_summary,
+    family_summary,
+    improvement_table,
+    model_summary,
+)
+from agents.robustness.table import COLUMNS, append_rows, finished_cells, read_results
+
+__all__ = [
+    "COLUMNS",
+    "ControllerPolicy",
+    "EvalPolicy",
+    "ModelPolicy",
+    "RandomPolicy",
+    "Suite",
+    "SuiteEntry",
+    "action_smoothness",
+    "add_retention",
+    "append_rows",
+    "area_under_curve",
+    "as_eval_policy",
+    "available_suites",
+    "cell_summary",
+    "cvar",
+    "evaluate_random",
+    "evaluate_robustness",
+    "evaluate_robustness_sweep",
+    "family_summary",
+    "finished_cells",
+    "improvement_table",
+    "iqm",
+    "make_env",
+    "mean_return",
+    "model_summary",
+    "plot_auc",
+    "plot_retention",
+    "probability_of_improvement",
+    "rate",
+    "read_results",
+    "resolve_suite",
+    "retention",
+    "run_episodes",
+    "stratified_bootstrap_ci",
+    "worst_case",
+]

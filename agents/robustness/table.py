@@ -1,0 +1,142 @@
+"""The tidy results table: one row per evaluated episode, appended atomically cell by cell.
+
+Each append rewrites the file through a temporary file and ``os.replace``, so a reader (or a
+sweep killed part-way) only ever sees whole cells: a cell is either in the file with all its
+episodes or absent. CSV (``.csv``) and Parquet (``.parquet``) are supported.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: Columns of the results table, in order.
+COLUMNS: list[str] = [
+    "model",
+    "train_seed",
+    "env_id",
+    "suite",
+    "perturbation",
+    "family",
+    "level",
+    "seed",
+    "return",
+    "success",
+    "crash",
+    "length",
+    "action_smoothness",
+    "tracking_error",
+]
+
+#: Columns that identify one cell (a set of paired episodes).
+CELL_KEY: list[str] = ["model", "train_seed", "env_id", "perturbation", "level"]
+
+
+def _check_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValueError(f"results file must end in .csv or .parquet, got {path.name!r}")
+    return suffix
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+
+    :param path: destination file.
+    :param data: the full content.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a results table; an absent file gives an empty table with the standard columns.
+
+    :param path: a ``.csv`` or ``.parquet`` file.
+    :return: the table.
+    """
+    target = Path(path)
+    suffix = _check_format(target)
+    if not target.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    if suffix == ".csv":
+        frame = pd.read_csv(target)
+    else:
+        frame = pd.read_parquet(target)
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{target} is not a results table: missing columns {missing}")
+    return frame
+
+
+def append_rows(path: str | os.PathLike[str], rows: Sequence[dict[str, Any]]) -> None:
+    """Append rows (one cell) to the table atomically.
+
+    :param path: a ``.csv`` or ``.parquet`` file (created if absent).
+    :param rows: dicts with the keys of :data:`COLUMNS`.
+    """
+    if not rows:
+        return
+    target = Path(path)
+    suffix = _check_format(target)
+    new = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=COLUMNS)
+    if suffix == ".csv":
+        old = target.read_bytes() if target.exists() else b""
+        buffer = io.StringIO()
+        new.to_csv(buffer, header=not old, index=False)
+        atomic_write_bytes(target, old + buffer.getvalue().encode())
+    else:
+        frame = pd.concat([read_results(target), new], ignore_index=True) if target.exists() else new
+        buffer_b = io.BytesIO()
+        frame.to_parquet(buffer_b, index=False)
+        atomic_write_bytes(target, buffer_b.getvalue())
+
+
+def _cell_key(values: Iterable[Any]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        if isinstance(value, float):
+            out.append(f"{value:.6g}")
+        else:
+            out.append(str(value))
+    return tuple(out)
+
+
+def cell_key(model: str, train_seed: Any, env_id: str, perturbation: str, level: float) -> tuple[str, ...]:
+    """The key of one cell, normalised so that values read back from CSV compare equal.
+
+    :return: a tuple of strings.
+    """
+    return _cell_key([model, "" if train_seed is None else train_seed, env_id, perturbation, float(level)])
+
+
+def finished_cells(path: str | os.PathLike[str]) -> set[tuple[str, ...]]:
+    """The keys (see :func:`cell_key`) of the cells already in the table.
+
+    :param path: the results file.
+    :return: the set of finished cell keys.
+    """
+    frame = read_results(path)
+    keys = set()
+    for row in frame[CELL_KEY].drop_duplicates().itertuples(index=False):
+        model, train_seed, env_id, perturbation, level = row
+        seed = "" if pd.isna(train_seed) else (int(train_seed) if float(train_seed).is_integer() else train_seed)
+        keys.add(cell_key(str(model), seed, str(env_id), str(perturbation), float(level)))
+    return keys
