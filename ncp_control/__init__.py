@@ -4,8 +4,21 @@ This package depends on torch only (plus optional drawing and ODE extras); it kn
 nothing of reinforcement learning or Gymnasium.
 """
 
+from ncp_control.cfc import CfC
+from ncp_control.config import model_from_config
+from ncp_control.interop import from_ncps
 from ncp_control.wirings import NCP, AutoNCP, FullyConnected, Random, Wiring
 
 __version__ = "0.1.0"
 
-__all__ = ["Wiring", "FullyConnected", "Random", "NCP", "AutoNCP", "__version__"]
+__all__ = [
+    "CfC",
+    "from_ncps",
+    "model_from_config",
+    "Wiring",
+    "FullyConnected",
+    "Random",
+    "NCP",
+    "AutoNCP",
+    "__version__",
+]

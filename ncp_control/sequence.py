@@ -1,0 +1,209 @@
+"""The shared sequence model: validates inputs and unrolls any :class:`LiquidCell` over time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ncp_control.cells.base import LiquidCell
+
+
+class LiquidRNN(nn.Module):
+    """Runs a cell over a sequence: ``forward(x, hx=None, timespans=None, resets=None)``.
+
+    Subclasses (:class:`~ncp_control.CfC`, :class:`~ncp_control.LTC`, :class:`~ncp_control.CTRNN`)
+    build :attr:`cell` and describe themselves in :meth:`config`. All sequences go through
+    :meth:`_unroll`, which a faster implementation may override without changing outputs;
+    :meth:`_unroll_reference` is the plain per-step loop.
+
+    :param cell: the one-step cell.
+    :param return_sequences: return every step's output (``[B, T, M]``) or only the last (``[B, M]``).
+    :param batch_first: inputs are ``[B, T, F]`` (else ``[T, B, F]``; timespans and resets
+        then are ``[T, B]`` too).
+    """
+
+    def __init__(self, cell: LiquidCell, return_sequences: bool = True, batch_first: bool = True) -> None:
+        super().__init__()
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.batch_first = bool(batch_first)
+
+    # ------------------------------------------------------------ properties
+    @property
+    def input_size(self) -> int:
+        """Number of input features F."""
+        return self.cell.input_size
+
+    @property
+    def state_size(self) -> int:
+        """Size S of the state tensor (mixed memory included)."""
+        return self.cell.state_size
+
+    @property
+    def motor_size(self) -> int:
+        """Number of motor neurons (the first entries of the state)."""
+        return self.cell.motor_size
+
+    @property
+    def output_size(self) -> int:
+        """Size M of each output step."""
+        return self.cell.output_size
+
+    def config(self) -> dict[str, Any]:
+        """:return: a JSON-serialisable dict from which :func:`~ncp_control.model_from_config`
+        rebuilds an equal model (without weights)."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- forward
+    def forward(
+        self,
+        x: torch.Tensor,
+        hx: torch.Tensor | None = None,
+        timespans: float | torch.Tensor | None = None,
+        resets: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the cell over the sequence.
+
+        :param x: inputs ``[B, T, F]`` (``[T, B, F]`` if not ``batch_first``) or unbatched ``[T, F]``.
+        :param hx: initial state ``[B, S]`` (unbatched: ``[S]``); ``None``: zeros.
+        :param timespans: elapsed time per step: ``None`` (1.0), a float, ``[B]``, ``[B, T]``
+            or ``[B, T, 1]`` (unbatched: ``[T]`` or ``[T, 1]``); finite and >= 0.
+        :param resets: ``[B, T]`` booleans (unbatched: ``[T]``): zero that sample's state
+            before that step.
+        :return: ``(y, h_last)``: ``y`` is ``[B, T, M]`` (``[B, M]`` without
+            ``return_sequences``; batch dimension dropped for unbatched input) and
+            ``h_last`` is ``[B, S]``.
+        :raises ValueError: on inputs of the wrong shape or non-finite timespans.
+        """
+        unbatched = isinstance(x, torch.Tensor) and x.dim() == 2
+        x, h, ts, rs = self._prepare(x, hx, timespans, resets)
+        y, h_last = self._unroll(x, h, ts, rs)
+        if not self.return_sequences:
+            y = y[:, -1]
+        elif not self.batch_first and not unbatched:
+            y = y.transpose(0, 1)
+        if unbatched:
+            return y[0], h_last[0]
+        return y, h_last
+
+    def _unroll(
+        self, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Unroll the cell (override for a faster path with identical outputs).
+
+        :param x: inputs ``[B, T, F]``.
+        :param h: initial state ``[B, S]``.
+        :param ts: elapsed times ``[B, T]``.
+        :param resets: ``[B, T]`` bool or ``None``.
+        :return: ``(y [B, T, M], h_last [B, S])``.
+        """
+        return self._unroll_reference(x, h, ts, resets)
+
+    def _unroll_reference(
+        self, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The straightforward per-step loop (same arguments and result as :meth:`_unroll`)."""
+        cell = self.cell
+        outputs = []
+        for t in range(x.shape[1]):
+            if resets is not None:
+                h = h.masked_fill(resets[:, t, None], 0.0)
+            y, h = cell(x[:, t], h, ts[:, t])
+            outputs.append(y)
+        return torch.stack(outputs, 1), h
+
+    # ------------------------------------------------------------- validation
+    def _prepare(
+        self,
+        x: torch.Tensor,
+        hx: torch.Tensor | None,
+        timespans: float | torch.Tensor | None,
+        resets: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Check shapes and bring everything to batch-first ``x [B,T,F]``, ``h [B,S]``,
+        ``ts [B,T]``, ``resets [B,T]`` (bool) or ``None``."""
+        features = self.input_size
+        layout = "[B, T, F]" if self.batch_first else "[T, B, F]"
+        if not isinstance(x, torch.Tensor) or x.dim() not in (2, 3) or x.shape[-1] != features:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must have shape {layout} or [T, F] with F = {features}, got {shape}")
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(0)
+        elif not self.batch_first:
+            x = x.transpose(0, 1)
+        batch, steps = x.shape[0], x.shape[1]
+        if steps == 0:
+            raise ValueError("x must have at least one time step (T >= 1)")
+        h = self._prepare_state(hx, batch, unbatched, x)
+        ts = self._prepare_timespans(timespans, batch, steps, unbatched, x)
+        rs = self._prepare_resets(resets, batch, steps, unbatched, x)
+        return x, h, ts, rs
+
+    def _prepare_state(
+        self, hx: torch.Tensor | None, batch: int, unbatched: bool, x: torch.Tensor
+    ) -> torch.Tensor:
+        size = self.state_size
+        if hx is None:
+            return torch.zeros(batch, size, device=x.device, dtype=x.dtype)
+        expected = (size,) if unbatched else (batch, size)
+        if not isinstance(hx, torch.Tensor) or tuple(hx.shape) != expected:
+            got = tuple(hx.shape) if isinstance(hx, torch.Tensor) else type(hx).__name__
+            name = "[S]" if unbatched else "[B, S]"
+            raise ValueError(f"hx must have shape {name} = {list(expected)} (state_size {size}), got {got}")
+        return hx.unsqueeze(0) if unbatched else hx
+
+    def _prepare_timespans(
+        self, timespans: float | torch.Tensor | None, batch: int, steps: int, unbatched: bool, x: torch.Tensor
+    ) -> torch.Tensor:
+        if timespans is None:
+            return torch.ones(batch, steps, device=x.device, dtype=x.dtype)
+        if unbatched:
+            allowed = f"a float, [T] or [T, 1] with T = {steps}"
+        elif self.batch_first:
+            allowed = f"a float, [B], [B, T] or [B, T, 1] with B = {batch}, T = {steps}"
+        else:
+            allowed = f"a float, [B], [T, B] or [T, B, 1] with B = {batch}, T = {steps}"
+        ts = torch.as_tensor(timespans, device=x.device, dtype=x.dtype)
+        shape = tuple(ts.shape)
+        if ts.dim() == 3 and shape[-1] == 1:
+            ts = ts[..., 0]
+        if ts.dim() == 0:
+            ts = ts.expand(batch, steps)
+        elif unbatched:
+            if ts.dim() == 2 and ts.shape[-1] == 1:
+                ts = ts[:, 0]
+            if tuple(ts.shape) != (steps,):
+                raise ValueError(f"timespans must be {allowed}, got shape {shape}")
+            ts = ts.unsqueeze(0)
+        elif ts.dim() == 1 and shape == (batch,):
+            ts = ts.unsqueeze(1).expand(batch, steps)
+        elif ts.dim() == 2 and tuple(ts.shape) == ((batch, steps) if self.batch_first else (steps, batch)):
+            ts = ts if self.batch_first else ts.transpose(0, 1)
+        else:
+            raise ValueError(f"timespans must be {allowed}, got shape {shape}")
+        if not bool(torch.isfinite(ts).all()) or bool((ts < 0).any()):
+            raise ValueError("timespans must be finite and >= 0")
+        return ts
+
+    def _prepare_resets(
+        self, resets: torch.Tensor | None, batch: int, steps: int, unbatched: bool, x: torch.Tensor
+    ) -> torch.Tensor | None:
+        if resets is None:
+            return None
+        rs = torch.as_tensor(resets, device=x.device)
+        expected: tuple[int, ...]
+        if unbatched:
+            expected, name = (steps,), f"[T] = [{steps}]"
+        elif self.batch_first:
+            expected, name = (batch, steps), f"[B, T] = [{batch}, {steps}]"
+        else:
+            expected, name = (steps, batch), f"[T, B] = [{steps}, {batch}]"
+        if tuple(rs.shape) != expected:
+            raise ValueError(f"resets must have shape {name}, got {tuple(rs.shape)}")
+        rs = rs.bool()
+        if unbatched:
+            return rs.unsqueeze(0)
+        return rs if self.batch_first else rs.transpose(0, 1)
