@@ -1,0 +1,49 @@
+"""Perturbation wrappers: shift the world an agent sees and acts in, by a calibrated level.
+
+>>> import gymnasium as gym
+>>> from envs import perturbations
+>>> env = perturbations.make(gym.make("HalfCheetah-v5"), "mass", level=0.5)  # +25% mass
+>>> [p.name for p in perturbations.available("timing")]
+['control_rate', 'dt_jitter']
+
+See :mod:`envs.perturbations.base` for the shared interface (level, scale, schedule,
+seeding, ``info["perturbation"]``) and :mod:`envs.perturbations.suites` for named suites.
+"""
+
+from envs.perturbations.base import Perturbation, check_level
+from envs.perturbations.registry import PERTURBATIONS, PerturbationInfo, available, get, make, make_stack
+from envs.perturbations.schedules import (
+    Constant,
+    Drift,
+    Impulse,
+    Periodic,
+    RandomWalk,
+    Schedule,
+    Step,
+    make_schedule,
+)
+from envs.perturbations.suites import LEVELS, SUITES, suite, suite_for, supported
+
+__all__ = [
+    "LEVELS",
+    "PERTURBATIONS",
+    "SUITES",
+    "Constant",
+    "Drift",
+    "Impulse",
+    "Periodic",
+    "Perturbation",
+    "PerturbationInfo",
+    "RandomWalk",
+    "Schedule",
+    "Step",
+    "available",
+    "check_level",
+    "get",
+    "make",
+    "make_schedule",
+    "make_stack",
+    "suite",
+    "suite_for",
+    "supported",
+]

@@ -1,0 +1,180 @@
+"""The interface every perturbation wrapper shares.
+
+A perturbation is a :class:`gymnasium.Wrapper` with
+
+- ``level`` in [0, 1], mapped to a physical magnitude: at full schedule strength the
+  magnitude is ``level * scale``, where ``scale`` (the magnitude at level 1) defaults to the
+  calibrated :attr:`Perturbation.default_scale` documented on each class;
+- a :mod:`schedule <envs.perturbations.schedules>` that modulates the magnitude within an
+  episode: ``magnitude(t) = level * scale * schedule(t)``;
+- its own random generator, re-seeded from the episode seed on ``reset(seed=...)``
+  (mixed with the perturbation's name and the optional ``seed`` argument), so a seeded
+  evaluation reproduces exactly and never consumes the environment's own random numbers;
+- ``info["perturbation"]``: a list with one record per perturbation wrapper in the stack
+  (innermost first), each ``{"name", "family", "level", "magnitude", "unit"}``.
+
+At ``level == 0`` a wrapper calls straight through: observations, rewards and terminations
+are exactly those of the unwrapped environment for the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from typing import Any, ClassVar, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+
+from envs.perturbations.schedules import Schedule, make_schedule
+
+StepResult = tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]
+
+
+def check_level(level: Any) -> float:
+    """:param level: a severity level. :return: it as a float. :raises ValueError: outside [0, 1]."""
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)):
+        raise ValueError(f"level must be a number in [0, 1], got {level!r}")
+    value = float(level)
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ValueError(f"level must be in [0, 1], got {level!r}")
+    return value
+
+
+class Perturbation(gym.Wrapper):
+    """Base class of every perturbation wrapper.
+
+    Subclasses set the class attributes and override :meth:`_on_reset` and
+    :meth:`_perturbed_step`; neither is called at level 0.
+
+    :param env: the environment to perturb.
+    :param level: severity in [0, 1].
+    :param scale: magnitude at level 1 (in :attr:`unit`); defaults to :attr:`default_scale`.
+    :param schedule: a :class:`~envs.perturbations.schedules.Schedule`, a schedule string
+        such as ``"step:100"``, or ``None`` for constant strength.
+    :param seed: extra seed mixed into the wrapper's generator (to decorrelate two
+        wrappers of the same kind in one stack).
+    """
+
+    name: ClassVar[str] = "perturbation"
+    family: ClassVar[str] = "none"
+    unit: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    default_scale: ClassVar[float] = 1.0
+    #: the environments this perturbation works on, for error messages and ``available()``.
+    supports: ClassVar[str] = "any Gymnasium environment"
+
+    def __init__(
+        self,
+        env: gym.Env,
+        level: float,
+        scale: float | None = None,
+        schedule: Schedule | str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.level = check_level(level)
+        scale = self.default_scale if scale is None else scale
+        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)):
+            raise ValueError(f"scale must be a positive number ({self.unit} at level 1), got {scale!r}")
+        if not (math.isfinite(float(scale)) and float(scale) > 0):
+            raise ValueError(f"scale must be a positive number ({self.unit} at level 1), got {scale!r}")
+        self.scale = float(scale)
+        self.schedule = make_schedule(schedule)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+        self._stream = [zlib.crc32(self.name.encode())] + ([int(seed)] if seed is not None else [])
+        self.np_random_perturbation = np.random.default_rng()
+        self._t = 0
+        self.magnitude = self.level * self.scale * self.schedule(0) if self.schedule.constant else 0.0
+
+    # -- shared machinery ---------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        """``True`` when the level is above 0 (the wrapper does anything at all)."""
+        return self.level > 0.0
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The wrapper's own generator (re-seeded from every seeded reset)."""
+        return self.np_random_perturbation
+
+    def _update_magnitude(self) -> float:
+        if not self.schedule.constant:
+            self.magnitude = self.level * self.scale * self.schedule(self._t)
+        return self.magnitude
+
+    def _record(self, info: dict[str, Any]) -> dict[str, Any]:
+        record = {
+            "name": self.name,
+            "family": self.family,
+            "level": self.level,
+            "magnitude": self.magnitude,
+            "unit": self.unit,
+        }
+        previous = info.get("perturbation")
+        info["perturbation"] = [*previous, record] if previous else [record]
+        return info
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Reset the environment, re-seed the wrapper's generator and restart its schedule.
+
+        :param seed: the episode seed (also seeds the wrapper's own generator).
+        :param options: reset options passed on to the environment.
+        :return: the first observation and the info dict.
+        """
+        if seed is not None:
+            self.np_random_perturbation = np.random.default_rng([int(seed), *self._stream])
+        self._t = 0
+        if not self.active:
+            obs, info = self.env.reset(seed=seed, options=options)
+            self.magnitude = 0.0
+            return obs, self._record(info)
+        self.schedule.reset(self.np_random_perturbation)
+        self._before_reset()
+        obs, info = self.env.reset(seed=seed, options=self._reset_options(options))
+        self._update_magnitude()
+        obs, info = self._on_reset(obs, info)
+        return obs, self._record(info)
+
+    def step(self, action: Any) -> StepResult:
+        """Step the environment under the perturbation.
+
+        :param action: the agent's action.
+        :return: observation, reward, terminated, truncated, info.
+        """
+        if not self.active:
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            return obs, reward, terminated, truncated, self._record(info)
+        self._update_magnitude()
+        obs, reward, terminated, truncated, info = self._perturbed_step(action)
+        self._t += 1
+        return obs, reward, terminated, truncated, self._record(info)
+
+    def close(self) -> None:
+        """Undo any change to the environment, then close it."""
+        if self.active:
+            self._restore()
+        super().close()
+
+    # -- hooks ------------------------------------------------------------------------
+    def _before_reset(self) -> None:
+        """Called before the inner reset (level > 0): dynamics restore nominal values here."""
+
+    def _reset_options(self, options: dict[str, Any] | None) -> dict[str, Any] | None:
+        """:return: the reset options given to the inner environment (task shifts add to them)."""
+        return options
+
+    def _on_reset(self, obs: Any, info: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Called after the inner reset with the first observation (level > 0)."""
+        return obs, info
+
+    def _perturbed_step(self, action: Any) -> StepResult:
+        """One step at level > 0; :attr:`magnitude` holds the current magnitude."""
+        return self.env.step(action)
+
+    def _restore(self) -> None:
+        """Undo changes to the environment (called on close)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} level={self.level} scale={self.scale}{self.unit and ' ' + self.unit}{self.env}>"

@@ -1,0 +1,213 @@
+"""Observation perturbations on vector observations: noise, bias, dropout, stuck sensors,
+delay and distractor dimensions.
+
+Magnitudes are in observation units (our own state observations are normalised to order
+one; Gymnasium's MuJoCo observations are in SI units). Values are clipped to the
+observation space's finite bounds and keep its dtype. Image perturbations live in
+:mod:`envs.perturbations.image`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from envs.perturbations.base import Perturbation, StepResult
+from envs.perturbations.schedules import Schedule
+
+
+class ObservationPerturbation(Perturbation):
+    """Base of perturbations that change what the agent sees (Box observations)."""
+
+    family = "observation"
+    supports = "any environment with a Box observation space"
+
+    def __init__(
+        self,
+        env: gym.Env,
+        level: float,
+        scale: float | None = None,
+        schedule: Schedule | str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        space = env.observation_space
+        if not isinstance(space, gym.spaces.Box):
+            raise ValueError(
+                f"perturbation {self.name!r} needs a Box observation space, got {type(space).__name__}; "
+                f"supported: {self.supports}"
+            )
+        self._low, self._high = space.low, space.high
+        self._bounded = bool(np.isfinite(space.low).any() or np.isfinite(space.high).any())
+        self._dtype = space.dtype
+
+    def _finish(self, obs: np.ndarray) -> np.ndarray:
+        if self._bounded:
+            obs = np.clip(obs, self._low, self._high)
+        return obs.astype(self._dtype, copy=False)
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        """:param obs: the true observation. :return: what the agent sees."""
+        raise NotImplementedError
+
+    def _start_episode(self, obs: np.ndarray) -> None:
+        """Draw per-episode state (called with the first observation, before :meth:`_observe`)."""
+
+    def _on_reset(self, obs: Any, info: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        self._start_episode(obs)
+        return self._observe(obs), info
+
+    def _perturbed_step(self, action: Any) -> StepResult:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return self._observe(obs), reward, terminated, truncated, info
+
+
+class GaussianNoise(ObservationPerturbation):
+    """Additive Gaussian noise on every entry: standard deviation 0.1 at level 1."""
+
+    name = "gaussian_noise"
+    unit = "obs units (std)"
+    default_scale = 0.1
+    description = "additive Gaussian sensor noise"
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        return self._finish(obs + self.magnitude * self.rng.standard_normal(obs.shape))
+
+
+class UniformNoise(ObservationPerturbation):
+    """Additive uniform noise on every entry: half-width 0.2 at level 1."""
+
+    name = "uniform_noise"
+    unit = "obs units (half-width)"
+    default_scale = 0.2
+    description = "additive uniform sensor noise"
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        return self._finish(obs + self.magnitude * self.rng.uniform(-1.0, 1.0, obs.shape))
+
+
+class Bias(ObservationPerturbation):
+    """A constant offset per entry, +/-0.2 at level 1 (sign drawn per entry and episode)."""
+
+    name = "bias"
+    unit = "obs units"
+    default_scale = 0.2
+    description = "constant sensor offset (calibration error)"
+
+    def _start_episode(self, obs: np.ndarray) -> None:
+        self._signs = self.rng.choice(np.array([-1.0, 1.0]), size=np.shape(obs))
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        return self._finish(obs + self.magnitude * self._signs)
+
+
+class Dropout(ObservationPerturbation):
+    """Each entry reads 0 with probability 0.5 at level 1, independently every step."""
+
+    name = "dropout"
+    unit = "probability per entry and step"
+    default_scale = 0.5
+    description = "sensor dropout: entries zeroed at random"
+
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        if self.scale > 1:
+            raise ValueError(f"scale of {self.name!r} is a probability and must be at most 1, got {self.scale}")
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        keep = self.rng.random(obs.shape) >= self.magnitude
+        return self._finish(obs * keep)
+
+
+class StuckSensor(ObservationPerturbation):
+    """A fraction of the entries freeze (50% at level 1), chosen at random per episode.
+
+    Entry ``i`` is stuck while ``u_i < magnitude`` (``u_i`` uniform, drawn per episode) and
+    keeps the value it read when it got stuck; under a schedule, sensors fail and recover.
+    """
+
+    name = "stuck_sensor"
+    unit = "fraction of entries"
+    default_scale = 0.5
+    description = "stuck sensors: entries frozen at their last value"
+
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        if self.scale > 1:
+            raise ValueError(f"scale of {self.name!r} is a fraction and must be at most 1, got {self.scale}")
+
+    def _start_episode(self, obs: np.ndarray) -> None:
+        self._thresholds = self.rng.random(np.shape(obs))
+        self._held = np.array(obs, copy=True)
+        self._stuck = np.zeros(np.shape(obs), dtype=bool)
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        stuck = self._thresholds < self.magnitude
+        fresh = ~self._stuck | ~stuck
+        self._held = np.where(fresh, obs, self._held)
+        self._stuck = stuck
+        return self._finish(self._held.copy())
+
+
+class ObservationDelay(ObservationPerturbation):
+    """The agent sees the observation of k steps ago: 5 steps at level 1 (``round(magnitude)``).
+
+    Until k observations exist, the first observation of the episode is repeated.
+    """
+
+    name = "observation_delay"
+    unit = "steps"
+    default_scale = 5.0
+    description = "sensor latency: observations delayed by k steps"
+
+    def _start_episode(self, obs: np.ndarray) -> None:
+        self._history: deque[np.ndarray] = deque(maxlen=int(round(self.level * self.scale)) + 1)
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        self._history.append(obs)
+        k = min(int(round(self.magnitude)), len(self._history) - 1)
+        return self._history[-1 - k]
+
+
+class Distractor(ObservationPerturbation):
+    """Appends ``dims`` distractor entries (8 by default): sinusoids of random frequency and
+    phase plus white noise, amplitude 1.0 at level 1.
+
+    The observation space grows by ``dims`` at any level above 0 (at level 0 the environment
+    is untouched), so a policy must be trained with the distractors present; it is therefore
+    in no suite of policies trained on the clean task.
+
+    :param dims: number of appended entries.
+    """
+
+    name = "distractor"
+    unit = "obs units (amplitude)"
+    default_scale = 1.0
+    description = "task-irrelevant distractor dimensions appended to the observation"
+
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None, dims: int = 8) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        if isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or dims < 1:
+            raise ValueError(f"dims must be a positive integer, got {dims!r}")
+        if len(self._low.shape) != 1:
+            raise ValueError(f"{self.name!r} needs a flat (1-D) observation space, got shape {self._low.shape}")
+        self.dims = int(dims)
+        if self.active:
+            low = np.concatenate([self._low, np.full(self.dims, -np.inf, dtype=self._low.dtype)])
+            high = np.concatenate([self._high, np.full(self.dims, np.inf, dtype=self._high.dtype)])
+            self.observation_space = gym.spaces.Box(low, high, dtype=self._dtype)
+
+    def _start_episode(self, obs: np.ndarray) -> None:
+        self._frequency = self.rng.uniform(0.02, 0.3, self.dims)
+        self._phase = self.rng.uniform(0.0, 2.0 * np.pi, self.dims)
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        signal = np.sin(2.0 * np.pi * self._frequency * self._t + self._phase)
+        signal = signal + 0.3 * self.rng.standard_normal(self.dims)
+        return np.concatenate([obs, self.magnitude * signal]).astype(self._dtype, copy=False)

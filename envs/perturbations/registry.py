@@ -1,0 +1,121 @@
+"""The catalogue: every perturbation by name, ``make`` and ``available``."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import gymnasium as gym
+
+from envs.perturbations import action, dynamics, image, observation, task, timing, wind
+from envs.perturbations.base import Perturbation, check_level
+
+_CLASSES: tuple[type[Perturbation], ...] = (
+    observation.GaussianNoise,
+    observation.UniformNoise,
+    observation.Bias,
+    observation.Dropout,
+    observation.StuckSensor,
+    observation.ObservationDelay,
+    observation.Distractor,
+    image.ImageBrightness,
+    image.ImageContrast,
+    image.ImageNoise,
+    image.ImageOcclusion,
+    action.ActionNoise,
+    action.ActionBias,
+    action.ActionDelay,
+    action.StickyAction,
+    action.GainLoss,
+    action.MotorFailure,
+    action.ActuatorLag,
+    action.RateLimit,
+    dynamics.Mass,
+    dynamics.Inertia,
+    dynamics.Friction,
+    dynamics.Damping,
+    dynamics.Gravity,
+    wind.Wind,
+    wind.Gust,
+    wind.SineWind,
+    dynamics.ExternalForce,
+    dynamics.Impulse,
+    timing.ControlRate,
+    timing.DtJitter,
+    task.RoadCurvature,
+    task.Speed,
+    task.Palette,
+)
+
+#: name -> wrapper class.
+PERTURBATIONS: dict[str, type[Perturbation]] = {cls.name: cls for cls in _CLASSES}
+
+
+class PerturbationInfo(NamedTuple):
+    """One catalogue entry, as listed by :func:`available`."""
+
+    name: str
+    family: str
+    description: str
+    unit: str
+    #: the magnitude at level 1 (in ``unit``).
+    level_one: float
+    #: the environments it works on.
+    supports: str
+
+
+def available(family: str | None = None) -> list[PerturbationInfo]:
+    """List the perturbations.
+
+    :param family: only this family (``observation``, ``action``, ``dynamics``, ``timing``,
+        ``task``), or ``None`` for all.
+    :return: one entry per perturbation, in catalogue order.
+    :raises ValueError: for an unknown family.
+    """
+    families = sorted({cls.family for cls in _CLASSES})
+    if family is not None and family not in families:
+        raise ValueError(f"unknown perturbation family {family!r}; choose one of {families}")
+    return [
+        PerturbationInfo(cls.name, cls.family, cls.description, cls.unit, cls.default_scale, cls.supports)
+        for cls in _CLASSES
+        if family is None or cls.family == family
+    ]
+
+
+def get(name: str) -> type[Perturbation]:
+    """:param name: a perturbation name. :return: its class. :raises ValueError: if unknown."""
+    if name not in PERTURBATIONS:
+        raise ValueError(f"unknown perturbation {name!r}; choose one of {sorted(PERTURBATIONS)}")
+    return PERTURBATIONS[name]
+
+
+def make(env: gym.Env, name: str, level: float, **kwargs: Any) -> Perturbation:
+    """Wrap ``env`` in the perturbation ``name`` at ``level``.
+
+    :param env: the environment (a Gymnasium env, possibly wrapped already).
+    :param name: a name from :func:`available`.
+    :param level: severity in [0, 1].
+    :param kwargs: the wrapper's own arguments (``scale``, ``schedule``, ``seed``, ...).
+    :return: the wrapped environment.
+    :raises ValueError: for an unknown name, a level outside [0, 1], bad arguments, or an
+        environment that lacks what the perturbation needs (the message says which
+        environments support it).
+    """
+    cls = get(name)
+    check_level(level)
+    try:
+        return cls(env, level, **kwargs)
+    except TypeError as error:
+        raise ValueError(f"bad arguments for perturbation {name!r}: {error}") from None
+
+
+def make_stack(env: gym.Env, perturbations: list[tuple[str, float] | tuple[str, float, dict[str, Any]]]) -> gym.Env:
+    """Wrap ``env`` in several perturbations, the first innermost.
+
+    :param env: the environment.
+    :param perturbations: ``(name, level)`` or ``(name, level, kwargs)`` entries.
+    :return: the wrapped environment.
+    """
+    for entry in perturbations:
+        name, level, *rest = entry
+        env = make(env, name, level, **(rest[0] if rest else {}))
+    return env

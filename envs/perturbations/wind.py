@@ -1,0 +1,183 @@
+"""Wind: steady, Dryden-like turbulent gusts, and sinusoidal gusts.
+
+The wind velocity (m/s, world frame) goes into the environment's ``wind`` physical parameter
+(the quadrotor) or MuJoCo's ``model.opt.wind``. MuJoCo only turns wind into force through
+its fluid model: on a model without a medium (``opt.density == 0``, as in Gymnasium's
+locomotion tasks) the wrapper also sets air (density 1.204 kg/m^3, viscosity 1.8e-5 Pa s)
+while it is active, and restores the model's own medium on reset and close.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from envs.perturbations.base import Perturbation, StepResult
+from envs.perturbations.physics import control_dt, mujoco_handles, resolve_channel
+from envs.perturbations.schedules import Schedule
+
+AIR_DENSITY = 1.204
+AIR_VISCOSITY = 1.8e-5
+
+
+class Wind(Perturbation):
+    """Steady wind: 8 m/s at level 1, horizontal, random direction per episode.
+
+    :param env: an environment with a ``wind`` parameter or a MuJoCo model.
+    :param level: severity in [0, 1].
+    :param scale: wind speed at level 1, m/s.
+    :param schedule: schedule of the wind speed within an episode.
+    :param seed: extra seed for the wrapper's generator.
+    :param direction: 3-vector, or ``None`` for a random horizontal direction per episode.
+    """
+
+    name = "wind"
+    family = "dynamics"
+    unit = "m/s"
+    default_scale = 8.0
+    description = "steady wind"
+    supports = (
+        "NCPControl/Quad* ('wind' parameter) and MuJoCo models (Gymnasium tasks: through "
+        "MuJoCo's fluid model, in air)"
+    )
+
+    def __init__(
+        self,
+        env: gym.Env,
+        level: float,
+        scale: float | None = None,
+        schedule: Schedule | str | None = None,
+        seed: int | None = None,
+        direction: Any = None,
+    ) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        self.channel = resolve_channel(env, ("wind",), self._field, self.name, self.supports)
+        if self.channel.nominal.shape not in ((3,), (2,)):
+            raise ValueError(f"the 'wind' parameter must be a 2- or 3-vector, got shape {self.channel.nominal.shape}")
+        self._medium: tuple[mujoco.MjModel, float, float] | None = None
+        handles = mujoco_handles(env)
+        if self.channel.source == "model.opt.wind" and handles is not None and handles[0].opt.density == 0:
+            model = handles[0]
+            self._medium = (model, float(model.opt.density), float(model.opt.viscosity))
+        self.dt = control_dt(env)
+        direction_vector = None if direction is None else np.asarray(direction, dtype=np.float64)
+        if direction_vector is not None and (direction_vector.shape != (3,) or not np.linalg.norm(direction_vector) > 0):
+            raise ValueError(f"direction must be a non-zero 3-vector or None (random horizontal), got {direction!r}")
+        self._fixed_direction = None if direction_vector is None else direction_vector / np.linalg.norm(direction_vector)
+        self.direction = np.zeros(3)
+        self.velocity = np.zeros(3)
+
+    @staticmethod
+    def _field(model: mujoco.MjModel) -> tuple[np.ndarray, Any, str]:
+        return model.opt.wind, slice(None), "model.opt.wind"
+
+    def _write(self, velocity: np.ndarray) -> None:
+        self.velocity = velocity
+        self.channel.set(velocity[: self.channel.nominal.shape[0]] + self.channel.nominal)
+
+    def _wind(self) -> np.ndarray:
+        """:return: the wind velocity for the current step (subclasses add gusts)."""
+        return self.magnitude * self.direction
+
+    def _before_reset(self) -> None:
+        self._restore()
+
+    def _on_reset(self, obs: Any, info: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        if self._medium is not None:
+            model = self._medium[0]
+            model.opt.density, model.opt.viscosity = AIR_DENSITY, AIR_VISCOSITY
+        fixed = self._fixed_direction
+        if fixed is not None:
+            self.direction = fixed
+        else:
+            angle = self.rng.uniform(0.0, 2.0 * math.pi)
+            self.direction = np.array([math.cos(angle), math.sin(angle), 0.0])
+        self._start_episode()
+        self._write(self._wind())
+        return obs, info
+
+    def _start_episode(self) -> None:
+        """Draw per-episode random state (gust phases, turbulence)."""
+
+    #: whether the wind changes from step to step even under a constant schedule.
+    varies = False
+
+    def _perturbed_step(self, action: Any) -> StepResult:
+        if self.varies or not self.schedule.constant:
+            self._write(self._wind())
+        return self.env.step(action)
+
+    def _restore(self) -> None:
+        self.channel.restore()
+        self.velocity = np.zeros(3)
+        if self._medium is not None:
+            model, density, viscosity = self._medium
+            model.opt.density, model.opt.viscosity = density, viscosity
+
+
+class Gust(Wind):
+    """Dryden-like turbulence: 3 m/s RMS horizontal gusts at level 1 (vertical: half).
+
+    Each axis is a first-order Gauss-Markov process (the first-order approximation of the
+    Dryden spectrum) with correlation time ``correlation_time`` (length scale / airspeed),
+    discretised exactly at the control period; it starts from its stationary distribution.
+
+    :param correlation_time: correlation time of the turbulence, s.
+    """
+
+    name = "gust"
+    unit = "m/s RMS"
+    default_scale = 3.0
+    description = "Dryden-like turbulent gusts"
+    varies = True
+
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None, correlation_time: float = 1.0) -> None:
+        super().__init__(env, level, scale, schedule, seed, direction=None)
+        if not (isinstance(correlation_time, (int, float)) and correlation_time > 0):
+            raise ValueError(f"correlation_time must be a positive number of seconds, got {correlation_time!r}")
+        self.correlation_time = float(correlation_time)
+        self._decay = math.exp(-self.dt / self.correlation_time)
+        self._drive = math.sqrt(1.0 - self._decay**2)
+        self._axes = np.array([1.0, 1.0, 0.5])
+        self._state = np.zeros(3)
+
+    def _start_episode(self) -> None:
+        self._state = self.rng.standard_normal(3)
+
+    def _wind(self) -> np.ndarray:
+        if self._t > 0:
+            self._state = self._decay * self._state + self._drive * self.rng.standard_normal(3)
+        return self.magnitude * self._axes * self._state
+
+
+class SineWind(Wind):
+    """Sinusoidal gusts: amplitude 8 m/s at level 1, period 2 s, random phase and direction.
+
+    :param period: gust period, s.
+    """
+
+    name = "wind_sine"
+    unit = "m/s amplitude"
+    default_scale = 8.0
+    description = "sinusoidal gusts"
+    varies = True
+
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None, period: float = 2.0, direction: Any = None) -> None:
+        super().__init__(env, level, scale, schedule, seed, direction=direction)
+        if not (isinstance(period, (int, float)) and period > 0):
+            raise ValueError(f"period must be a positive number of seconds, got {period!r}")
+        self.period = float(period)
+        self._phase = 0.0
+
+    def _start_episode(self) -> None:
+        self._phase = self.rng.uniform(0.0, 2.0 * math.pi)
+
+    def _wind(self) -> np.ndarray:
+        angle = 2.0 * math.pi * self._t * self.dt / self.period + self._phase
+        return self.magnitude * math.sin(angle) * self.direction
