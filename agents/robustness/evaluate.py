@@ -151,6 +151,18 @@ def _cells(suite: Suite) -> list[tuple[SuiteEntry | None, float]]:
     return cells
 
 
+def _resolve_for(
+    suite: str | Suite, levels: Sequence[float] | None, env_id: str, env_kwargs: Mapping[str, Any] | None
+) -> Suite:
+    if isinstance(suite, Suite):
+        return resolve_suite(suite, levels)
+    env = make_env(env_id, env_kwargs)
+    try:
+        return resolve_suite(suite, levels, env)
+    finally:
+        env.close()
+
+
 def _evaluate_cells(
     policy: EvalPolicy,
     name: str,
@@ -233,7 +245,7 @@ def evaluate_robustness(
     """
     if n_episodes < 1:
         raise ValueError(f"n_episodes must be at least 1, got {n_episodes}")
-    resolved = resolve_suite(suite, levels)
+    resolved = _resolve_for(suite, levels, env_id, env_kwargs)
     rows = _evaluate_cells(
         as_eval_policy(model, deterministic), name, train_seed, env_id, resolved, n_episodes, seed, results,
         env_kwargs, progress,
@@ -298,7 +310,7 @@ def evaluate_robustness_sweep(
     :param progress: show a progress bar over models.
     :return: every row of the sweep.
     """
-    resolved = [resolve_suite(suite, levels) for suite in suites]
+    resolved = [_resolve_for(suite, levels, env_id, env_kwargs) for suite in suites]
     frames = []
     if include_random:
         frames.append(evaluate_random(env_id, n_episodes, seed, results=results, env_kwargs=env_kwargs))

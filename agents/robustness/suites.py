@@ -95,13 +95,14 @@ def _family_of(perturbations: Any, name: str) -> str:
     return "unknown"
 
 
-def resolve_suite(suite: str | Suite, levels: Sequence[float] | None = None) -> Suite:
+def resolve_suite(suite: str | Suite, levels: Sequence[float] | None = None, env: gym.Env | None = None) -> Suite:
     """Look a suite up by name (or pass one through), optionally overriding its levels.
 
     :param suite: a suite name from :mod:`envs.perturbations` or a :class:`Suite`.
     :param levels: levels for every perturbation instead of the suite's own.
+    :param env: keep only the perturbations this environment supports (named suites).
     :return: the suite.
-    :raises ValueError: for an unknown name.
+    :raises ValueError: for an unknown name, or when ``env`` supports none of its entries.
     """
     if isinstance(suite, Suite):
         return suite.with_levels(levels)
@@ -109,8 +110,12 @@ def resolve_suite(suite: str | Suite, levels: Sequence[float] | None = None) -> 
     suites = perturbations.SUITES
     if suite not in suites:
         raise ValueError(f"unknown suite {suite!r}; choose one of {sorted(suites)}")
+    items = suites[suite] if env is None else perturbations.suite_for(env, suite)
+    if not items:
+        name = env.spec.id if env is not None and env.spec is not None else type(env).__name__
+        raise ValueError(f"suite {suite!r} has no perturbation that {name} supports")
     entries = []
-    for item in suites[suite]:
+    for item in items:
         name, item_levels = item[0], item[1]
         kwargs = dict(item[2]) if len(item) > 2 else {}
         entries.append(SuiteEntry(name, _family_of(perturbations, name), check_levels(item_levels), kwargs))
