@@ -19,6 +19,8 @@ are exactly those of the unwrapped environment for the same seed.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import zlib
 from typing import Any, ClassVar, SupportsFloat
@@ -41,11 +43,12 @@ def check_level(level: Any) -> float:
     return value
 
 
-class Perturbation(gym.Wrapper):
+class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Base class of every perturbation wrapper.
 
     Subclasses set the class attributes and override :meth:`_on_reset` and
-    :meth:`_perturbed_step`; neither is called at level 0.
+    :meth:`_perturbed_step`; neither is called at level 0. Constructor arguments are
+    recorded (``env.spec`` lists the wrapper), so ``gym.make(env.spec)`` rebuilds the stack.
 
     :param env: the environment to perturb.
     :param level: severity in [0, 1].
@@ -63,6 +66,24 @@ class Perturbation(gym.Wrapper):
     default_scale: ClassVar[float] = 1.0
     #: the environments this perturbation works on, for error messages and ``available()``.
     supports: ClassVar[str] = "any Gymnasium environment"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Record the arguments of the outermost ``__init__`` of every subclass."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        signature = inspect.signature(init)
+
+        @functools.wraps(init)
+        def recording_init(self: Perturbation, *args: Any, **kw: Any) -> None:
+            if not hasattr(self, "_saved_kwargs"):
+                bound = signature.bind(self, *args, **kw)
+                bound.apply_defaults()
+                self._saved_kwargs = {k: v for k, v in list(bound.arguments.items())[2:]}
+            init(self, *args, **kw)
+
+        cls.__init__ = recording_init  # type: ignore[method-assign]
 
     def __init__(
         self,

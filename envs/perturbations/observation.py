@@ -171,7 +171,7 @@ class ObservationDelay(ObservationPerturbation):
     def _observe(self, obs: np.ndarray) -> np.ndarray:
         self._history.append(obs)
         k = min(int(round(self.magnitude)), len(self._history) - 1)
-        return self._history[-1 - k]
+        return np.array(self._history[-1 - k], copy=True)
 
 
 class Distractor(ObservationPerturbation):
