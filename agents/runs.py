@@ -1,0 +1,484 @@
+"""Run folders: one training run on disk, resumable after a kill.
+
+Layout of a run folder::
+
+    run.json                  marker: format, package version, env, algorithm, policy, status
+    config.yaml               the resolved configuration (every hyperparameter used)
+    model.zip                 the final SB3 model
+    weights/policy.safetensors, weights/config.json   weights-only export (no pickle)
+    checkpoints/step_<N>.zip  periodic checkpoints, written atomically (newest two kept)
+    tb/                       TensorBoard logs
+    eval.csv                  periodic clean evaluation: timesteps, mean/std return, rates
+
+:func:`train_run` creates or resumes a run: with checkpoints present it loads the newest
+readable one and trains the remaining steps. :func:`load_model` opens a run folder or a model
+zip and checks that it fits the installed version and the requested environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.env_util import make_vec_env
+
+from agents.robustness.evaluate import make_env, run_episodes
+from agents.robustness.policies import ModelPolicy
+from agents.robustness.table import atomic_write_bytes
+from ncp_control import __version__
+
+RUN_FORMAT = "ncp-control-run"
+_STEP = re.compile(r"^step_(\d+)\.zip$")
+
+
+def algorithms() -> dict[str, type[BaseAlgorithm]]:
+    """:return: algorithm name -> class (LiquidPPO, SB3 PPO/A2C/SAC/TD3, sb3-contrib RecurrentPPO)."""
+    from sb3_contrib import RecurrentPPO
+    from stable_baselines3 import A2C, PPO, SAC, TD3
+
+    from agents.ppo import LiquidPPO
+
+    return {"LiquidPPO": LiquidPPO, "PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3, "RecurrentPPO": RecurrentPPO}
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run.
+
+    :param env_id: Gymnasium id.
+    :param policy: policy alias or class path (``CfCPolicy``, ``MlpPolicy``, ...).
+    :param algo: algorithm name (see :func:`algorithms`).
+    :param timesteps: total environment steps.
+    :param seed: training seed.
+    :param n_envs: parallel environments (DummyVecEnv).
+    :param hyperparams: algorithm arguments (``n_steps``, ``learning_rate``, ``policy_kwargs``...).
+    :param env_kwargs: environment constructor arguments.
+    :param checkpoint_freq: steps between checkpoints (0: none).
+    :param eval_freq: steps between clean evaluations (0: none).
+    :param eval_episodes: episodes per evaluation.
+    """
+
+    env_id: str
+    policy: str = "CfCPolicy"
+    algo: str = "LiquidPPO"
+    timesteps: int = 100_000
+    seed: int = 0
+    n_envs: int = 1
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    checkpoint_freq: int = 10_000
+    eval_freq: int = 10_000
+    eval_episodes: int = 5
+
+    def validate(self) -> None:
+        """:raises ValueError: for an unknown algorithm or non-positive sizes."""
+        names = algorithms()
+        if self.algo not in names:
+            raise ValueError(f"unknown algorithm {self.algo!r}; choose one of {sorted(names)}")
+        if self.timesteps < 1 or self.n_envs < 1:
+            raise ValueError(f"timesteps and n_envs must be positive, got {self.timesteps} and {self.n_envs}")
+        for name in ("checkpoint_freq", "eval_freq", "eval_episodes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
+        """:param data: a mapping with the fields of this class. :return: the config."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown run configuration keys {unknown}; allowed: {sorted(known)}")
+        return cls(**dict(data))
+
+
+def load_hyperparams(path: str | os.PathLike[str], env_id: str) -> dict[str, Any]:
+    """Read hyperparameters from YAML: rl-zoo3 style (``{env_id: {...}}``) or a flat mapping.
+
+    ``n_envs``, ``n_timesteps`` and ``policy`` are returned under those keys; string
+    ``policy_kwargs`` such as ``"dict(net_arch=[64])"`` and ``learning_rate: lin_1e-3``
+    (linear decay) are understood.
+
+    :param path: the YAML file.
+    :param env_id: the entry to read in a zoo-style file.
+    :return: the hyperparameters.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"hyperparameter file {file} does not exist")
+    data = yaml.safe_load(file.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{file} must hold a mapping")
+    if env_id in data and isinstance(data[env_id], dict):
+        data = data[env_id]
+    elif any(re.search(r"-v\d+$", str(key)) for key in data):
+        raise ValueError(f"{file} has no entry for {env_id!r}; entries: {sorted(data)}")
+    params = dict(data)
+    unsupported = sorted(set(params) & {"env_wrapper", "frame_stack", "normalize", "callback", "vec_env_wrapper"})
+    if unsupported:
+        raise ValueError(f"{file}: options {unsupported} are not supported by ncp-control train")
+    kwargs = params.get("policy_kwargs")
+    if isinstance(kwargs, str):
+        params["policy_kwargs"] = _parse_kwargs(kwargs)
+    return params
+
+
+def _parse_kwargs(text: str) -> dict[str, Any]:
+    from torch import nn
+
+    try:
+        value = eval(text, {"__builtins__": {}}, {"dict": dict, "nn": nn, "True": True, "False": False})  # noqa: S307
+    except Exception as error:  # noqa: BLE001 - any parse failure is the user's
+        raise ValueError(f"cannot read policy_kwargs {text!r}: {error}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"policy_kwargs must be a dict, got {text!r}")
+    return value
+
+
+def _schedule(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("lin_"):
+        start = float(value[4:])
+        return lambda progress: progress * start
+    return value
+
+
+class RunFolder:
+    """A run folder on disk (see the module docstring for its layout).
+
+    :param path: the folder.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+
+    run_json = property(lambda self: self.path / "run.json")
+    config_yaml = property(lambda self: self.path / "config.yaml")
+    model_zip = property(lambda self: self.path / "model.zip")
+    checkpoints = property(lambda self: self.path / "checkpoints")
+    weights = property(lambda self: self.path / "weights")
+    tensorboard = property(lambda self: self.path / "tb")
+    eval_log = property(lambda self: self.path / "eval.csv")
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> RunFolder:
+        """Open an existing run folder, checking its marker and version.
+
+        :param path: the folder.
+        :raises ValueError: if it is not a run folder or was written by another version.
+        """
+        folder = cls(path)
+        if not folder.path.is_dir():
+            raise ValueError(f"{folder.path} is not a run folder (no such directory)")
+        if not folder.run_json.is_file():
+            raise ValueError(f"{folder.path} is not a run folder (no run.json)")
+        info = folder.info()
+        if info.get("format") != RUN_FORMAT:
+            raise ValueError(f"{folder.path} is not a run folder (run.json has format {info.get('format')!r})")
+        if _minor(str(info.get("version"))) != _minor(__version__):
+            raise ValueError(
+                f"{folder.path} was written by ncp-control {info.get('version')}; this is {__version__}: "
+                "retrain or use that version"
+            )
+        return folder
+
+    def info(self) -> dict[str, Any]:
+        """:return: the content of ``run.json``."""
+        try:
+            return dict(json.loads(self.run_json.read_text()))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"{self.path} is not a run folder (unreadable run.json: {error})") from None
+
+    def config(self) -> RunConfig:
+        """:return: the resolved configuration."""
+        return RunConfig.from_dict(yaml.safe_load(self.config_yaml.read_text()))
+
+    def write_info(self, **values: Any) -> None:
+        """Update ``run.json`` atomically. :param values: keys to set."""
+        info = self.info() if self.run_json.exists() else {"format": RUN_FORMAT}
+        info.update(values, version=__version__)
+        atomic_write_bytes(self.run_json, json.dumps(info, indent=2).encode())
+
+    def checkpoint_paths(self) -> list[Path]:
+        """:return: the checkpoints, oldest first."""
+        if not self.checkpoints.is_dir():
+            return []
+        found = [(int(m.group(1)), p) for p in self.checkpoints.iterdir() if (m := _STEP.match(p.name))]
+        return [p for _, p in sorted(found)]
+
+    def is_done(self) -> bool:
+        """:return: whether training finished (final model written)."""
+        return self.run_json.is_file() and self.info().get("status") == "done" and self.model_zip.is_file()
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def atomic_save(model: BaseAlgorithm, path: Path) -> None:
+    """Save an SB3 model to ``path`` (``.zip``) through a temporary file and ``os.replace``.
+
+    :param model: the model.
+    :param path: the destination.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def export_weights(model: BaseAlgorithm, folder: Path, config: RunConfig) -> Path:
+    """Weights-only export: the policy's tensors in safetensors and a JSON description.
+
+    :param model: the trained model.
+    :param folder: destination folder.
+    :param config: the run's configuration (stored in the JSON).
+    :return: the safetensors file.
+    """
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.policy.state_dict().items()}
+    target = folder / "policy.safetensors"
+    tmp = folder / ".tmp-policy.safetensors"
+    save_file(tensors, str(tmp))
+    os.replace(tmp, target)
+    meta = {"version": __version__, "policy_class": type(model.policy).__name__, **asdict(config)}
+    atomic_write_bytes(folder / "config.json", json.dumps(meta, indent=2, default=str).encode())
+    return target
+
+
+class CheckpointCallback(BaseCallback):
+    """Atomic checkpoints every ``freq`` steps; keeps the newest ``keep``.
+
+    :param folder: the run folder.
+    :param freq: steps between checkpoints.
+    :param keep: checkpoints kept.
+    """
+
+    def __init__(self, folder: RunFolder, freq: int, keep: int = 2):
+        super().__init__()
+        self.folder, self.freq, self.keep = folder, freq, keep
+        self._last = 0
+
+    def _on_training_start(self) -> None:
+        self._last = self.num_timesteps
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps - self._last >= self.freq:
+            self._last = self.num_timesteps
+            atomic_save(self.model, self.folder.checkpoints / f"step_{self.num_timesteps:012d}.zip")
+            if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
+                tmp = self.folder.checkpoints / ".tmp-replay_buffer.pkl"
+                self.model.save_replay_buffer(tmp)  # type: ignore[attr-defined]
+                os.replace(tmp, self.folder.checkpoints / "replay_buffer.pkl")
+            for old in self.folder.checkpoint_paths()[: -self.keep]:
+                old.unlink(missing_ok=True)
+        return True
+
+
+class EvalLogCallback(BaseCallback):
+    """Clean deterministic evaluation every ``freq`` steps, appended to ``eval.csv``.
+
+    :param folder: the run folder.
+    :param config: the run's configuration (env and episodes).
+    """
+
+    def __init__(self, folder: RunFolder, config: RunConfig):
+        super().__init__()
+        self.folder, self.config = folder, config
+        self._last = 0
+
+    def _on_training_start(self) -> None:
+        self._last = self.num_timesteps
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps - self._last >= self.config.eval_freq:
+            self._last = self.num_timesteps
+            self.evaluate()
+        return True
+
+    def evaluate(self) -> None:
+        """Run the evaluation now and append one row."""
+        seeds = [10_000 + i for i in range(self.config.eval_episodes)]
+        rows = run_episodes(
+            ModelPolicy(self.model), lambda: make_env(self.config.env_id, self.config.env_kwargs), seeds
+        )
+        returns = np.array([r["return"] for r in rows])
+        line = (f"{self.num_timesteps},{returns.mean():.6g},{returns.std():.6g},"
+                f"{np.nanmean([r['success'] for r in rows]) if any(not np.isnan(r['success']) for r in rows) else ''},"
+                f"{np.nanmean([r['crash'] for r in rows]) if any(not np.isnan(r['crash']) for r in rows) else ''}\n")
+        old = self.folder.eval_log.read_bytes() if self.folder.eval_log.exists() else b""
+        header = b"" if old else b"timesteps,mean_return,std_return,success_rate,crash_rate\n"
+        atomic_write_bytes(self.folder.eval_log, old + header + line.encode())
+        if self.logger is not None:
+            self.logger.record("eval/mean_return", float(returns.mean()))
+
+
+def _truncate_eval_log(folder: RunFolder, timesteps: int) -> None:
+    """Drop evaluation rows newer than a checkpoint being resumed from (they will be redone)."""
+    if not folder.eval_log.exists():
+        return
+    lines = folder.eval_log.read_text().splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if int(line.split(",")[0]) <= timesteps]
+    atomic_write_bytes(folder.eval_log, "".join(kept).encode())
+
+
+def build_model(config: RunConfig, folder: RunFolder) -> BaseAlgorithm:
+    """A fresh model for ``config``, logging to the run's TensorBoard folder.
+
+    :param config: the run configuration.
+    :param folder: the run folder.
+    :return: the model.
+    """
+    algo = algorithms()[config.algo]
+    env = make_vec_env(lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed)
+    params = {k: _schedule(v) for k, v in config.hyperparams.items()}
+    try:
+        return algo(config.policy, env, seed=config.seed, tensorboard_log=str(folder.tensorboard), verbose=0, **params)
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"cannot build {config.algo} with policy {config.policy!r}: {error}") from None
+
+
+def _resume(config: RunConfig, folder: RunFolder) -> BaseAlgorithm | None:
+    algo = algorithms()[config.algo]
+    for path in reversed(folder.checkpoint_paths()):
+        try:
+            env = make_vec_env(
+                lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed + 1
+            )
+            model = algo.load(path, env=env, tensorboard_log=str(folder.tensorboard))
+        except (ValueError, OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+            continue
+        buffer = folder.checkpoints / "replay_buffer.pkl"
+        if hasattr(model, "load_replay_buffer") and buffer.exists():
+            model.load_replay_buffer(buffer)
+        return model
+    return None
+
+
+def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: bool = False) -> BaseAlgorithm:
+    """Train into a run folder, resuming from its newest checkpoint if it has one.
+
+    :param config: the run configuration (ignored in favour of the stored one on resume).
+    :param path: the run folder (created if absent).
+    :param progress_bar: show SB3's progress bar.
+    :return: the trained model.
+    """
+    folder = RunFolder(path)
+    if folder.run_json.exists():
+        folder = RunFolder.open(path)
+        config = folder.config()
+    else:
+        config.validate()
+        make_env(config.env_id, config.env_kwargs).close()
+        folder.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(folder.config_yaml, yaml.safe_dump(asdict(config), sort_keys=False).encode())
+        folder.write_info(env_id=config.env_id, algo=config.algo, policy=config.policy, status="running")
+    if folder.is_done():
+        return load_model(folder.path)[0]
+    model = _resume(config, folder)
+    if model is None:
+        model = build_model(config, folder)
+    else:
+        _truncate_eval_log(folder, model.num_timesteps)
+    callbacks: list[BaseCallback] = []
+    if config.checkpoint_freq:
+        callbacks.append(CheckpointCallback(folder, config.checkpoint_freq))
+    eval_callback = EvalLogCallback(folder, config) if config.eval_freq else None
+    if eval_callback is not None:
+        callbacks.append(eval_callback)
+    remaining = config.timesteps - model.num_timesteps
+    if remaining > 0:
+        model.learn(
+            remaining, callback=CallbackList(callbacks), reset_num_timesteps=False, tb_log_name="run",
+            progress_bar=progress_bar,
+        )
+    if eval_callback is not None and eval_callback._last != model.num_timesteps:
+        eval_callback.init_callback(model)
+        eval_callback.evaluate()
+    atomic_save(model, folder.model_zip)
+    export_weights(model, folder.weights, config)
+    folder.write_info(status="done", timesteps=int(model.num_timesteps))
+    return model
+
+
+def _zip_algorithm(path: Path) -> str:
+    """Guess the algorithm of a bare SB3 zip from the parameters it stores."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not a model saved by Stable-Baselines3 ({error})") from None
+    policy = str(data.get("policy_class", {}).get(":serialized:", "")) + str(data.get("policy_class", ""))
+    if "seq_len" in data:
+        return "LiquidPPO"
+    if "_last_lstm_states" in data or "Lstm" in policy or "Recurrent" in policy:
+        return "RecurrentPPO"
+    if "target_policy_noise" in data:
+        return "TD3"
+    if "target_entropy" in data:
+        return "SAC"
+    if "clip_range" in data:
+        return "PPO"
+    return "A2C"
+
+
+def load_model(path: str | os.PathLike[str], env_id: str | None = None) -> tuple[BaseAlgorithm, dict[str, Any]]:
+    """Load a model from a run folder or a model zip, checking version and environment.
+
+    :param path: a run folder or a ``.zip`` saved by SB3.
+    :param env_id: the environment it will run on (checked against the model's spaces).
+    :return: the model and its run information (``env_id``, ``algo``, ``policy``, ``path``).
+    :raises ValueError: if the folder is not a run, the files come from another version, or
+        the model does not fit ``env_id``.
+    """
+    target = Path(path)
+    if target.is_dir():
+        folder = RunFolder.open(target)
+        info = folder.info()
+        zip_path = folder.model_zip if folder.model_zip.is_file() else None
+        if zip_path is None:
+            checkpoints = folder.checkpoint_paths()
+            if not checkpoints:
+                raise ValueError(f"run folder {target} has no model yet (training never checkpointed)")
+            zip_path = checkpoints[-1]
+        algo_name = str(info["algo"])
+    elif target.is_file():
+        zip_path, algo_name, info = target, _zip_algorithm(target), {}
+        marker = target.parent / "run.json"
+        if marker.is_file():
+            info = RunFolder.open(target.parent).info()
+            algo_name = str(info["algo"])
+    else:
+        raise FileNotFoundError(f"no run folder or model file at {target}")
+    try:
+        model = algorithms()[algo_name].load(zip_path, device="cpu")
+    except Exception as error:  # noqa: BLE001 - unpickling errors of any kind mean "not loadable here"
+        raise ValueError(
+            f"cannot load {zip_path} as {algo_name} (saved by another version of ncp-control or its "
+            f"dependencies?): {type(error).__name__}: {error}"
+        ) from None
+    run_env = info.get("env_id")
+    if env_id is not None and run_env is not None and run_env != env_id:
+        raise ValueError(f"model {zip_path} was trained for {run_env}, not for {env_id}")
+    if env_id is not None:
+        env = make_env(env_id)
+        try:
+            if env.observation_space != model.observation_space or env.action_space != model.action_space:
+                raise ValueError(
+                    f"model {zip_path} was trained for {run_env or 'another environment'} "
+                    f"(observations {model.observation_space}, actions {model.action_space}); "
+                    f"{env_id} has observations {env.observation_space}, actions {env.action_space}"
+                )
+        finally:
+            env.close()
+    return model, {**info, "algo": algo_name, "path": str(target), "env_id": run_env or env_id}
