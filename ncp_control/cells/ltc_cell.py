@@ -58,6 +58,9 @@ class LTCCell(LiquidCell):
     :param atol: absolute tolerance of adaptive solvers.
     """
 
+    sparsity_mask: torch.Tensor
+    sensory_sparsity_mask: torch.Tensor
+
     def __init__(
         self,
         input_size: int,
