@@ -45,6 +45,33 @@ def check_positive(name: str, value: float) -> float:
     return float(value)
 
 
+#: Bounds of the drone-state features (velocity, rotation matrix, body rates, motors);
+#: observations are clipped to them.
+DRONE_LOW = np.array([-20.0] * 3 + [-1.0] * 9 + [-40.0] * 3 + [0.0] * 4)
+DRONE_HIGH = np.array([20.0] * 3 + [1.0] * 9 + [40.0] * 3 + [1.0] * 4)
+#: Bound of relative positions in observations (m).
+POSITION_BOUND = 20.0
+
+
+class VectorObservation:
+    """A float32 observation vector with finite bounds, clipped on the way out.
+
+    :param low: lower bounds ``[n]``.
+    :param high: upper bounds ``[n]``.
+    """
+
+    def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
+        self.low, self.high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        self.space = gym.spaces.Box(self.low.astype(np.float32), self.high.astype(np.float32), dtype=np.float32)
+        self.buffer = np.zeros(len(self.low))
+
+    def output(self) -> np.ndarray:
+        """:return: the buffer clipped to the bounds, as a new float32 array."""
+        np.minimum(self.buffer, self.high, out=self.buffer)
+        np.maximum(self.buffer, self.low, out=self.buffer)
+        return self.buffer.astype(np.float32)
+
+
 class QuadrotorEnv(gym.Env, PhysicalParams):
     """A Crazyflie-like quadrotor in MuJoCo; subclasses define the task.
 
@@ -106,6 +133,7 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         self.render_mode = render_mode
         self.physics_substeps = physics_substeps
         self.arena = check_box("arena", arena)
+        self._bounds = tuple(float(v) for v in self.arena.ravel())
         self.max_body_rates = rates
         self.cos_max_tilt = math.cos(max_tilt)
         self.ground_clearance = float(ground_clearance)
@@ -127,6 +155,8 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         self._action = np.zeros(4)
         self._rates_cmd = np.zeros(3)
         self._mixer = RateMixer(CRAZYFLIE)
+        self._timestep = float(self.model.opt.timestep)
+        self._hover_thrust = CRAZYFLIE.hover_thrust
         self._hover_command = CRAZYFLIE.hover_thrust / (4 * CRAZYFLIE.max_motor_thrust)
         self.metadata = {**type(self).metadata, "render_fps": int(round(control_frequency))}
 
@@ -149,7 +179,7 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
     @property
     def dt(self) -> float:
         """:return: simulated seconds per control step (follows ``physics_substeps``)."""
-        return float(self.model.opt.timestep) * self.physics_substeps
+        return self._timestep * self.physics_substeps
 
     def _apply_physical_params(self, params: dict[str, np.ndarray]) -> None:
         m, b = self.model, self._body
@@ -220,6 +250,11 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         """:return: ``(reward, success, task_terminated, tracking_error)`` after a physics step."""
         raise NotImplementedError
 
+    def reference_setpoint(self) -> tuple[np.ndarray, float | None]:
+        """:return: the point the reference controller flies to (m, ``[3]``) and its heading
+        (rad; ``None`` keeps the current one)."""
+        raise NotImplementedError
+
     def _tracking_error(self) -> float:
         """:return: the task's current tracking error (m)."""
         raise NotImplementedError
@@ -256,21 +291,22 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         """
         a = self._action
         a[:] = action
-        np.clip(a, -1.0, 1.0, out=a)
+        np.minimum(a, 1.0, out=a)
+        np.maximum(a, -1.0, out=a)
         if self.action_mode == "rates":
             np.multiply(a[1:], self.max_body_rates, out=self._rates_cmd)
-            self._mixer.motor_commands(self.constants.hover_thrust * (1.0 + a[0]), self._rates_cmd, self._rates, self._ctrl)
+            self._mixer.motor_commands(self._hover_thrust * (1.0 + float(a[0])), self._rates_cmd, self._rates, self._ctrl)
         else:
             np.add(a, 1.0, out=self._ctrl)
             self._ctrl *= 0.5
         mujoco.mj_step(self.model, self.data, self.physics_substeps)
         mujoco.mju_quat2Mat(self._rot, self._quat)
         self._steps += 1
-        x, y, z = self._pos
-        (x0, x1), (y0, y1), (z0, z1) = self.arena
+        x, y, z = self._pos.tolist()
+        x0, x1, y0, y1, z0, z1 = self._bounds
         crashed = (
             z < self.ground_clearance
-            or self._rot[8] < self.cos_max_tilt
+            or float(self._rot[8]) < self.cos_max_tilt
             or not (x0 <= x <= x1 and y0 <= y <= y1 and z0 <= z <= z1)
         )
         reward, success, done, error = self._task_step()
@@ -280,7 +316,7 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         if self.render_mode is not None:
             self._trail.append(self._pos.copy())
             del self._trail[:-300]
-        dt = self.dt
+        dt = self._timestep * self.physics_substeps
         info = {"success": success, "dt": dt, "tracking_error": error, "crashed": crashed, "time": self._steps * dt}
         return self._task_observation(), float(reward), bool(crashed or done), False, info
 

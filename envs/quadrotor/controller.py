@@ -20,6 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from envs.quadrotor.base import QuadrotorEnv
 from envs.quadrotor.mixer import RateMixer
 
 #: Reference controller on the nominal tasks: 50 episodes, reset seeds 0..49,
@@ -52,9 +53,10 @@ class ReferenceController:
         attitude_gain: float = 10.0,
         max_tilt: float = math.radians(35.0),
     ) -> None:
-        self.env = env.unwrapped
-        if not hasattr(self.env, "reference_setpoint"):
-            raise ValueError(f"{type(self.env).__name__} is not a quadrotor task with a reference set-point")
+        unwrapped = env.unwrapped
+        if not isinstance(unwrapped, QuadrotorEnv):
+            raise ValueError(f"env must be a quadrotor task (envs.quadrotor), got {type(unwrapped).__name__}")
+        self.env = unwrapped
         self.kp, self.vmax, self.kv, self.ki = position_gain, max_speed, velocity_gain, integral_gain
         self.katt, self.tan_tilt = attitude_gain, math.tan(max_tilt)
         c = self.env.constants

@@ -5,10 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
-from envs.quadrotor.base import QuadrotorEnv, check_box, check_positive
+from envs.quadrotor.base import (
+    DRONE_HIGH,
+    DRONE_LOW,
+    POSITION_BOUND,
+    QuadrotorEnv,
+    VectorObservation,
+    check_box,
+    check_positive,
+)
 
 
 def option_point(options: dict[str, Any], key: str) -> np.ndarray | None:
@@ -39,7 +46,7 @@ class QuadHoverEnv(QuadrotorEnv):
 
     Observation (float32 ``[22]``): target minus position (m, world frame, 3), velocity
     (m/s, 3), body-to-world rotation matrix (9, row-major), body rates (rad/s, 3), motor
-    states (fraction of maximum thrust, 4).
+    states (fraction of maximum thrust, 4); clipped to finite bounds (20 m, 20 m/s, 40 rad/s).
 
     Reward per step: ``1 - tanh(1.5 d) - 0.01 |w|^2`` with ``d`` the distance to the target
     and ``w`` the body rates; a crash adds ``crash_penalty`` and ends the episode.
@@ -74,9 +81,11 @@ class QuadHoverEnv(QuadrotorEnv):
             raise ValueError("start_tilt must be in [0, pi/2) rad and start_speed >= 0")
         self.start_tilt = float(start_tilt)
         self.start_speed = float(start_speed)
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(22,), dtype=np.float32)
+        bound = np.full(3, POSITION_BOUND)
+        self._vector = VectorObservation(np.concatenate([-bound, DRONE_LOW]), np.concatenate([bound, DRONE_HIGH]))
+        self.observation_space = self._vector.space
         self.target = np.zeros(3)
-        self._obs = np.zeros(22)
+        self._obs = self._vector.buffer
         self._inside = 0
 
     def _task_reset(self, options: dict[str, Any]) -> None:
@@ -96,7 +105,7 @@ class QuadHoverEnv(QuadrotorEnv):
     def _task_observation(self) -> np.ndarray:
         np.subtract(self.target, self._pos, out=self._obs[0:3])
         self._drone_features(self._obs[3:22])
-        return self._obs.astype(np.float32)
+        return self._vector.output()
 
     def _task_step(self) -> tuple[float, bool, bool, float]:
         d = self._tracking_error()

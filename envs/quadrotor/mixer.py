@@ -34,12 +34,12 @@ class RateMixer:
         self.gains = np.array(rate_gains, dtype=np.float64)
         self.max_thrust = constants.max_motor_thrust
         self._inverse = np.linalg.inv(constants.allocation_matrix())
-        self._wrench = np.zeros(4)
-        self._forces = np.zeros(4)
-        self._tmp = np.zeros(3)
+        self._rows = [tuple(float(v) for v in row) for row in self._inverse]
+        self._j = tuple(float(v) for v in self.inertia)
+        self._k = tuple(float(v) for v in self.gains)
 
     def motor_commands(self, thrust: float, rates_cmd: np.ndarray, rates: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Compute motor commands.
+        """Compute motor commands (scalar arithmetic: faster than numpy on four numbers).
 
         :param thrust: collective thrust (N).
         :param rates_cmd: commanded body rates, shape ``[3]`` (rad/s).
@@ -47,20 +47,16 @@ class RateMixer:
         :param out: output buffer, shape ``[4]``: motor commands in [0, 1].
         :return: ``out``.
         """
-        tmp = self._tmp
-        np.subtract(rates_cmd, rates, out=tmp)
-        tmp *= self.gains
-        tmp *= self.inertia
-        wrench = self._wrench
-        wrench[0] = thrust
-        wrench[1:] = tmp
-        # gyroscopic feed-forward w x (J w)
-        jx, jy, jz = self.inertia
-        p, q, r = float(rates[0]), float(rates[1]), float(rates[2])
-        wrench[1] += (jz - jy) * q * r
-        wrench[2] += (jx - jz) * p * r
-        wrench[3] += (jy - jx) * p * q
-        np.dot(self._inverse, wrench, out=self._forces)
-        np.clip(self._forces, 0.0, self.max_thrust, out=self._forces)
-        np.multiply(self._forces, 1.0 / self.max_thrust, out=out)
+        jx, jy, jz = self._j
+        kx, ky, kz = self._k
+        p, q, r = rates.tolist()
+        cp, cq, cr = rates_cmd.tolist()
+        # rate loop plus gyroscopic feed-forward w x (J w)
+        tx = jx * kx * (cp - p) + (jz - jy) * q * r
+        ty = jy * ky * (cq - q) + (jx - jz) * p * r
+        tz = jz * kz * (cr - r) + (jy - jx) * p * q
+        f_max = self.max_thrust
+        for i, (a, b, c, d) in enumerate(self._rows):
+            f = a * thrust + b * tx + c * ty + d * tz
+            out[i] = 0.0 if f <= 0.0 else (1.0 if f >= f_max else f / f_max)
         return out
