@@ -72,6 +72,8 @@ class VehicleParams:
         self.steering_gain = steering_gain
         self.fzf = mass * GRAVITY * LR / (LF + LR)
         self.fzr = mass * GRAVITY * LF / (LF + LR)
+        self._substeps_key = (-1.0, -1.0)
+        self._substeps = 1
 
     def fastest_rate(self, speed: float) -> float:
         """Upper bound of the lateral modes' decay rate at a speed (1/s), for the sub-step size.
@@ -80,6 +82,17 @@ class VehicleParams:
         """
         v = max(speed, 1.0)
         return (self.cf + self.cr) / (self.mass * v) + (LF * LF * self.cf + LR * LR * self.cr) / (self.inertia * v)
+
+    def substeps(self, speed: float, dt: float) -> int:
+        """Number of integration sub-steps for a control period (cached for the last speed and period).
+
+        :param speed: forward speed (m/s).
+        :param dt: control period (s).
+        """
+        if (speed, dt) != self._substeps_key:
+            self._substeps_key = (speed, dt)
+            self._substeps = max(1, math.ceil(dt * self.fastest_rate(speed) / STABILITY_MARGIN))
+        return self._substeps
 
 
 def integrate(
@@ -97,7 +110,7 @@ def integrate(
     :return: the new state.
     """
     s, e_y, e_psi, v_y, r, v_x = state
-    n = max(1, math.ceil(dt * p.fastest_rate(v_x) / STABILITY_MARGIN))
+    n = p.substeps(v_x, dt)
     h = dt / n
     cos_d = math.cos(delta)
     lim_f = p.mu * p.fzf

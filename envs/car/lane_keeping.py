@@ -112,6 +112,7 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
         self.speed_control = bool(speed_control)
         self.dt = float(dt)
         self.preview = preview
+        self._preview_list: list[float] = preview.tolist()
         self.camera_size = (int(camera_size[0]), int(camera_size[1]))
         self.crash_penalty = float(crash_penalty)
         self.render_mode = render_mode
@@ -226,10 +227,12 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
                 self._camera = View.camera(*self.camera_size)
             return rasterise(self._camera, self._table("camera", self._camera, True), self.road, s, e_y, e_psi,
                              self._episode["lane_width"])
-        obs = np.empty(6 + self.preview.size, dtype=np.float32)
-        obs[:6] = (e_y, e_psi, r, v_y, v_x / SPEED_SCALE, self._prev_steer)
-        obs[6:] = self.road.curvature_ahead(s, self.preview) * CURVATURE_SCALE
-        return obs
+        kappa = self.road.curvature_at
+        return np.array(
+            [e_y, e_psi, r, v_y, v_x / SPEED_SCALE, self._prev_steer]
+            + [kappa(s + d) * CURVATURE_SCALE for d in self._preview_list],
+            dtype=np.float32,
+        )
 
     def _table(self, key: str, view: View, headlights: bool) -> np.ndarray:
         ep = self._episode

@@ -5,7 +5,7 @@ Both views map each pixel to a point on flat ground in the car's frame (``d`` me
 centreline is found once per row (interpolated from the centreline samples transformed into the
 car frame), and each pixel is then classified by its offset from the lane centre: grass (with
 mown stripes that move as the car drives), shoulder, asphalt, white edge lines, a dashed yellow
-centre line. Colours come from a look-up table per (row, class), built once per palette, so the
+centre line. Colours come from a look-up table per (row, surface), built once per palette, so the
 per-step cost is a handful of vectorised comparisons and one gather.
 
 The road is a two-lane road with right-hand traffic: the car's lane spans
@@ -21,8 +21,8 @@ import numpy as np
 
 from envs.car.road import Road
 
-SKY, GRASS, GRASS_DARK, SHOULDER, ASPHALT, WHITE, YELLOW, HAZE, CAR = range(9)
-#: Colours (RGB) of each class, per season.
+SKY, GRASS, GRASS_DARK, SHOULDER, ASPHALT, WHITE, YELLOW = range(7)
+#: Colours (RGB) of each surface, per season.
 SEASONS: dict[str, dict[int, tuple[int, int, int]]] = {
     "summer": {SKY: (140, 185, 235), GRASS: (72, 140, 55), GRASS_DARK: (62, 124, 48), SHOULDER: (150, 140, 115),
                ASPHALT: (88, 88, 92), WHITE: (235, 235, 235), YELLOW: (230, 190, 40)},
@@ -45,6 +45,10 @@ SHOULDER_WIDTH = 0.6
 LINE_WIDTH = 0.15
 DASH_PERIOD = 9.0
 STRIPE_PERIOD = 4.0
+#: Surfaces by distance band from the centre line (the road is symmetric about it), per variant
+#: (grass stripe, centre dash): band 0 centre line, 1 asphalt, 2 edge line, 3 shoulder, 4 grass.
+BANDS = 5
+VARIANTS = [(stripe, dash) for stripe in (False, True) for dash in (False, True)]
 
 
 class View:
@@ -57,17 +61,30 @@ class View:
 
     def __init__(self, rows_d: np.ndarray, x: np.ndarray, max_distance: float) -> None:
         self.height, self.width = x.shape
-        self.max_distance = max_distance
         self.sky = np.isnan(rows_d)
         self.haze = ~self.sky & (rows_d > max_distance)
         self.valid = ~(self.sky | self.haze)
         self.rows_d = np.where(self.valid, rows_d, 0.0)
-        self.x = np.where(self.valid[:, None], x, 0.0)
+        self.x = np.where(self.valid[:, None], x, 0.0).astype(np.float32)
         pixel = np.abs(np.diff(self.x, axis=1)).mean(axis=1) if self.width > 1 else np.zeros(self.height)
-        self.line_half = np.maximum(0.5 * LINE_WIDTH, 0.5 * pixel)[:, None]
-        self.row_index = np.arange(self.height)[:, None]
+        self.line_half = np.maximum(0.5 * LINE_WIDTH, 0.5 * pixel)
         self.d_min = float(self.rows_d[self.valid].min()) if self.valid.any() else 0.0
         self.d_max = float(self.rows_d[self.valid].max()) if self.valid.any() else 0.0
+        self._bands: dict[float, tuple[np.ndarray, ...]] = {}
+        rows = np.arange(self.height) * len(VARIANTS) * BANDS
+        self.sky_index = self.height * len(VARIANTS) * BANDS
+        self.fixed_index = np.where(self.sky, self.sky_index, np.where(self.haze, self.sky_index + BANDS, rows))
+        self.car_mask: np.ndarray | None = None
+        #: Work arrays reused by :func:`rasterise`: distances, bands, table indices.
+        self.scratch = (np.empty(x.shape, np.float32), np.empty(x.shape, np.uint8), np.empty(x.shape, np.int32))
+
+    def bands(self, lane_width: float) -> tuple[np.ndarray, ...]:
+        """:return: the four band edges (m from the centre line), each shape ``[H, 1]``, float32."""
+        if lane_width not in self._bands:
+            lh = self.line_half
+            edges = (lh, lane_width - lh, lane_width + lh, np.full_like(lh, lane_width + SHOULDER_WIDTH))
+            self._bands[lane_width] = tuple(e.astype(np.float32)[:, None] for e in edges)
+        return self._bands[lane_width]
 
     @classmethod
     def camera(cls, height: int, width: int, fov_deg: float = 90.0, pitch_deg: float = 8.0,
@@ -101,35 +118,37 @@ class View:
         """
         rows_d = metres - behind - (np.arange(size) + 0.5) * metres / size
         cols = metres / 2 - (np.arange(size) + 0.5) * metres / size
-        return cls(rows_d, np.broadcast_to(cols, (size, size)).copy(), max_distance=np.inf)
+        view = cls(rows_d, np.broadcast_to(cols, (size, size)).copy(), max_distance=np.inf)
+        view.car_mask = (rows_d[:, None] > -2.3) & (rows_d[:, None] < 2.2) & (np.abs(cols)[None, :] < 0.9)
+        return view
 
 
 def colour_table(view: View, season: str, lighting: str, headlights: bool = True) -> np.ndarray:
-    """The colour of each class in each row of a view.
+    """The colour of each (row, variant, band), then the sky and haze blocks, packed as RGBA words.
 
     :param view: the view.
     :param season: a key of :data:`SEASONS`.
     :param lighting: a key of :data:`LIGHTING`.
     :param headlights: whether the car's headlights light the ground (off for the map view).
-    :return: ``uint8`` array of shape ``[H, 9, 3]``.
+    :return: array of 3-byte RGB records (dtype ``V3``), shape ``[H * 4 * 5 + 10]``.
     """
-    base = np.zeros((9, 3))
-    for k, c in SEASONS[season].items():
-        base[k] = c
-    base[HAZE] = 0.5 * (base[GRASS] + base[SKY])
-    base[CAR] = CAR_COLOUR
+    palette = {k: np.asarray(c, dtype=np.float64) for k, c in SEASONS[season].items()}
     light = LIGHTING[lighting]
     tint = np.asarray(light["tint"], dtype=np.float64)
-    ambient = float(light["ambient"])  # type: ignore[arg-type]
-    gain = np.full(view.height, ambient)
+    gain = np.full(view.height, float(light["ambient"]))  # type: ignore[arg-type]
     if headlights and float(light["headlight"]) > 0:  # type: ignore[arg-type]
         reach = float(light["reach"])  # type: ignore[arg-type]
         gain = gain + float(light["headlight"]) * np.where(view.valid, np.exp(-view.rows_d / reach), 0.0)  # type: ignore[arg-type]
-    table = base[None, :, :] * gain[:, None, None] * tint[None, None, :]
-    sky = light["sky"]
-    table[:, SKY] = base[SKY] if sky is None else np.asarray(sky)
-    table[:, CAR] = base[CAR]
-    return np.clip(table, 0, 255).astype(np.uint8)
+    variants = np.stack([
+        np.stack([palette[YELLOW if dash else ASPHALT], palette[ASPHALT], palette[WHITE], palette[SHOULDER],
+                  palette[GRASS_DARK if stripe else GRASS]])
+        for stripe, dash in VARIANTS
+    ])  # [4, 5, 3]
+    ground = variants[None] * gain[:, None, None, None] * tint
+    sky = palette[SKY] if light["sky"] is None else np.asarray(light["sky"], dtype=np.float64)
+    haze = 0.5 * (palette[GRASS] * float(light["ambient"]) * tint + sky)  # type: ignore[arg-type]
+    rgb = np.concatenate([ground.reshape(-1, 3), np.repeat(sky[None], BANDS, 0), np.repeat(haze[None], BANDS, 0)])
+    return np.ascontiguousarray(np.clip(rgb, 0, 255).astype(np.uint8)).view("V3").ravel()
 
 
 def rasterise(view: View, table: np.ndarray, road: Road, s: float, e_y: float, e_psi: float,
@@ -137,13 +156,13 @@ def rasterise(view: View, table: np.ndarray, road: Road, s: float, e_y: float, e
     """Draw the road as seen from the car.
 
     :param view: the view geometry.
-    :param table: its colour table (:func:`colour_table`), shape ``[H, 9, 3]``.
+    :param table: its colour table (:func:`colour_table`).
     :param road: the road.
     :param s: the car's arc length (m).
     :param e_y: its lateral offset from the lane centre (m).
     :param e_psi: its heading error (rad).
     :param lane_width: width of one lane (m).
-    :param draw_car: draw the car's outline at the origin (for the map view).
+    :param draw_car: draw the car at the origin (for the map view).
     :return: ``uint8`` image of shape ``[H, W, 3]``.
     """
     xr, yr, theta = road.pose_at(s)
@@ -155,22 +174,25 @@ def rasterise(view: View, table: np.ndarray, road: Road, s: float, e_y: float, e
     dy = wy - yc
     cos_p, sin_p = math.cos(psi), math.sin(psi)
     fwd = np.maximum.accumulate(dx * cos_p + dy * sin_p)
-    lat = -dx * sin_p + dy * cos_p
+    # Lateral position of the centre line (the lane centre plus half a lane), in the car frame.
+    lat = -dx * sin_p + dy * cos_p + 0.5 * lane_width / np.cos(wh - psi)
     d = view.rows_d
-    centre = np.interp(d, fwd, lat)
-    rel = np.interp(d, fwd, wh - psi)
+    centre = np.interp(d, fwd, lat).astype(np.float32)[:, None]
+    squeeze = np.cos(np.interp(d, fwd, wh - psi)).astype(np.float32)[:, None]
     s_row = np.interp(d, fwd, ws)
-    q = (view.x - centre[:, None]) * np.cos(rel)[:, None]  # offset from the lane centre, positive left
-    half = 0.5 * lane_width
-    grass = np.where(np.mod(s_row, STRIPE_PERIOD) < 0.5 * STRIPE_PERIOD, GRASS, GRASS_DARK)
-    cls = np.where((q > -half - SHOULDER_WIDTH) & (q < half + lane_width + SHOULDER_WIDTH), SHOULDER, grass[:, None])
-    cls[(q > -half) & (q < half + lane_width)] = ASPHALT
-    lh = view.line_half
-    cls[(np.abs(q + half) < lh) | (np.abs(q - half - lane_width) < lh)] = WHITE
-    dash = (np.mod(s_row, DASH_PERIOD) < 0.5 * DASH_PERIOD)[:, None]
-    cls[(np.abs(q - half) < lh) & dash] = YELLOW
-    cls[view.sky] = SKY
-    cls[view.haze] = HAZE
-    if draw_car:
-        cls[(d[:, None] > -2.3) & (d[:, None] < 2.2) & (np.abs(view.x) < 0.9)] = CAR
-    return table[view.row_index, cls]
+    a, band, index = view.scratch
+    np.subtract(view.x, centre, out=a)
+    np.abs(a, out=a)
+    a *= squeeze  # distance from the centre line, measured across the road
+    t1, t2, t3, t4 = view.bands(lane_width)
+    np.greater(a, t1, out=band, casting="unsafe")
+    band += a > t2
+    band += a > t3
+    band += a > t4
+    variant = 2 * (np.mod(s_row, STRIPE_PERIOD) < 0.5 * STRIPE_PERIOD) + (np.mod(s_row, DASH_PERIOD) < 0.5 * DASH_PERIOD)
+    base = np.where(view.valid, view.fixed_index + BANDS * variant, view.fixed_index).astype(np.int32)
+    np.add(band, base[:, None], out=index)
+    image = np.take(table, index).view(np.uint8).reshape(view.height, view.width, 3)
+    if draw_car and view.car_mask is not None:
+        image[view.car_mask] = CAR_COLOUR
+    return image

@@ -38,13 +38,38 @@ class Road:
         self.spacing = float(spacing)
         self.curvature = np.asarray(curvature, dtype=np.float64)
         self._curvature_list: list[float] = self.curvature.tolist()
-        # Heading and position by the trapezoidal rule (exact for a piecewise linear profile heading).
-        steps = 0.5 * (self.curvature[1:] + self.curvature[:-1]) * spacing
-        self.heading = np.concatenate([[0.0], np.cumsum(steps)])
-        mid_heading = np.concatenate([[0.0], 0.5 * (self.heading[1:] + self.heading[:-1])])
-        self.x = np.cumsum(np.cos(mid_heading) * np.r_[0.0, np.full(self.curvature.size - 1, spacing)])
-        self.y = np.cumsum(np.sin(mid_heading) * np.r_[0.0, np.full(self.curvature.size - 1, spacing)])
         self.s = np.arange(self.curvature.size) * spacing
+        self._geometry: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _centreline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Heading by the trapezoidal rule (exact for a piecewise linear profile), position by the
+        midpoint heading of each sample interval; computed on first use (drawing only).
+
+        :return: ``(x, y, heading)``, each of shape ``[N]``.
+        """
+        if self._geometry is None:
+            turn = 0.5 * self.spacing * (self.curvature[1:] + self.curvature[:-1])
+            heading = np.concatenate([[0.0], np.cumsum(turn)])
+            mid = heading[:-1] + 0.5 * turn
+            x = np.concatenate([[0.0], np.cumsum(self.spacing * np.cos(mid))])
+            y = np.concatenate([[0.0], np.cumsum(self.spacing * np.sin(mid))])
+            self._geometry = (x, y, heading)
+        return self._geometry
+
+    @property
+    def x(self) -> np.ndarray:
+        """:return: x of the centreline samples (m), shape ``[N]``."""
+        return self._centreline()[0]
+
+    @property
+    def y(self) -> np.ndarray:
+        """:return: y of the centreline samples (m), shape ``[N]``."""
+        return self._centreline()[1]
+
+    @property
+    def heading(self) -> np.ndarray:
+        """:return: heading of the centreline samples (rad), shape ``[N]``."""
+        return self._centreline()[2]
 
     @property
     def length(self) -> float:
@@ -73,7 +98,7 @@ class Road:
         :param distances: distances ahead (m), shape ``[K]``.
         :return: curvatures (1/m), shape ``[K]``.
         """
-        return np.interp(s + distances, self.s, self.curvature)
+        return np.array([self.curvature_at(s + d) for d in distances])
 
     def window(self, s0: float, s1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The centreline samples between two arc lengths.
@@ -93,10 +118,14 @@ class Road:
         :param s: arc length (m).
         :return: ``(x, y, heading)``.
         """
+        u = min(max(s / self.spacing, 0.0), self.curvature.size - 1.0)
+        i = min(int(u), self.curvature.size - 2)
+        f = u - i
+        x, y, h = self.x, self.y, self.heading
         return (
-            float(np.interp(s, self.s, self.x)),
-            float(np.interp(s, self.s, self.y)),
-            float(np.interp(s, self.s, self.heading)),
+            float(x[i] + f * (x[i + 1] - x[i])),
+            float(y[i] + f * (y[i + 1] - y[i])),
+            float(h[i] + f * (h[i + 1] - h[i])),
         )
 
 
@@ -104,6 +133,8 @@ def generate_road(
     rng: np.random.Generator, length: float, max_curvature: float, spacing: float = 1.0
 ) -> Road:
     """Generate a road from a random generator: straights and clothoid-entered curves of either sign.
+
+    The road ends ``length`` metres (rounded up to a sample) after its start.
 
     :param rng: the random generator (the episode's, so that the seed fixes the road).
     :param length: the least length of the road (m).
@@ -116,18 +147,19 @@ def generate_road(
         raise ValueError(f"road length must be positive, got {length}")
     if max_curvature < 0:
         raise ValueError(f"max_curvature must be >= 0 (1/m), got {max_curvature}")
-    pieces: list[np.ndarray] = [np.zeros(int(START_STRAIGHT / spacing))]
-    total = pieces[0].size * spacing
-    while total < length + spacing:
-        straight = rng.uniform(*STRAIGHT_RANGE)
-        kappa = rng.choice([-1.0, 1.0]) * rng.uniform(*CURVE_FRACTION_RANGE) * max_curvature
-        transition = rng.uniform(*TRANSITION_RANGE)
-        arc = rng.uniform(*ARC_RANGE)
-        n_t = max(1, int(transition / spacing))
-        ramp = np.linspace(0.0, kappa, n_t, endpoint=False)
-        piece = np.concatenate(
-            [np.zeros(int(straight / spacing)), ramp, np.full(int(arc / spacing), kappa), ramp[::-1]]
-        )
-        pieces.append(piece)
-        total += piece.size * spacing
-    return Road(np.concatenate(pieces + [np.zeros(1)]), spacing)
+    # Knots of the piecewise linear profile: each piece is straight, ramp up, arc, ramp down.
+    # Every piece is at least 2 * 10 + 15 m long, so this many pieces always reach the length.
+    count = int(length / (2 * TRANSITION_RANGE[0] + ARC_RANGE[0])) + 1
+    u = rng.random((count, 5))
+    straight = STRAIGHT_RANGE[0] + u[:, 0] * (STRAIGHT_RANGE[1] - STRAIGHT_RANGE[0])
+    transition = TRANSITION_RANGE[0] + u[:, 1] * (TRANSITION_RANGE[1] - TRANSITION_RANGE[0])
+    arc = ARC_RANGE[0] + u[:, 2] * (ARC_RANGE[1] - ARC_RANGE[0])
+    fraction = CURVE_FRACTION_RANGE[0] + u[:, 3] * (CURVE_FRACTION_RANGE[1] - CURVE_FRACTION_RANGE[0])
+    kappa = np.where(u[:, 4] < 0.5, -1.0, 1.0) * fraction * max_curvature
+    steps = np.stack([straight, transition, arc, transition], axis=1).ravel()
+    knot_s = START_STRAIGHT + np.concatenate([[0.0], np.cumsum(steps)])
+    zero = np.zeros(count)
+    knot_k = np.concatenate([np.stack([zero, zero, kappa, kappa], axis=1).ravel(), [0.0]])
+    n = int(math.ceil(length / spacing)) + 1
+    s = np.arange(n) * spacing
+    return Road(np.interp(s, np.concatenate([[0.0], knot_s]), np.concatenate([[0.0], knot_k])), spacing)
