@@ -1,0 +1,137 @@
+"""Run a sweep: every job once, resumable, each failed job retried once, then one merged report.
+
+State lives in ``<out>/sweep_state.json`` (written atomically by the driver only): each job's
+status, attempts and last error. Running the same sweep again after a kill skips finished
+jobs and resumes the others from their checkpoints and finished cells.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from agents.robustness.evaluate import evaluate_random
+from agents.robustness.report import write_report
+from agents.robustness.table import COLUMNS, atomic_write_bytes, read_results
+from agents.runs import RunFolder
+from agents.sweep.backends import make_backend
+from agents.sweep.config import Job, SweepConfig
+from agents.sweep.jobs import results_file, run_folder
+
+MAX_ATTEMPTS = 2
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did.
+
+    :param done: ids of finished jobs.
+    :param failed: id -> last error of jobs that failed twice.
+    :param results: the merged results table (``None`` without suites).
+    :param files: report files written.
+    """
+
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    results: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+
+def _load_state(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.exists():
+        return {}
+    try:
+        return dict(json.loads(path.read_text()))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is corrupt: {error}") from None
+
+
+def _save_state(path: Path, state: dict[str, dict[str, Any]]) -> None:
+    atomic_write_bytes(path, json.dumps(state, indent=2, sort_keys=True).encode())
+
+
+def _finished(root: Path, job: Job, state: dict[str, dict[str, Any]]) -> bool:
+    entry = state.get(job.job_id, {})
+    return entry.get("status") == "done" and RunFolder(run_folder(root, job)).is_done()
+
+
+def run_sweep(
+    config: SweepConfig,
+    out_dir: str | os.PathLike[str],
+    workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+    progress: bool = True,
+) -> SweepReport:
+    """Run (or resume) a sweep and write its merged results and report.
+
+    :param config: the sweep.
+    :param out_dir: output folder (run folders under ``runs/``).
+    :param workers: local processes, or CPUs of a local Ray instance.
+    :param backend: ``"local"`` or ``"ray"``.
+    :param address: Ray cluster address.
+    :param progress: show a progress bar over jobs.
+    :return: the report.
+    """
+    root = Path(out_dir).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    state_path = root / "sweep_state.json"
+    state = _load_state(state_path)
+    report = SweepReport()
+    pending = [job for job in config.jobs if not _finished(root, job, state)]
+    report.done = [job.job_id for job in config.jobs if job not in pending]
+    for job in pending:
+        state[job.job_id] = {"status": "pending", "attempts": 0, "error": None}
+    _save_state(state_path, state)
+    if pending:
+        runner = make_backend(backend, str(root), workers, address)
+        bar = tqdm(total=len(config.jobs), initial=len(report.done), desc="sweep jobs", disable=not progress)
+        try:
+            for job in pending:
+                runner.submit(job)
+            outstanding = len(pending)
+            while outstanding:
+                job, error = runner.wait()
+                entry = state[job.job_id]
+                entry["attempts"] += 1
+                if error is None:
+                    entry.update(status="done", error=None)
+                    report.done.append(job.job_id)
+                    bar.update(1)
+                    outstanding -= 1
+                elif entry["attempts"] < MAX_ATTEMPTS:
+                    entry.update(status="retrying", error=error)
+                    runner.submit(job)
+                else:
+                    entry.update(status="failed", error=error)
+                    report.failed[job.job_id] = error
+                    bar.update(1)
+                    outstanding -= 1
+                _save_state(state_path, state)
+        finally:
+            bar.close()
+            runner.close()
+    report.results, report.files = _merge(config, root, set(report.done))
+    return report
+
+
+def _merge(config: SweepConfig, root: Path, done: set[str]) -> tuple[Path | None, list[Path]]:
+    """Random baselines, the merged table ``results.csv`` and the report of finished jobs."""
+    tables = [read_results(results_file(root, job)) for job in config.jobs if job.job_id in done and job.suites]
+    tables = [t for t in tables if not t.empty]
+    if not tables:
+        return None, []
+    baseline = root / "random.csv"
+    for env_id in config.envs:
+        evaluate_random(env_id, config.episodes, config.eval_seed, results=baseline)
+    merged = pd.concat([read_results(baseline), *tables], ignore_index=True)[COLUMNS]
+    path = root / "results.csv"
+    atomic_write_bytes(path, merged.to_csv(index=False).encode())
+    written = write_report(merged, root / "report")
+    return path, [path, *written["tables"], *written["plots"]]
