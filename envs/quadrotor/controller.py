@@ -23,12 +23,21 @@ import numpy as np
 from envs.quadrotor.base import QuadrotorEnv
 from envs.quadrotor.mixer import RateMixer
 
-#: Reference controller on the nominal tasks: 50 episodes, reset seeds 0..49,
-#: ``evaluate(env_id, policy="reference", episodes=50, seed=0)``.
-REFERENCE_SCORES: dict[str, dict[str, float]] = {}
+#: Reference controller on the nominal tasks (default arguments, rates action mode):
+#: ``evaluate(env_id, policy="reference", episodes=20, seed=0)``, reset seeds 0..19.
+REFERENCE_SCORES: dict[str, dict[str, float]] = {
+    "NCPControl/QuadHover-v0": {"mean_return": 404.28005, "success_rate": 1.0, "crash_rate": 0.0},
+    "NCPControl/QuadWaypoints-v0": {"mean_return": 41.49282, "success_rate": 1.0, "crash_rate": 0.0},
+    "NCPControl/QuadFlyToTarget-v0": {"mean_return": 16.285101, "success_rate": 1.0, "crash_rate": 0.0},
+}
 
-#: Uniform random actions, same episodes and seeds (the "random" end of retention scores).
-RANDOM_SCORES: dict[str, dict[str, float]] = {}
+#: Uniform random actions on the same episodes (``policy="random"``, action seed 0): the
+#: "random" end of retention scores ``(R - R_random) / (R_reference - R_random)``.
+RANDOM_SCORES: dict[str, dict[str, float]] = {
+    "NCPControl/QuadHover-v0": {"mean_return": 7.837484, "success_rate": 0.0, "crash_rate": 1.0},
+    "NCPControl/QuadWaypoints-v0": {"mean_return": -19.449693, "success_rate": 0.0, "crash_rate": 1.0},
+    "NCPControl/QuadFlyToTarget-v0": {"mean_return": -29.311184, "success_rate": 0.0, "crash_rate": 0.95},
+}
 
 
 class ReferenceController:
@@ -62,47 +71,66 @@ class ReferenceController:
         c = self.env.constants
         self.mass, self.g = c.mass, c.gravity
         self.mixer = RateMixer(c)
-        self.integral = np.zeros(3)
+        self.integral = (0.0, 0.0, 0.0)
         self._motors = np.zeros(4)
 
     def reset(self) -> None:
         """Clear the integrator (call at every episode start)."""
-        self.integral[:] = 0.0
+        self.integral = (0.0, 0.0, 0.0)
 
     def act(self) -> np.ndarray:
         """:return: the action ``[4]`` in ``[-1, 1]`` for the env's current state and action mode."""
         env = self.env
         state = env.drone_state()
         setpoint, yaw = env.reference_setpoint()
-        error = setpoint - state["position"]
+        px, py, pz = state["position"].tolist()
+        vx, vy, vz = state["velocity"].tolist()
+        r = state["rotation"].tolist()
+        sx, sy, sz = setpoint.tolist()
+        ex, ey, ez = sx - px, sy - py, sz - pz
         dt = env.dt
-        self.integral = np.clip(self.integral + error * dt, -0.5, 0.5)
-        v_des = self.kp * error
-        speed = float(np.linalg.norm(v_des))
+        ix, iy, iz = (min(max(i + e * dt, -0.5), 0.5) for i, e in zip(self.integral, (ex, ey, ez)))
+        self.integral = (ix, iy, iz)
+        # position -> speed-limited velocity set-point -> acceleration
+        gx, gy, gz = self.kp * ex, self.kp * ey, self.kp * ez
+        speed = math.sqrt(gx * gx + gy * gy + gz * gz)
         if speed > self.vmax:
-            v_des *= self.vmax / speed
-        acc = self.kv * (v_des - state["velocity"]) + self.ki * self.integral
-        horizontal = math.hypot(acc[0], acc[1])
-        vertical = max(acc[2] + self.g, 0.2 * self.g)
-        if horizontal > self.tan_tilt * vertical:
-            acc[:2] *= self.tan_tilt * vertical / horizontal
-        force = self.mass * np.array([acc[0], acc[1], vertical])
-        rot = state["rotation"]
-        thrust = float(force @ rot[:, 2])
-        z_des = force / np.linalg.norm(force)
-        heading = math.atan2(rot[1, 0], rot[0, 0]) if yaw is None else yaw
-        y_des = np.cross(z_des, np.array([math.cos(heading), math.sin(heading), 0.0]))
-        y_des /= np.linalg.norm(y_des)
-        r_des = np.column_stack([np.cross(y_des, z_des), y_des, z_des])
-        m = r_des.T @ rot - rot.T @ r_des
-        rates_cmd = -self.katt * 0.5 * np.array([m[2, 1], m[0, 2], m[1, 0]])
-        rates_cmd = np.clip(rates_cmd, -env.max_body_rates, env.max_body_rates)
+            gx, gy, gz = (g * self.vmax / speed for g in (gx, gy, gz))
+        ax = self.kv * (gx - vx) + self.ki * ix
+        ay = self.kv * (gy - vy) + self.ki * iy
+        az = max(self.kv * (gz - vz) + self.ki * iz + self.g, 0.2 * self.g)
+        horizontal = math.hypot(ax, ay)
+        if horizontal > self.tan_tilt * az:
+            ax, ay = ax * self.tan_tilt * az / horizontal, ay * self.tan_tilt * az / horizontal
+        # thrust along the current body z axis; desired attitude from the force and heading
+        fx, fy, fz = self.mass * ax, self.mass * ay, self.mass * az
+        thrust = fx * r[0][2] + fy * r[1][2] + fz * r[2][2]
+        norm = math.sqrt(fx * fx + fy * fy + fz * fz)
+        z_des = (fx / norm, fy / norm, fz / norm)
+        heading = math.atan2(r[1][0], r[0][0]) if yaw is None else yaw
+        y_des = _normalise(_cross(z_des, (math.cos(heading), math.sin(heading), 0.0)))
+        x_des = _cross(y_des, z_des)
+        rd = (x_des, y_des, z_des)  # columns of the desired rotation
+        # geometric attitude error e = vee(Rd^T R - R^T Rd) / 2 (Lee et al. 2010)
+        m = [[sum(rd[i][k] * r[k][j] for k in range(3)) for j in range(3)] for i in range(3)]
+        error = (0.5 * (m[2][1] - m[1][2]), 0.5 * (m[0][2] - m[2][0]), 0.5 * (m[1][0] - m[0][1]))
+        limits = env.max_body_rates.tolist()
+        rates = [min(max(-self.katt * e, -lim), lim) for e, lim in zip(error, limits)]
         if env.action_mode == "rates":
-            action = np.concatenate([[thrust / (self.mass * self.g) - 1.0], rates_cmd / env.max_body_rates])
+            action = [thrust / (self.mass * self.g) - 1.0] + [w / lim for w, lim in zip(rates, limits)]
         else:
-            self.mixer.motor_commands(thrust, rates_cmd, state["body_rates"], self._motors)
-            action = 2.0 * self._motors - 1.0
-        return np.clip(action, -1.0, 1.0).astype(np.float32)
+            self.mixer.motor_commands(thrust, np.array(rates), state["body_rates"], self._motors)
+            action = (2.0 * self._motors - 1.0).tolist()
+        return np.clip(np.array(action, dtype=np.float32), -1.0, 1.0)
+
+
+def _cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float]:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def _normalise(a: tuple[float, float, float]) -> tuple[float, float, float]:
+    n = math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
+    return (a[0] / n, a[1] / n, a[2] / n)
 
 
 def evaluate(
