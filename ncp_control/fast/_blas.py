@@ -1,0 +1,67 @@
+"""Single-precision GEMM callable from compiled kernels, through SciPy's BLAS.
+
+The BLAS routine is bound to a process-wide symbol by name, so kernels that call it can be
+cached on disk (a raw function pointer could not). Row-major arrays throughout.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from llvmlite import binding, ir
+from numba import types
+from numba.extending import get_cython_function_address, intrinsic
+
+_SYMBOL = "ncp_control_fast_sgemm"
+binding.add_symbol(_SYMBOL, get_cython_function_address("scipy.linalg.cython_blas", "sgemm"))
+
+
+@intrinsic
+def _call_sgemm(typingctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):  # type: ignore[no-untyped-def]
+    sig = types.void(*([types.intp] * 13))
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ptr = ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [ptr] * 13)
+        fn = builder.module.globals.get(_SYMBOL)
+        if fn is None:
+            fn = ir.Function(builder.module, fnty, name=_SYMBOL)
+        builder.call(fn, [builder.inttoptr(x, ptr) for x in args])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@numba.njit(error_model="numpy", cache=True)
+def gemm(a, b, c, beta, trans_a, trans_b):  # type: ignore[no-untyped-def]
+    """``c[m, n] = op(a) @ op(b) + beta * c`` for C-contiguous float32 matrices.
+
+    ``op(x)`` is ``x.T`` when the matching ``trans_*`` flag is set.
+    """
+    m, n = c.shape
+    k = a.shape[0] if trans_a else a.shape[1]
+    if m == 0 or n == 0:
+        return
+    if k == 0:
+        for i in range(m):
+            for j in range(n):
+                c[i, j] *= beta
+        return
+    ints = np.empty(6, np.int32)
+    ints[0] = n
+    ints[1] = m
+    ints[2] = k
+    ints[3] = b.shape[1]
+    ints[4] = a.shape[1]
+    ints[5] = n
+    flo = np.empty(2, np.float32)
+    flo[0] = 1.0
+    flo[1] = beta
+    ch = np.empty(2, np.uint8)
+    ch[0] = 84 if trans_b else 78
+    ch[1] = 84 if trans_a else 78
+    ip = ints.ctypes.data
+    fp = flo.ctypes.data
+    cp = ch.ctypes.data
+    _call_sgemm(cp, cp + 1, ip, ip + 4, ip + 8, fp, b.ctypes.data, ip + 12, a.ctypes.data, ip + 16, fp + 4,
+                c.ctypes.data, ip + 20)

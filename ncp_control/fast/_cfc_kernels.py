@@ -1,0 +1,150 @@
+"""Compiled forward and backward passes of one CfC layer over a whole sequence.
+
+Layout: time first, then batch, ``[T, B, ...]``, float32, C-contiguous. One layer is
+ncps' ``CfCCell``: ``z = [u_t, h]``, optional one-layer backbone ``g = act(z W_bb^T + b)``,
+heads ``q = g W_h^T + b_h`` (ff1, ff2, time_a, time_b; only ff1 in "pure" mode) and the
+closed-form update. Weights arrive split into the input part ``WinT [I, G]`` and the
+recurrent part ``WrecT [H, G]`` of the first linear map (backbone, or heads when there is
+no backbone). Weight gradients are left to one large matmul each outside the loop.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._blas import gemm
+from ._math import JIT, activation, activation_grad, copy_into, fexp, fsigmoid, ftanh
+
+MODE_DEFAULT, MODE_NO_GATE, MODE_PURE = 0, 1, 2
+MODE_CODES = {"default": MODE_DEFAULT, "no_gate": MODE_NO_GATE, "pure": MODE_PURE}
+
+
+@numba.njit(**JIT)
+def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act, backbone, save):  # type: ignore[no-untyped-def]
+    """Run the layer over ``u [T, B, I]`` from ``h0 [B, H]``.
+
+    ``ts``/``keep`` are ``[T, B]`` (elapsed time; 0 where the state is reset before the step).
+    Returns ``hseq [T, B, H]`` and, when ``save``, the inputs of the backward pass:
+    ``hprev [T, B, H]`` (state entering each step), ``a`` and ``g`` (backbone pre- and
+    post-activation, ``[T, B, G]``) and ``q`` (head pre-activations).
+    """
+    T, B, _ = u.shape
+    H = h0.shape[1]
+    G = WinT.shape[1]
+    K = WhT.shape[1] if backbone else G
+    hseq = np.empty((T, B, H), np.float32)
+    ns = T if save else 0
+    hprev_s = np.empty((ns, B, H), np.float32)
+    a_s = np.empty((ns if backbone else 0, B, G), np.float32)
+    g_s = np.empty((ns if backbone else 0, B, G), np.float32)
+    q_s = np.empty((ns, B, K), np.float32)
+    h = h0.copy()
+    a = np.empty((B, G), np.float32)
+    g = np.empty((B, G), np.float32)
+    q = np.empty((B, K), np.float32) if backbone else a
+    for t in range(T):
+        for b in range(B):
+            kb = keep[t, b]
+            for k in range(H):
+                h[b, k] *= kb
+            for k in range(G):
+                a[b, k] = bin_[k]
+        gemm(u[t], WinT, a, 1.0, False, False)
+        gemm(h, WrecT, a, 1.0, False, False)
+        if backbone:
+            for b in range(B):
+                for k in range(G):
+                    g[b, k] = activation(a[b, k], act)
+                for k in range(K):
+                    q[b, k] = bh[k]
+            gemm(g, WhT, q, 1.0, False, False)
+        if save:
+            copy_into(hprev_s[t], h)
+            copy_into(q_s[t], q)
+            if backbone:
+                copy_into(a_s[t], a)
+                copy_into(g_s[t], g)
+        for b in range(B):
+            tb = ts[t, b]
+            if mode == MODE_PURE:
+                for k in range(H):
+                    f1 = q[b, k]
+                    e = fexp(-tb * (abs(wtau[k]) + abs(f1)))
+                    h[b, k] = -A[k] * e * f1 + A[k]
+            else:
+                for k in range(H):
+                    f1 = ftanh(q[b, k])
+                    f2 = ftanh(q[b, H + k])
+                    s = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
+                    if mode == MODE_NO_GATE:
+                        h[b, k] = f1 + s * f2
+                    else:
+                        h[b, k] = f1 * (np.float32(1.0) - s) + s * f2
+        copy_into(hseq[t], h)
+    return hseq, hprev_s, a_s, g_s, q_s
+
+
+@numba.njit(**JIT)
+def cfc_backward(dhseq, ts, keep, a_s, q_s, WrecT, WhT, A, wtau, mode, act, backbone):  # type: ignore[no-untyped-def]
+    """Backward pass of ``cfc_forward``.
+
+    Weights as passed to ``cfc_forward``. Returns ``dP [T, B, G]``
+    (gradient of the first linear map's output), ``dq [T, B, K]`` (of the heads' output;
+    empty without backbone), ``dh0 [B, H]``, ``dA [H]`` and ``dwtau [H]`` (pure mode).
+    """
+    T, B, H = dhseq.shape
+    G = WrecT.shape[1]
+    K = q_s.shape[2]
+    dP = np.empty((T, B, G), np.float32)
+    dq_all = np.empty((T if backbone else 0, B, K), np.float32)
+    dA = np.zeros(H, np.float32)
+    dwtau = np.zeros(H, np.float32)
+    dh = np.zeros((B, H), np.float32)
+    dq = np.empty((B, K), np.float32)
+    dg = np.empty((B, G), np.float32)
+    one = np.float32(1.0)
+    for t in range(T - 1, -1, -1):
+        q = q_s[t]
+        for b in range(B):
+            tb = ts[t, b]
+            if mode == MODE_PURE:
+                for k in range(H):
+                    d = dhseq[t, b, k] + dh[b, k]
+                    f1 = q[b, k]
+                    e = fexp(-tb * (abs(wtau[k]) + abs(f1)))
+                    dA[k] += d * (one - e * f1)
+                    dq[b, k] = -A[k] * e * (one - tb * abs(f1)) * d
+                    dwtau[k] += A[k] * tb * f1 * e * np.sign(wtau[k]) * d
+            else:
+                for k in range(H):
+                    d = dhseq[t, b, k] + dh[b, k]
+                    f1 = ftanh(q[b, k])
+                    f2 = ftanh(q[b, H + k])
+                    s = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
+                    if mode == MODE_NO_GATE:
+                        df1 = d
+                        ds = d * f2
+                    else:
+                        df1 = d * (one - s)
+                        ds = d * (f2 - f1)
+                    dq[b, k] = df1 * (one - f1 * f1)
+                    dq[b, H + k] = d * s * (one - f2 * f2)
+                    dz = ds * s * (one - s)
+                    dq[b, 2 * H + k] = dz * tb
+                    dq[b, 3 * H + k] = dz
+        if backbone:
+            copy_into(dq_all[t], dq)
+            gemm(dq, WhT, dg, 0.0, False, True)
+            for b in range(B):
+                for k in range(G):
+                    dg[b, k] *= activation_grad(a_s[t, b, k], act)
+            copy_into(dP[t], dg)
+        else:
+            copy_into(dP[t], dq)
+        gemm(dP[t], WrecT, dh, 0.0, False, True)
+        for b in range(B):
+            kb = keep[t, b]
+            for k in range(H):
+                dh[b, k] *= kb
+    return dP, dq_all, dh, dA, dwtau

@@ -1,0 +1,180 @@
+"""Compiled semi-implicit LTC solver over a whole sequence, forward and backward.
+
+Synapses are lists of edges ``src -> dst`` with per-edge parameters (``mu``, ``sigma``,
+``w`` = positive(w) * mask and ``wr`` = w * erev), so a sparse wiring costs its number of
+synapses, not ``N * N``; a dense computation is the same kernel over all pairs.
+Layout: neuron-major, batch innermost (``[N, B]``) so that every edge's work vectorises
+over the batch. Arithmetic follows ``ncp_control.cells.LTCCell`` (semi-implicit solver):
+``cm_t = cm / max(dt / U, MIN_STEP)``, ``v' = (cm_t v + gleak vleak + num_s + num(v)) /
+(cm_t + gleak + den_s + eps + den(v))``. Only the state entering each unfold and its
+denominator are stored for the backward pass (``2 T U N B`` floats).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._math import FASTMATH, JIT, copy_into, fill, fsigmoid
+
+#: like JIT, but reductions over the batch may be re-associated (vectorised sums)
+JIT_REDUCE = dict(JIT, fastmath=FASTMATH | {"reassoc"})
+
+
+@numba.njit(**JIT)
+def _synapses(v, src, dst, mu, sigma, w, wr, num, den):  # type: ignore[no-untyped-def]
+    """``num[dst] += wr * s``, ``den[dst] += w * s`` with ``s = sigmoid(sigma (v[src] - mu))``."""
+    B = v.shape[1]
+    for e in range(src.shape[0]):
+        i, j = src[e], dst[e]
+        m, sg, we, wre = mu[e], sigma[e], w[e], wr[e]
+        for b in range(B):
+            s = fsigmoid(sg * (v[i, b] - m))
+            num[j, b] += wre * s
+            den[j, b] += we * s
+
+
+@numba.njit(**JIT_REDUCE)
+def _synapses_backward(v, src, dst, mu, sigma, w, wr, dnum, dden, dv, dmu, dsigma, dw, dwr):  # type: ignore[no-untyped-def]
+    """Gradients of :func:`_synapses` given ``dnum``/``dden`` ``[N, B]``; accumulates."""
+    B = v.shape[1]
+    one = np.float32(1.0)
+    for e in range(src.shape[0]):
+        i, j = src[e], dst[e]
+        m, sg, we, wre = mu[e], sigma[e], w[e], wr[e]
+        a_mu = np.float32(0.0)
+        a_sg = np.float32(0.0)
+        a_w = np.float32(0.0)
+        a_wr = np.float32(0.0)
+        for b in range(B):
+            d = v[i, b] - m
+            s = fsigmoid(sg * d)
+            gn = dnum[j, b]
+            gd = dden[j, b]
+            a_wr += s * gn
+            a_w += s * gd
+            dz = (wre * gn + we * gd) * s * (one - s)
+            a_sg += dz * d
+            a_mu -= dz * sg
+            dv[i, b] += dz * sg
+        dmu[e] += a_mu
+        dsigma[e] += a_sg
+        dw[e] += a_w
+        dwr[e] += a_wr
+
+
+@numba.njit(**JIT)
+def ltc_forward(x, h0, ts, keep, cm, gleak, vleak, eps, unfolds, min_step, sens, rec, save):  # type: ignore[no-untyped-def]
+    """Unroll over ``x [T, F, B]`` (mapped inputs) from ``h0 [N, B]``.
+
+    :param sens: sensory edges ``(src, dst, mu, sigma, w, wr)`` (src indexes inputs)
+    :param rec: neuron-to-neuron edges, same tuple
+    :return: ``hseq [T, N, B]``, and when ``save`` the states entering each unfold
+        ``vs [T, U, N, B]`` and their denominators ``ds [T, U, N, B]``
+    """
+    T = x.shape[0]
+    N, B = h0.shape
+    U = unfolds
+    hseq = np.empty((T, N, B), np.float32)
+    ns = T if save else 0
+    vs = np.empty((ns, U, N, B), np.float32)
+    ds = np.empty((ns, U, N, B), np.float32)
+    v = h0.copy()
+    leak = np.empty((N, B), np.float32)
+    base = np.empty((N, B), np.float32)
+    cmt = np.empty((N, B), np.float32)
+    num = np.empty((N, B), np.float32)
+    den = np.empty((N, B), np.float32)
+    for t in range(T):
+        fill(num, 0.0)
+        fill(den, 0.0)
+        _synapses(x[t], sens[0], sens[1], sens[2], sens[3], sens[4], sens[5], num, den)
+        for j in range(N):
+            glv = gleak[j] * vleak[j]
+            for b in range(B):
+                step = max(ts[t, b] / np.float32(U), min_step)
+                c = cm[j] / step
+                cmt[j, b] = c
+                leak[j, b] = glv + num[j, b]
+                base[j, b] = c + gleak[j] + den[j, b] + eps
+                v[j, b] *= keep[t, b]
+        for k in range(U):
+            fill(num, 0.0)
+            fill(den, 0.0)
+            _synapses(v, rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], num, den)
+            for j in range(N):
+                for b in range(B):
+                    d = base[j, b] + den[j, b]
+                    if save:
+                        vs[t, k, j, b] = v[j, b]
+                        ds[t, k, j, b] = d
+                    v[j, b] = (cmt[j, b] * v[j, b] + leak[j, b] + num[j, b]) / d
+        for j in range(N):
+            for b in range(B):
+                hseq[t, j, b] = v[j, b]
+    return hseq, vs, ds
+
+
+@numba.njit(**JIT_REDUCE)
+def ltc_backward(dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak, unfolds, min_step, sens, rec):  # type: ignore[no-untyped-def]
+    """Backward pass of :func:`ltc_forward`.
+
+    :return: ``dx [T, F, B]``, ``dh0 [N, B]``, ``dcm``, ``dgleak``, ``dvleak`` ``[N]``, and
+        per-edge gradients ``(dmu, dsigma, dw, dwr)`` for the sensory and the recurrent edges.
+    """
+    T, F, _ = x.shape
+    N, B = dhseq.shape[1], dhseq.shape[2]
+    U = unfolds
+    dx = np.zeros((T, F, B), np.float32)
+    dcm = np.zeros(N, np.float32)
+    dgl = np.zeros(N, np.float32)
+    dvl = np.zeros(N, np.float32)
+    es, er = sens[0].shape[0], rec[0].shape[0]
+    gs = np.zeros((4, es), np.float32)
+    gr = np.zeros((4, er), np.float32)
+    g = np.zeros((N, B), np.float32)
+    gnew = np.empty((N, B), np.float32)
+    r = np.empty((N, B), np.float32)
+    dd = np.empty((N, B), np.float32)
+    dleak = np.empty((N, B), np.float32)
+    dbase = np.empty((N, B), np.float32)
+    dcmt = np.empty((N, B), np.float32)
+    cmt = np.empty((N, B), np.float32)
+    for t in range(T - 1, -1, -1):
+        for j in range(N):
+            for b in range(B):
+                g[j, b] += dhseq[t, j, b]
+                cmt[j, b] = cm[j] / max(ts[t, b] / np.float32(U), min_step)
+        fill(dleak, 0.0)
+        fill(dbase, 0.0)
+        fill(dcmt, 0.0)
+        for k in range(U - 1, -1, -1):
+            v = vs[t, k]
+            vn = hseq[t] if k == U - 1 else vs[t, k + 1]
+            for j in range(N):
+                for b in range(B):
+                    rr = g[j, b] / ds[t, k, j, b]
+                    r[j, b] = rr
+                    dd[j, b] = -rr * vn[j, b]
+                    dleak[j, b] += rr
+                    dbase[j, b] -= rr * vn[j, b]
+                    dcmt[j, b] += v[j, b] * rr
+                    gnew[j, b] = cmt[j, b] * rr
+            _synapses_backward(v, rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], r, dd, gnew, gr[0], gr[1], gr[2], gr[3])
+            copy_into(g, gnew)
+        for j in range(N):
+            a_cm = np.float32(0.0)
+            a_gl = np.float32(0.0)
+            a_vl = np.float32(0.0)
+            for b in range(B):
+                step = max(ts[t, b] / np.float32(U), min_step)
+                a_cm += (dcmt[j, b] + dbase[j, b]) / step
+                a_gl += dleak[j, b] * vleak[j] + dbase[j, b]
+                a_vl += dleak[j, b] * gleak[j]
+                g[j, b] *= keep[t, b]
+            dcm[j] += a_cm
+            dgl[j] += a_gl
+            dvl[j] += a_vl
+        _synapses_backward(x[t], sens[0], sens[1], sens[2], sens[3], sens[4], sens[5], dleak, dbase, dx[t],
+                           gs[0], gs[1], gs[2], gs[3])
+    return dx, g, dcm, dgl, dvl, gs, gr
