@@ -84,12 +84,12 @@ def test_info_keys_and_tracking_error() -> None:
 def test_crash_on_the_ground_ends_the_episode() -> None:
     env = gym.make("NCPControl/QuadHover-v0")
     env.reset(seed=0)
-    for step in range(300):
+    steps, terminated = 0, False
+    while not terminated and steps < 300:
         _, reward, terminated, _, info = env.step(np.array([-1.0, 0, 0, 0], dtype=np.float32))  # motors off
-        if terminated:
-            break
+        steps += 1
     assert terminated and info["crashed"] and not info["success"]
-    assert reward < -5 and step < 100
+    assert reward < -5 and steps < 100
 
 
 def test_leaving_the_arena_ends_the_episode() -> None:
