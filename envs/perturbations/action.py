@@ -17,7 +17,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.perturbations.base import Perturbation, StepResult
+from envs.perturbations.base import Perturbation, StepResult, fast_clip
 from envs.perturbations.physics import Channel, control_dt, mujoco_handles, params_channel, params_interface
 from envs.perturbations.schedules import Schedule
 
@@ -41,7 +41,7 @@ class ActionPerturbation(Perturbation):
         self._dtype = space.dtype
 
     def _clip(self, action: np.ndarray) -> np.ndarray:
-        return np.clip(action, self._low, self._high).astype(self._dtype, copy=False)
+        return fast_clip(action, self._low, self._high).astype(self._dtype, copy=False)
 
     def _act(self, action: np.ndarray) -> np.ndarray:
         """:param action: the commanded action (float64). :return: the action applied."""
@@ -66,8 +66,13 @@ class ActionNoise(ActionPerturbation):
     default_scale = 0.3
     description = "additive Gaussian actuator noise"
 
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        self._noise = self.draws("normal", self._half.shape)
+
     def _act(self, action: np.ndarray) -> np.ndarray:
-        return self._clip(action + self.magnitude * self._half * self.rng.standard_normal(action.shape))
+        return self._clip(action + self.magnitude * self._half * self._noise())
 
 
 class ActionBias(ActionPerturbation):
@@ -118,12 +123,13 @@ class StickyAction(ActionPerturbation):
         super().__init__(env, level, scale, schedule, seed)
         if self.scale > 1:
             raise ValueError(f"scale of {self.name!r} is a probability and must be at most 1, got {self.scale}")
+        self._uniform = self.draws("random", ())
 
     def _start_episode(self) -> None:
         self._previous: np.ndarray | None = None
 
     def _act(self, action: np.ndarray) -> np.ndarray:
-        if self._previous is not None and self.rng.random() < self.magnitude:
+        if self._previous is not None and self._uniform() < self.magnitude:
             action = self._previous
         self._previous = action
         return self._clip(action)
@@ -132,8 +138,8 @@ class StickyAction(ActionPerturbation):
 class ActuatorLag(ActionPerturbation):
     """First-order actuator lag: time constant 0.1 s at level 1.
 
-    The applied action follows the command as ``u += (1 - exp(-dt / tau)) (a - u)``, starting
-    from the first command; ``dt`` is the environment's control period (its ``info["dt"]``
+    The applied action follows the (saturated) command as ``u += (1 - exp(-dt / tau)) (a - u)``,
+    starting from the first command; ``dt`` is the environment's control period (its ``info["dt"]``
     when it reports one).
     """
 
@@ -150,17 +156,28 @@ class ActuatorLag(ActionPerturbation):
     def _start_episode(self) -> None:
         self._state: np.ndarray | None = None
         self._dt = self.dt
+        self._alpha_key = (math.nan, math.nan)
+        self._alpha = 1.0
 
     def _act(self, action: np.ndarray) -> np.ndarray:
-        if self._state is None or self.magnitude <= 0:
-            self._state = action
+        command = fast_clip(action, self._low, self._high)
+        state = self._state
+        if state is None or self.magnitude <= 0:
+            self._state = state = command
         else:
-            self._state = self._state + (1.0 - math.exp(-self._dt / self.magnitude)) * (action - self._state)
-        return self._clip(self._state)
+            if self._alpha_key != (self._dt, self.magnitude):
+                self._alpha_key = (self._dt, self.magnitude)
+                self._alpha = 1.0 - math.exp(-self._dt / self.magnitude)
+            command -= state
+            command *= self._alpha
+            state += command
+        return state.astype(self._dtype)
 
     def _perturbed_step(self, action: Any) -> StepResult:
-        result = super()._perturbed_step(action)
-        self._dt = float(result[4].get("dt", self.dt))
+        result = self.env.step(self._act(np.asarray(action, dtype=np.float64)))
+        dt = result[4].get("dt")
+        if dt is not None and dt > 0:
+            self._dt = dt
         return result
 
 
@@ -185,11 +202,12 @@ class RateLimit(ActionPerturbation):
         self._state: np.ndarray | None = None
 
     def _act(self, action: np.ndarray) -> np.ndarray:
+        action = fast_clip(action, self._low, self._high)
         if self._state is None or self.magnitude <= 0:
             self._state = action
         else:
             limit = 2.0 * self._half * self.dt / self.magnitude
-            self._state = self._state + np.clip(action - self._state, -limit, limit)
+            self._state = self._state + fast_clip(action - self._state, -limit, limit)
         return self._clip(self._state)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.perturbations.base import Perturbation, StepResult
+from envs.perturbations.base import Perturbation, StepResult, fast_clip
 from envs.perturbations.schedules import Schedule
 
 
@@ -43,11 +43,13 @@ class ObservationPerturbation(Perturbation):
         self._low, self._high = space.low, space.high
         self._bounded = bool(np.isfinite(space.low).any() or np.isfinite(space.high).any())
         self._dtype = space.dtype
+        #: dtype of noise added to observations (float32 observations stay float32).
+        self._noise_dtype = np.float32 if space.dtype == np.float32 else np.float64
 
     def _finish(self, obs: np.ndarray) -> np.ndarray:
         if self._bounded:
-            obs = np.clip(obs, self._low, self._high)
-        return obs.astype(self._dtype, copy=False)
+            obs = fast_clip(obs, self._low, self._high)
+        return obs if obs.dtype == self._dtype else obs.astype(self._dtype)
 
     def _observe(self, obs: np.ndarray) -> np.ndarray:
         """:param obs: the true observation. :return: what the agent sees."""
@@ -73,8 +75,18 @@ class GaussianNoise(ObservationPerturbation):
     default_scale = 0.1
     description = "additive Gaussian sensor noise"
 
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        self._noise = self.draws("normal", self._low.shape, self._noise_dtype)
+
+    def _start_episode(self, obs: np.ndarray) -> None:
+        self._noise.factor = self.magnitude if self._constant else 1.0
+
     def _observe(self, obs: np.ndarray) -> np.ndarray:
-        return self._finish(obs + self.magnitude * self.rng.standard_normal(obs.shape))
+        if self._constant:
+            return self._finish(obs + self._noise())
+        return self._finish(obs + self.magnitude * self._noise())
 
 
 class UniformNoise(ObservationPerturbation):
@@ -85,8 +97,18 @@ class UniformNoise(ObservationPerturbation):
     default_scale = 0.2
     description = "additive uniform sensor noise"
 
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        self._noise = self.draws("uniform", self._low.shape, self._noise_dtype)
+
+    def _start_episode(self, obs: np.ndarray) -> None:
+        self._noise.factor = self.magnitude if self._constant else 1.0
+
     def _observe(self, obs: np.ndarray) -> np.ndarray:
-        return self._finish(obs + self.magnitude * self.rng.uniform(-1.0, 1.0, obs.shape))
+        if self._constant:
+            return self._finish(obs + self._noise())
+        return self._finish(obs + self.magnitude * self._noise())
 
 
 class Bias(ObservationPerturbation):
@@ -117,9 +139,10 @@ class Dropout(ObservationPerturbation):
         super().__init__(env, level, scale, schedule, seed)
         if self.scale > 1:
             raise ValueError(f"scale of {self.name!r} is a probability and must be at most 1, got {self.scale}")
+        self._uniform = self.draws("random", self._low.shape)
 
     def _observe(self, obs: np.ndarray) -> np.ndarray:
-        keep = self.rng.random(obs.shape) >= self.magnitude
+        keep = self._uniform() >= self.magnitude
         return self._finish(obs * keep)
 
 

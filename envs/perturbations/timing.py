@@ -168,6 +168,7 @@ class DtJitter(TimingPerturbation):
         super().__init__(env, level, scale, schedule, seed)
         if self.scale >= 1:
             raise ValueError(f"scale of {self.name!r} must be below 1 (steps of positive length), got {self.scale}")
+        self._uniform = self.draws("uniform", ())
 
     def _duration(self) -> float:
-        return self.clock.nominal_dt * (1.0 + self.magnitude * self.rng.uniform(-1.0, 1.0))
+        return self.clock.nominal_dt * (1.0 + self.magnitude * float(self._uniform()))

@@ -16,8 +16,9 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from envs.params import PhysicalParams
 from envs.perturbations.base import Perturbation, StepResult
-from envs.perturbations.physics import control_dt, mujoco_handles, resolve_channel
+from envs.perturbations.physics import control_dt, mujoco_handles, params_interface, resolve_channel
 from envs.perturbations.schedules import Schedule
 
 AIR_DENSITY = 1.204
@@ -63,6 +64,8 @@ class Wind(Perturbation):
         if self.channel.source == "model.opt.wind" and handles is not None and handles[0].opt.density == 0:
             model = handles[0]
             self._medium = (model, float(model.opt.density), float(model.opt.viscosity))
+        self._size = self.channel.nominal.shape[0]
+        self._mirror = self._find_mirror(env) if self.active else None
         self.dt = control_dt(env)
         direction_vector = None if direction is None else np.asarray(direction, dtype=np.float64)
         if direction_vector is not None and (direction_vector.shape != (3,) or not np.linalg.norm(direction_vector) > 0):
@@ -75,9 +78,34 @@ class Wind(Perturbation):
     def _field(model: mujoco.MjModel) -> tuple[np.ndarray, Any, str]:
         return model.opt.wind, slice(None), "model.opt.wind"
 
+    def _find_mirror(self, env: gym.Env) -> tuple[PhysicalParams, np.ndarray] | None:
+        """A fast path for gusts on MuJoCo envs whose ``wind`` parameter is ``model.opt.wind``.
+
+        Setting a physical parameter rewrites every parameter of the simulator (tens of
+        microseconds); when a probe shows that ``wind`` lands unchanged in ``opt.wind``,
+        per-step gusts write there directly and keep the parameter's current value in step.
+        """
+        params, handles = params_interface(env), mujoco_handles(env)
+        if params is None or handles is None or not self.channel.source.startswith("params"):
+            return None
+        wind = handles[0].opt.wind
+        size = self.channel.nominal.shape[0]
+        probe = self.channel.nominal + np.array([0.25, -0.5, 0.75])[:size]
+        self.channel.set(probe)
+        mirrored = np.array_equal(wind[:size], probe)
+        self.channel.restore()
+        return (params, wind) if mirrored and np.array_equal(wind[:size], self.channel.nominal) else None
+
     def _write(self, velocity: np.ndarray) -> None:
         self.velocity = velocity
-        self.channel.set(velocity[: self.channel.nominal.shape[0]] + self.channel.nominal)
+        size = self._size
+        value = (velocity[:size] if size < 3 else velocity) + self.channel.nominal
+        if self._mirror is not None and self._t > 0:
+            params, wind = self._mirror
+            wind[:size] = value
+            params._current_params["wind"] = value  # the interface's own record of current values
+        else:
+            self.channel.set(value)
 
     def _wind(self) -> np.ndarray:
         """:return: the wind velocity for the current step (subclasses add gusts)."""
@@ -145,14 +173,21 @@ class Gust(Wind):
         self._drive = math.sqrt(1.0 - self._decay**2)
         self._axes = np.array([1.0, 1.0, 0.5])
         self._state = np.zeros(3)
+        self._normals = self.draws("normal", (3,))
 
     def _start_episode(self) -> None:
         self._state = self.rng.standard_normal(3)
+        self._scaled_key = math.nan
 
     def _wind(self) -> np.ndarray:
         if self._t > 0:
-            self._state = self._decay * self._state + self._drive * self.rng.standard_normal(3)
-        return self.magnitude * self._axes * self._state
+            state = self._state
+            state *= self._decay
+            state += self._drive * self._normals()
+        if self._scaled_key != self.magnitude:
+            self._scaled_key = self.magnitude
+            self._scaled_axes = self.magnitude * self._axes
+        return self._scaled_axes * self._state
 
 
 class SineWind(Wind):

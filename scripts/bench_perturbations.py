@@ -1,0 +1,98 @@
+"""``ncp-control bench perturbations``: step-time overhead of a stack of perturbation wrappers.
+
+Times the bare environment (as ``gym.make`` returns it) and the same environment under a
+stack of perturbations, in interleaved blocks (so that load on the machine hits both
+alike), keeps the fastest block of each, and prints the overhead ratio. Target: a stack of
+three perturbations costs less than 20% of the quadrotor's step time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import gymnasium as gym
+import numpy as np
+
+import envs
+from envs import perturbations
+
+#: default stack: one perturbation each from the observation, action and dynamics families.
+DEFAULT_STACK = ("gaussian_noise", "actuator_lag", "gust")
+
+
+def _block(env: gym.Env, steps: int) -> float:
+    """:return: seconds per step over ``steps`` hover-command steps (resets not timed)."""
+    action = np.zeros(env.action_space.shape, dtype=np.float32)
+    elapsed = 0.0
+    done = 0
+    while done < steps:
+        start = time.perf_counter()
+        for _ in range(steps - done):
+            done += 1
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                break
+        elapsed += time.perf_counter() - start
+        if terminated or truncated:
+            env.reset()
+    return elapsed / steps
+
+
+def measure(env_id: str, stack: list[str], level: float, steps: int, rounds: int) -> tuple[float, float]:
+    """Time the bare and the perturbed env in interleaved blocks.
+
+    :param env_id: environment id.
+    :param stack: perturbation names, innermost first.
+    :param level: level of every perturbation.
+    :param steps: steps per block.
+    :param rounds: blocks per variant.
+    :return: the fastest seconds per step of the bare and of the perturbed env.
+    """
+    bare = gym.make(env_id)
+    wrapped = perturbations.make_stack(gym.make(env_id), [(name, level) for name in stack])
+    bare.reset(seed=0)
+    wrapped.reset(seed=0)
+    _block(bare, steps)
+    _block(wrapped, steps)
+    best_bare = best_wrapped = float("inf")
+    for _ in range(rounds):
+        best_bare = min(best_bare, _block(bare, steps))
+        best_wrapped = min(best_wrapped, _block(wrapped, steps))
+    return best_bare, best_wrapped
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the overhead ratio.
+
+    :param argv: command-line arguments (see ``--help``).
+    :return: exit status (0).
+    """
+    parser = argparse.ArgumentParser(prog="ncp-control bench perturbations", description=__doc__.split("\n")[0])
+    parser.add_argument("--env", default="NCPControl/QuadHover-v0", help="environment id")
+    parser.add_argument("--stack", default=",".join(DEFAULT_STACK), help="comma-separated perturbations")
+    parser.add_argument("--level", type=float, default=0.5, help="level of every perturbation")
+    parser.add_argument("--steps", type=int, default=2000, help="steps per timed block")
+    parser.add_argument("--rounds", type=int, default=10, help="timed blocks per variant")
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.rounds < 1:
+        raise ValueError("--steps and --rounds must be at least 1")
+    stack = [name.strip() for name in args.stack.split(",") if name.strip()]
+    for name in stack:
+        perturbations.get(name)
+    env_id = args.env
+    if env_id not in gym.registry:
+        raise ValueError(f"unknown environment {env_id!r}")
+    if env_id.startswith("NCPControl/Quad") and env_id not in envs.OWN_TASKS:
+        raise ValueError(f"{env_id} is not one of the registered tasks")
+    bare, wrapped = measure(env_id, stack, args.level, args.steps, args.rounds)
+    overhead = (wrapped - bare) / bare
+    print(f"env {env_id}, stack {' + '.join(stack)} at level {args.level}")
+    print(f"bare env step        {bare * 1e6:8.1f} us")
+    print(f"perturbed env step   {wrapped * 1e6:8.1f} us")
+    print(f"overhead             {overhead * 100:8.1f} %  (ratio {wrapped / bare:.3f}; target < 20%)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
