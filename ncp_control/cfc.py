@@ -45,6 +45,8 @@ class CfC(LiquidRNN):
     :param backbone_units: backbone width (unwired; default 128).
     :param backbone_layers: backbone depth (unwired; default 1).
     :param backbone_dropout: backbone dropout (unwired; default 0).
+    :param implementation: ``"reference"`` (per-step loop) or a registered faster unroll
+        with the same outputs.
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class CfC(LiquidRNN):
         backbone_units: int | None = None,
         backbone_layers: int | None = None,
         backbone_dropout: float | None = None,
+        implementation: str = "reference",
     ) -> None:
         input_size = check_int("input_size", input_size, 1)
         if proj_size is not None:
@@ -89,7 +92,7 @@ class CfC(LiquidRNN):
             )
         if mixed_memory:
             cell = MixedMemoryCell(cell)
-        super().__init__(cell, return_sequences, batch_first)
+        super().__init__(cell, return_sequences, batch_first, implementation)
         self._config = {
             "class": "CfC",
             "input_size": input_size,
@@ -103,6 +106,7 @@ class CfC(LiquidRNN):
             "backbone_units": backbone_units,
             "backbone_layers": backbone_layers,
             "backbone_dropout": backbone_dropout,
+            "implementation": implementation,
         }
 
     @property
@@ -113,4 +117,4 @@ class CfC(LiquidRNN):
 
     def config(self) -> dict[str, Any]:
         """:return: the constructor arguments as a JSON-serialisable dict (``"class": "CfC"``)."""
-        return dict(self._config)
+        return self._live_config(self._config)

@@ -30,6 +30,8 @@ class CTRNN(LiquidRNN):
     :param ode_unfolds: solver steps per time step.
     :param solver: ``"semi_implicit"`` (default, stable for any step), ``"euler"``, ``"rk4"``.
     :param implicit_param_constraints: positive time constants through softplus.
+    :param implementation: ``"reference"`` (per-step loop) or a registered faster unroll
+        with the same outputs.
     """
 
     def __init__(
@@ -42,13 +44,14 @@ class CTRNN(LiquidRNN):
         ode_unfolds: int = 6,
         solver: str = "semi_implicit",
         implicit_param_constraints: bool = True,
+        implementation: str = "reference",
     ) -> None:
         input_size = check_int("input_size", input_size, 1)
         wiring = wiring_for(input_size, units)
         cell: LiquidCell = CTRNNCell(input_size, wiring, ode_unfolds, solver, implicit_param_constraints)
         if mixed_memory:
             cell = MixedMemoryCell(cell)
-        super().__init__(cell, return_sequences, batch_first)
+        super().__init__(cell, return_sequences, batch_first, implementation)
         self.wiring = wiring
         self._config = {
             "class": "CTRNN",
@@ -60,8 +63,9 @@ class CTRNN(LiquidRNN):
             "ode_unfolds": ode_unfolds,
             "solver": solver,
             "implicit_param_constraints": bool(implicit_param_constraints),
+            "implementation": implementation,
         }
 
     def config(self) -> dict[str, Any]:
         """:return: the constructor arguments as a JSON-serialisable dict (``"class": "CTRNN"``)."""
-        return dict(self._config)
+        return self._live_config(self._config)

@@ -45,6 +45,8 @@ class LTC(LiquidRNN):
     :param adjoint: adjoint-method backward pass (adaptive solvers).
     :param rtol: relative tolerance (adaptive solvers).
     :param atol: absolute tolerance (adaptive solvers).
+    :param implementation: ``"reference"`` (per-step loop) or a registered faster unroll
+        with the same outputs.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class LTC(LiquidRNN):
         adjoint: bool = False,
         rtol: float = 1e-6,
         atol: float = 1e-8,
+        implementation: str = "reference",
     ) -> None:
         input_size = check_int("input_size", input_size, 1)
         wiring = wiring_for(input_size, units)
@@ -81,7 +84,7 @@ class LTC(LiquidRNN):
         )
         if mixed_memory:
             cell = MixedMemoryCell(cell)
-        super().__init__(cell, return_sequences, batch_first)
+        super().__init__(cell, return_sequences, batch_first, implementation)
         self.wiring = wiring
         self._config = {
             "class": "LTC",
@@ -99,6 +102,7 @@ class LTC(LiquidRNN):
             "adjoint": bool(adjoint),
             "rtol": rtol,
             "atol": atol,
+            "implementation": implementation,
         }
 
     @property
@@ -114,4 +118,4 @@ class LTC(LiquidRNN):
 
     def config(self) -> dict[str, Any]:
         """:return: the constructor arguments as a JSON-serialisable dict (``"class": "LTC"``)."""
-        return dict(self._config)
+        return self._live_config(self._config)

@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
+
+#: ``fn(model, x [B,T,F], h [B,S], ts [B,T], resets [B,T] | None) -> (y [B,T,M], h_last [B,S])``
+UnrollFn = Callable[
+    ["LiquidRNN", torch.Tensor, torch.Tensor, torch.Tensor, "torch.Tensor | None"],
+    tuple[torch.Tensor, torch.Tensor],
+]
+
+#: unroll implementations besides ``"reference"``, by name (see :func:`register_unroll`)
+UNROLLS: dict[str, UnrollFn] = {}
+
+
+def register_unroll(name: str, fn: UnrollFn) -> None:
+    """Make ``implementation=name`` available to every sequence model.
+
+    An implementation must give the outputs of :meth:`LiquidRNN._unroll_reference` (to float
+    rounding) for the models it supports, and may defer to it for the others.
+
+    :param name: the implementation's name (not ``"reference"``).
+    :param fn: ``fn(model, x, h, ts, resets) -> (y, h_last)`` with batch-first tensors.
+    """
+    if name == "reference":
+        raise ValueError("implementation name 'reference' is reserved for the per-step loop")
+    UNROLLS[name] = fn
+
+
+def resolve_unroll(name: str) -> UnrollFn | None:
+    """:param name: ``"reference"`` or a registered implementation (``"fast"`` is imported from
+        ``ncp_control.fast`` on first use).
+    :return: the registered function, or ``None`` for the reference loop.
+    :raises ValueError: for an unknown name."""
+    if name == "reference":
+        return None
+    if name not in UNROLLS and name == "fast":
+        try:
+            importlib.import_module("ncp_control.fast")
+        except ImportError:
+            pass
+    if name not in UNROLLS:
+        raise ValueError(f"implementation must be 'reference' or one of {sorted(UNROLLS)}, got {name!r}")
+    return UNROLLS[name]
 
 
 class LiquidRNN(nn.Module):
@@ -22,13 +64,35 @@ class LiquidRNN(nn.Module):
     :param return_sequences: return every step's output (``[B, T, M]``) or only the last (``[B, M]``).
     :param batch_first: inputs are ``[B, T, F]`` (else ``[T, B, F]``; timespans and resets
         then are ``[T, B]`` too).
+    :param implementation: ``"reference"`` (the per-step loop) or a registered faster unroll
+        with the same outputs (see :func:`register_unroll`).
     """
 
-    def __init__(self, cell: LiquidCell, return_sequences: bool = True, batch_first: bool = True) -> None:
+    _implementation: str
+    _unroll_fn: UnrollFn | None
+
+    def __init__(
+        self,
+        cell: LiquidCell,
+        return_sequences: bool = True,
+        batch_first: bool = True,
+        implementation: str = "reference",
+    ) -> None:
         super().__init__()
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.batch_first = bool(batch_first)
+        self.implementation = implementation
+
+    @property
+    def implementation(self) -> str:
+        """Name of the unroll in use (``"reference"`` or a registered one); settable."""
+        return self._implementation
+
+    @implementation.setter
+    def implementation(self, name: str) -> None:
+        self._unroll_fn = resolve_unroll(name)
+        self._implementation = name
 
     # ------------------------------------------------------------ properties
     @property
@@ -55,6 +119,16 @@ class LiquidRNN(nn.Module):
         """:return: a JSON-serialisable dict from which :func:`~ncp_control.model_from_config`
         rebuilds an equal model (without weights)."""
         raise NotImplementedError
+
+    def _live_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """:param config: the constructor arguments.
+        :return: a copy with the settable attributes as they are now."""
+        return dict(
+            config,
+            return_sequences=self.return_sequences,
+            batch_first=self.batch_first,
+            implementation=self.implementation,
+        )
 
     # ---------------------------------------------------------------- forward
     def forward(
@@ -91,7 +165,8 @@ class LiquidRNN(nn.Module):
     def _unroll(
         self, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Unroll the cell (override for a faster path with identical outputs).
+        """Unroll the cell with the selected implementation (override, or register one with
+        :func:`register_unroll`, for a faster path with identical outputs).
 
         :param x: inputs ``[B, T, F]``.
         :param h: initial state ``[B, S]``.
@@ -99,6 +174,8 @@ class LiquidRNN(nn.Module):
         :param resets: ``[B, T]`` bool or ``None``.
         :return: ``(y [B, T, M], h_last [B, S])``.
         """
+        if self._unroll_fn is not None:
+            return self._unroll_fn(self, x, h, ts, resets)
         return self._unroll_reference(x, h, ts, resets)
 
     def _unroll_reference(

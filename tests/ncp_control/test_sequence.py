@@ -136,3 +136,33 @@ def test_unbatched_validation() -> None:
         MODELS[0](torch.randn(3, F), timespans=torch.ones(4))
     with pytest.raises(ValueError, match=r"\[S\]"):
         MODELS[0](torch.randn(3, F), hx=torch.zeros(1, 6))
+
+
+def test_registered_unroll_is_used_and_configured(close) -> None:
+    from ncp_control import model_from_config
+    from ncp_control.sequence import UNROLLS, register_unroll
+
+    calls = []
+
+    def counting(model, x, h, ts, resets):
+        calls.append(x.shape)
+        return model._unroll_reference(x, h, ts, resets)
+
+    register_unroll("counting_test", counting)
+    try:
+        model = CfC(F, 5, implementation="counting_test")
+        x = torch.randn(2, 3, F)
+        y, _ = model(x)
+        assert calls == [(2, 3, F)]
+        assert model.config()["implementation"] == "counting_test"
+        again = model_from_config(model.config())
+        again.load_state_dict(model.state_dict())
+        again.implementation = "reference"
+        close(again(x)[0], y)
+        assert again.config()["implementation"] == "reference"
+    finally:
+        UNROLLS.pop("counting_test")
+    with pytest.raises(ValueError, match="implementation"):
+        CfC(F, 5, implementation="counting_test")
+    with pytest.raises(ValueError, match="reserved"):
+        register_unroll("reference", counting)
