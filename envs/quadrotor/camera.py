@@ -116,21 +116,25 @@ class NumpyCamera:
         self._tables: dict[tuple[str, str], np.ndarray] = {}
 
     def table(self, season: str, lighting: str) -> np.ndarray:
-        """Colours of sky levels (0-15), fogged ground tone a (16-31) and tone b (32-47), occluder (48).
+        """Colours, lighting applied, packed as RGBX in 32-bit words: ground tone a by fog
+        level (0-15), ground tone b by fog level (16-31), sky by elevation (32-47), occluder (48).
 
-        :return: uint8 ``[49, 3]``, lighting applied.
+        :return: uint32 ``[49]``.
         """
         key = (season, lighting)
         if key not in self._tables:
             palette, (brightness, tint) = PALETTES[season], LIGHTING[lighting]
             level = np.linspace(0.0, 1.0, self.LEVELS)[:, None]
             sky, horizon = np.array(palette["sky"], float), np.array(palette["horizon"], float)
-            rows = [horizon + level * (sky - horizon)]
+            rows = []
             for tone in ("ground_a", "ground_b"):
                 rows.append(np.array(palette[tone], float) + level * (horizon - np.array(palette[tone], float)))
+            rows.append(horizon + level * (sky - horizon))
             rows.append(np.array([palette["occluder"]], float))
-            colours = np.concatenate(rows) * brightness + np.array(tint)
-            self._tables[key] = np.clip(colours, 0, 255).astype(np.uint8)
+            colours = np.clip(np.concatenate(rows) * brightness + np.array(tint), 0, 255)
+            rgbx = np.zeros((len(colours), 4), dtype=np.uint8)
+            rgbx[:, :3] = colours.astype(np.uint8)
+            self._tables[key] = rgbx.view(np.uint32).ravel()
         return self._tables[key]
 
     def project(self, position: np.ndarray, rotation: np.ndarray, point: np.ndarray) -> tuple[float, float, float, bool]:
@@ -169,37 +173,38 @@ class NumpyCamera:
         :param spheres: ``[n, 4]`` centres and radii (m).
         :param colours: uint8 ``[n, 2, 3]`` lit and rim colours of the spheres (:func:`sphere_colours`).
         :param style: the scene style.
-        :return: uint8 image ``[height, width, 3]``.
+        :return: uint8 image ``[height, width, 3]`` (a new array each call; the RGB view of
+            an RGBX buffer, so not C-contiguous).
         """
         self._rot32[:] = rotation
         world = np.matmul(self._rot32, self.rays, out=self._world)
         wx, wy, wz = world
         t, u, v = self._t, self._u, self._v
+        k = self.inv_tile
         levels = self.LEVELS - 1
-        # distance along each ray to the ground (sky rays get a clamped, unused value)
+        # distance along each ray to the ground, in tiles (sky rays get a clamped, unused value)
         np.minimum(wz, -1e-3, out=t)
-        np.divide(-float(position[2]), t, out=t)
+        np.divide(-float(position[2]) * k, t, out=t)
         np.multiply(t, wx, out=u)
-        u += float(position[0])
+        u += float(position[0]) * k
         np.multiply(t, wy, out=v)
-        v += float(position[1])
-        tone = self._pattern(u, v, style)
-        np.multiply(t, levels / 20.0, out=t)  # fog reaches the horizon colour at 20 m
+        v += float(position[1]) * k
+        index = self._pattern(u, v, style)  # tone 0 or 1 (a new array)
+        index *= self.LEVELS
+        np.multiply(t, levels / (20.0 * k), out=t)  # fog reaches the horizon colour at 20 m
         np.minimum(t, levels, out=t)
-        np.floor(t, out=t)
-        tone *= self.LEVELS
-        tone += t
-        tone += self.LEVELS
+        index += t  # truncation below floors these non-negative levels
         np.multiply(wz, levels, out=u)
-        np.maximum(u, 0.0, out=u)
-        index = np.where(wz < -1e-3, tone, u).astype(np.intp)
-        table = self.table(style.season, style.lighting)
-        picture = table.take(index, axis=0).reshape(self.height, self.width, 3)
+        u += 2 * self.LEVELS + 0.5
+        np.copyto(index, u, where=wz >= -1e-3)
+        packed = self.table(style.season, style.lighting)
+        # one 4-byte gather per pixel; the picture is the RGB view of the RGBX result
+        picture = packed.take(index.astype(np.int32)).view(np.uint8).reshape(self.height, self.width, 4)[..., :3]
         if len(spheres):
             self._draw_spheres(picture, position, rotation, spheres, colours, style)
         if style.occluder is not None:
             r0, r1, c0, c1 = style.occluder
-            picture[r0:r1, c0:c1] = table[3 * self.LEVELS]
+            picture[r0:r1, c0:c1] = packed[3 * self.LEVELS : 3 * self.LEVELS + 1].view(np.uint8)[:3]
         return picture
 
     def _draw_spheres(
@@ -212,13 +217,14 @@ class NumpyCamera:
         style: SceneStyle,
     ) -> None:
         """Draw spheres as discs, far to near, inside their projected bounding boxes."""
-        offsets = spheres[:, :3] - position
-        rel = (offsets @ rotation).tolist()  # body frame
-        distance = np.sqrt(np.einsum("ij,ij->i", offsets, offsets))
+        rel = ((spheres[:, :3] - position) @ rotation).tolist()  # body frame
+        radii = spheres[:, 3].tolist()
+        distance = [math.sqrt(x * x + y * y + z * z) for x, y, z in rel]
         pixel_angle = 2 * self.tan_h / self.width
-        for k in np.argsort(-distance).tolist():
+        order = sorted(range(len(rel)), key=distance.__getitem__, reverse=True) if len(rel) > 1 else [0]
+        for k in order:
             x, y, z = rel[k]
-            radius, dist = float(spheres[k, 3]), float(distance[k])
+            radius, dist = radii[k], distance[k]
             if x <= radius or dist <= radius:
                 continue
             col = (1 - (y / x) / self.tan_h) * self.width / 2
@@ -236,20 +242,18 @@ class NumpyCamera:
             rim = rim + across
             rim *= 1.0 / (radius_px * radius_px)  # < 1 on the disc, < 0.4 its lit centre
             hit = rim < 1.0
-            if not hit.any():
-                continue
             target = picture[r0:r1, c0:c1]
             target[hit] = colours[k, 1]
             target[rim < 0.4] = colours[k, 0]
 
     def _pattern(self, u: np.ndarray, v: np.ndarray, style: SceneStyle) -> np.ndarray:
-        """:return: ground tone in {0, 1} (float32, a new array) at ground points ``(u, v)`` (m)."""
+        """:return: ground tone in {0, 1} (float32, a new array) at ground points ``(u, v)`` (tiles)."""
         if style.background == "plain":
             return np.zeros_like(u)
-        fx = np.floor(u * self.inv_tile)
+        fx = np.floor(u)
         if style.background == "stripes":
             return fx - 2 * np.floor(fx * 0.5)
-        fy = np.floor(v * self.inv_tile)
+        fy = np.floor(v)
         if style.background == "noise" and style.texture is not None:
             return style.texture[fx.astype(np.intp) & 15, fy.astype(np.intp) & 15].astype(np.float32)
         fx += fy
