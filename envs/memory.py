@@ -20,6 +20,10 @@ For the MuJoCo tasks the indices follow the model's ``nq``/``nv`` and the
 so those arguments keep working. ``info["dt"]`` on every step is the base task's control period:
 MuJoCo ``dt`` (``timestep * frame_skip``), Pendulum's ``dt`` (0.05 s), CartPole's ``tau``
 (0.02 s); MountainCar's update has no time unit, so one step counts as 1.0.
+
+The classic tasks are built from :mod:`envs.classic` (the Gymnasium classes with their constants
+behind :class:`envs.params.PhysicalParams`), so dynamics perturbations reach them too; the MuJoCo
+tasks are changed through their MuJoCo model.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
+from envs.classic import CLASSES, make_classic
 
 #: Classic tasks: id -> (kept indices, control period in seconds).
 CLASSIC_KEPT: dict[str, tuple[tuple[int, ...], float]] = {
@@ -104,4 +110,6 @@ def make_no_velocity_env(base_id: str, **kwargs: Any) -> gym.Env:
     """
     if base_id not in SUPPORTED:
         raise ValueError(f"no velocity-free observation is defined for {base_id!r}; supported base tasks: {SUPPORTED}")
+    if base_id in CLASSES:  # the same task, with its constants behind PhysicalParams
+        return NoVelocityObservation(make_classic(base_id, disable_env_checker=True, **kwargs), base_id)
     return NoVelocityObservation(gym.make(base_id, disable_env_checker=True, **kwargs), base_id)

@@ -71,3 +71,43 @@ def test_wrapper_on_an_existing_env_and_unsupported_ids() -> None:
         make_no_velocity_env("Acrobot-v1")
     with pytest.raises(ValueError, match="supported base tasks"):
         NoVelocityObservation(gym.make("Acrobot-v1"))
+
+
+def rollout(env: gym.Env, steps: int = 8) -> np.ndarray:
+    env.reset(seed=3)
+    env.action_space.seed(3)
+    return np.stack([env.step(env.action_space.sample())[0] for _ in range(steps)])
+
+
+@pytest.mark.parametrize(
+    ("env_id", "changes"),
+    [
+        ("NCPControl/PendulumNoVel-v1", {"mass": 2.0, "length": 1.5, "gravity": 5.0}),
+        ("NCPControl/CartPoleNoVel-v1", {"mass": [2.0, 0.1], "length": 1.0, "gravity": 20.0, "motor_constant": 5.0}),
+        ("NCPControl/MountainCarContinuousNoVel-v0", {"motor_constant": 0.003}),
+    ],
+)
+def test_classic_physical_params_change_dynamics_and_restore(env_id: str, changes: dict) -> None:
+    env = gym.make(env_id)
+    params = env.unwrapped
+    assert set(params.physical_param_names()) == set(changes)  # type: ignore[attr-defined]
+    nominal = rollout(env)
+    np.testing.assert_array_equal(nominal, rollout(gym.make(env_id)))
+    for name, value in changes.items():
+        params.set_physical_params(**{name: value})  # type: ignore[attr-defined]
+        assert not np.allclose(rollout(env), nominal), name
+        params.restore_physical_params()  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(rollout(env), nominal)
+
+
+def test_cartpole_derived_constants_follow_the_parameters() -> None:
+    core = gym.make("NCPControl/CartPoleNoVel-v1").unwrapped
+    core.set_physical_params(mass=[2.0, 0.3], length=0.8)  # type: ignore[attr-defined]
+    assert core.total_mass == pytest.approx(2.3) and core.polemass_length == pytest.approx(0.24)  # type: ignore[attr-defined]
+
+
+def test_make_classic_rejects_other_ids() -> None:
+    from envs.classic import make_classic
+
+    with pytest.raises(ValueError, match="available"):
+        make_classic("Acrobot-v1")
