@@ -1,0 +1,510 @@
+"""Recurrent actor-critic policies for :class:`agents.LiquidPPO`: liquid networks and baselines.
+
+One class, :class:`RecurrentSequencePolicy`, holds every network behind the sequence interface
+of :mod:`agents.sequence`; the aliases (``"CfCPolicy"``, ``"LTCPolicy"``, ``"CTRNNPolicy"``,
+``"LSTMPolicy"``, ``"GRUPolicy"``, ``"MlpPolicy"``) only pick the network, so that a
+comparison between them differs in nothing else.
+
+The policy state is one tensor per env, ``[actor state | critic state]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.distributions import (
+    CategoricalDistribution,
+    DiagGaussianDistribution,
+    Distribution,
+    StateDependentNoiseDistribution,
+    make_proba_distribution,
+)
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
+from torch import nn
+
+from agents.extractors import resolve_extractor
+from agents.sequence import LIQUID_NETWORKS, NETWORKS, MLPSequence, make_sequence_model
+
+CRITICS = ("separate", "shared", "mlp")
+WIRINGS = ("ncp", "full", "none")
+
+
+def action_outputs(action_space: spaces.Space) -> int:
+    """:return: the number of action outputs (Box dimensions or Discrete choices).
+
+    :raises ValueError: for any other action space.
+    """
+    if isinstance(action_space, spaces.Box) and len(action_space.shape) == 1:
+        return int(action_space.shape[0])
+    if isinstance(action_space, spaces.Discrete):
+        return int(action_space.n)
+    raise ValueError(f"the recurrent policies support 1-D Box and Discrete action spaces, got {action_space}")
+
+
+class MotorReadout(nn.Module):
+    """Motor neurons to actions: a per-motor gain and offset (one motor neuron per output).
+
+    :param gain: ``[M]`` initial gains (half the action range for bounded Box actions).
+    :param bias: ``[M]`` initial offsets (the centre of the action range).
+    """
+
+    def __init__(self, gain: np.ndarray, bias: np.ndarray) -> None:
+        super().__init__()
+        self.gain = nn.Parameter(th.as_tensor(gain, dtype=th.float32))
+        self.bias = nn.Parameter(th.as_tensor(bias, dtype=th.float32))
+
+    def forward(self, motors: th.Tensor) -> th.Tensor:
+        """:param motors: ``[..., M]``. :return: ``[..., M]``."""
+        return motors * self.gain + self.bias
+
+
+def _motor_init(action_space: spaces.Space, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(action_space, spaces.Box):
+        low, high = action_space.low.astype(np.float64), action_space.high.astype(np.float64)
+        finite = np.isfinite(low) & np.isfinite(high)
+        gain = np.where(finite, (high - low) / 2.0, 1.0)
+        bias = np.where(finite, (high + low) / 2.0, 0.0)
+        return gain, bias
+    return np.ones(n_out), np.zeros(n_out)
+
+
+class RecurrentSequencePolicy(BasePolicy):
+    """Actor-critic policy around one recurrent network, trained on chunks of sequences.
+
+    :param observation_space: observation space (Box, image Box, or Dict).
+    :param action_space: 1-D Box or Discrete.
+    :param lr_schedule: learning-rate schedule.
+    :param network: ``"cfc"``, ``"ltc"``, ``"ctrnn"``, ``"lstm"``, ``"gru"`` or ``"mlp"``
+        (set by the alias classes).
+    :param units: neurons of the liquid network or hidden size of LSTM/GRU
+        (default 32 liquid, 64 LSTM/GRU).
+    :param wiring: liquid networks only: ``"ncp"`` or None (AutoNCP with one motor neuron per
+        action output, the default), ``"full"`` (fully connected, motors as outputs), ``"none"``
+        (unwired, linear action head) or a ``Wiring`` whose ``output_size`` equals the number of
+        action outputs.
+    :param sparsity_level: AutoNCP sparsity.
+    :param wiring_seed: seed of the generated wiring (fixed, so that a reload rebuilds it).
+    :param cell_kwargs: options of the liquid cell (``mode``, ``ode_unfolds``, ``mixed_memory``...).
+    :param critic: ``"separate"`` (own recurrent network of the same kind, own state),
+        ``"shared"`` (value head on the actor network's outputs) or ``"mlp"`` (feed-forward).
+    :param critic_units: units of the separate critic (default: ``units``).
+    :param net_arch: hidden layers of the MLP network / MLP critic (default ``[64, 64]``).
+    :param activation_fn: MLP activation.
+    :param features_extractor: ``"flatten"``, ``"cnn"``, ``"combined"``, a class, or None (automatic).
+    :param features_extractor_kwargs: its keyword arguments.
+    :param share_features_extractor: one extractor for actor and critic.
+    :param normalize_images: scale images to [0, 1].
+    :param optimizer_class: optimizer.
+    :param optimizer_kwargs: its keyword arguments.
+    :param log_std_init: initial log standard deviation (Box actions).
+    :param use_sde: generalised state-dependent exploration.
+    :param full_std: gSDE option.
+    :param use_expln: gSDE option.
+    :param dt_nominal: nominal control period in seconds: ``predict(..., dt=...)`` divides by it.
+    """
+
+    network: str = "cfc"
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        network: str | None = None,
+        units: int | None = None,
+        wiring: Any = None,
+        sparsity_level: float = 0.5,
+        wiring_seed: int = 22222,
+        cell_kwargs: dict[str, Any] | None = None,
+        critic: str = "separate",
+        critic_units: int | None = None,
+        net_arch: list[int] | None = None,
+        activation_fn: type[nn.Module] = nn.Tanh,
+        features_extractor: str | type[BaseFeaturesExtractor] | None = None,
+        features_extractor_kwargs: dict[str, Any] | None = None,
+        share_features_extractor: bool = True,
+        normalize_images: bool = True,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        log_std_init: float = 0.0,
+        use_sde: bool = False,
+        full_std: bool = True,
+        use_expln: bool = False,
+        dt_nominal: float = 1.0,
+    ) -> None:
+        network = (network or self.network).lower()
+        if network not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, got {network!r}")
+        if critic not in CRITICS:
+            raise ValueError(f"critic must be one of {CRITICS}, got {critic!r}")
+        if not dt_nominal > 0:
+            raise ValueError(f"dt_nominal must be > 0, got {dt_nominal}")
+        n_out = action_outputs(action_space)
+        if use_sde and not isinstance(action_space, spaces.Box):
+            raise ValueError("use_sde needs a Box action space")
+        extractor_class = resolve_extractor(observation_space, features_extractor)
+        super().__init__(
+            observation_space,
+            action_space,
+            features_extractor_class=extractor_class,
+            features_extractor_kwargs=dict(features_extractor_kwargs or {}),
+            normalize_images=normalize_images,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=optimizer_kwargs,
+        )
+        self.network_name = network
+        self.units = units if units is not None else (32 if network in LIQUID_NETWORKS else 64)
+        self.wiring = wiring
+        self.sparsity_level = sparsity_level
+        self.wiring_seed = wiring_seed
+        self.cell_kwargs = dict(cell_kwargs or {})
+        self.critic = critic
+        self.critic_units = critic_units if critic_units is not None else self.units
+        self.net_arch = list(net_arch) if net_arch is not None else [64, 64]
+        self.activation_fn = activation_fn
+        self.features_extractor_choice = features_extractor
+        self.share_features_extractor = share_features_extractor
+        self.log_std_init = log_std_init
+        self.use_sde = use_sde
+        self.full_std = full_std
+        self.use_expln = use_expln
+        self.dt_nominal = float(dt_nominal)
+
+        self.features_extractor = self.make_features_extractor()
+        self.features_dim = self.features_extractor.features_dim
+        self.vf_features_extractor = self.features_extractor if share_features_extractor else self.make_features_extractor()
+
+        wired = self._build_wiring(n_out)
+        self.actor_net = make_sequence_model(
+            network, self.features_dim, wired if wired is not None else self.units, self.cell_kwargs, self.net_arch, activation_fn
+        )
+        self.wired = wired is not None
+        if self.wired:
+            if self.actor_net.output_size != n_out:
+                raise ValueError(f"the wiring has {self.actor_net.output_size} motor neurons, the action space needs {n_out}")
+            self.action_net: nn.Module = MotorReadout(*_motor_init(action_space, n_out))
+        else:
+            self.action_net = nn.Linear(self.actor_net.output_size, n_out)
+            nn.init.orthogonal_(self.action_net.weight, gain=0.01)
+            nn.init.zeros_(self.action_net.bias)
+
+        self.critic_net: nn.Module | None
+        if critic == "shared":
+            self.critic_net = None
+            value_in = self.actor_net.output_size
+        elif critic == "mlp" or network == "mlp":
+            self.critic_net = MLPSequence(self.features_dim, self.net_arch, activation_fn)
+            value_in = self.critic_net.output_size
+        else:
+            self.critic_net = make_sequence_model(
+                network, self.features_dim, self.critic_units, self.cell_kwargs, self.net_arch, activation_fn
+            )
+            value_in = self.critic_net.output_size
+        self.value_net = nn.Linear(value_in, 1)
+        self.actor_state_size = int(self.actor_net.state_size)
+        self.critic_state_size = int(self.critic_net.state_size) if self.critic_net is not None else 0
+
+        self.action_dist = make_proba_distribution(action_space, use_sde=use_sde, dist_kwargs=self._dist_kwargs())
+        if isinstance(self.action_dist, DiagGaussianDistribution):
+            self.log_std = nn.Parameter(th.ones(n_out) * log_std_init)
+        elif isinstance(self.action_dist, StateDependentNoiseDistribution):
+            _, self.log_std = self.action_dist.proba_distribution_net(
+                latent_dim=self.actor_net.output_size, log_std_init=log_std_init
+            )
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+
+    # ------------------------------------------------------------------ construction
+
+    def _dist_kwargs(self) -> dict[str, Any] | None:
+        if not self.use_sde:
+            return None
+        return {"full_std": self.full_std, "use_expln": self.use_expln, "squash_output": False, "learn_features": False}
+
+    def _build_wiring(self, n_out: int) -> Any:
+        """:return: the Wiring of the actor, or None (unwired)."""
+        wiring = self.wiring
+        if self.network_name not in LIQUID_NETWORKS:
+            if wiring not in (None, "none"):
+                raise ValueError(f"wiring is for the liquid networks {LIQUID_NETWORKS}, not {self.network_name!r}")
+            return None
+        import ncp_control
+
+        if wiring == "none":
+            return None
+        if wiring is None or wiring == "ncp":
+            return ncp_control.AutoNCP(
+                self.units, n_out, sparsity_level=self.sparsity_level, seed=self.wiring_seed, input_size=self.features_dim
+            )
+        if wiring == "full":
+            return ncp_control.FullyConnected(self.units, n_out)
+        if isinstance(wiring, ncp_control.Wiring):
+            return wiring
+        raise ValueError(f"wiring must be one of {WIRINGS} or an ncp_control.Wiring, got {wiring!r}")
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(
+            network=self.network_name,
+            units=self.units,
+            wiring=self.wiring,
+            sparsity_level=self.sparsity_level,
+            wiring_seed=self.wiring_seed,
+            cell_kwargs=self.cell_kwargs,
+            critic=self.critic,
+            critic_units=self.critic_units,
+            net_arch=self.net_arch,
+            activation_fn=self.activation_fn,
+            features_extractor=self.features_extractor_choice,
+            share_features_extractor=self.share_features_extractor,
+            log_std_init=self.log_std_init,
+            use_sde=self.use_sde,
+            full_std=self.full_std,
+            use_expln=self.use_expln,
+            dt_nominal=self.dt_nominal,
+            optimizer_class=self.optimizer_class,
+            optimizer_kwargs=self.optimizer_kwargs,
+            lr_schedule=self._dummy_schedule,
+        )
+        data.pop("features_extractor_class", None)
+        return data
+
+    @property
+    def state_size(self) -> int:
+        """:return: size of the policy state per env (actor state, then critic state)."""
+        return self.actor_state_size + self.critic_state_size
+
+    def initial_state(self, n_envs: int) -> th.Tensor:
+        """:return: ``[n_envs, state_size]`` zeros (the state of every cell at rest)."""
+        return th.zeros(n_envs, self.state_size, device=self.device)
+
+    def reset_noise(self, n_envs: int = 1) -> None:
+        """Sample new gSDE exploration weights.
+
+        :param n_envs: number of parallel envs.
+        """
+        if not isinstance(self.action_dist, StateDependentNoiseDistribution):
+            raise ValueError("reset_noise() is only for use_sde=True")
+        self.action_dist.sample_weights(self.log_std, batch_size=n_envs)
+
+    # ------------------------------------------------------------------ forward passes
+
+    def _features(self, obs: PyTorchObs, batch: int, length: int, extractor: BaseFeaturesExtractor) -> th.Tensor:
+        """:param obs: ``[B*T, ...]`` (or a dict of them). :return: ``[B, T, F]``."""
+        return self.extract_features(obs, extractor).reshape(batch, length, -1)
+
+    def _unroll(
+        self,
+        obs: PyTorchObs,
+        state: th.Tensor,
+        episode_starts: th.Tensor,
+        timespans: th.Tensor | None,
+        with_actor: bool = True,
+        with_critic: bool = True,
+    ) -> tuple[th.Tensor | None, th.Tensor | None, th.Tensor]:
+        """Run actor and/or critic over ``[B, T]`` steps.
+
+        :param obs: ``[B*T, ...]`` observations, batch-major (sample b's steps are contiguous).
+        :param state: ``[B, S]``.
+        :param episode_starts: ``[B, T]`` (1: reset the state before this step).
+        :param timespans: ``[B, T]`` in nominal periods, or None.
+        :return: actor outputs ``[B, T, M]`` (or None), values ``[B, T]`` (or None), new state ``[B, S]``.
+        """
+        batch, length = episode_starts.shape
+        resets = episode_starts.bool()
+        h_pi, h_vf = state[:, : self.actor_state_size], state[:, self.actor_state_size :]
+        features = self._features(obs, batch, length, self.features_extractor)
+        y = values = None
+        if with_actor or self.critic_net is None:
+            y, h_pi = self.actor_net(features, h_pi, timespans, resets)
+        if with_critic:
+            if self.critic_net is None:
+                assert y is not None
+                latent_vf = y
+            else:
+                vf_features = features if self.share_features_extractor else self._features(obs, batch, length, self.vf_features_extractor)
+                latent_vf, h_vf = self.critic_net(vf_features, h_vf, timespans, resets)
+            values = self.value_net(latent_vf).squeeze(-1)
+        return y, values, th.cat([h_pi, h_vf], dim=1)
+
+    def _distribution(self, latent: th.Tensor) -> Distribution:
+        """:param latent: ``[N, M]`` actor outputs. :return: the action distribution for N samples."""
+        mean = self.action_net(latent)
+        if isinstance(self.action_dist, DiagGaussianDistribution):
+            return self.action_dist.proba_distribution(mean, self.log_std)
+        if isinstance(self.action_dist, CategoricalDistribution):
+            return self.action_dist.proba_distribution(action_logits=mean)
+        assert isinstance(self.action_dist, StateDependentNoiseDistribution)
+        return self.action_dist.proba_distribution(mean, self.log_std, latent)
+
+    def forward(  # type: ignore[override]
+        self,
+        obs: PyTorchObs,
+        state: th.Tensor,
+        episode_starts: th.Tensor,
+        timespans: th.Tensor | None = None,
+        deterministic: bool = False,
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
+        """One control step for every env (rollout).
+
+        :param obs: ``[B, ...]``.
+        :param state: ``[B, S]``.
+        :param episode_starts: ``[B]``.
+        :param timespans: ``[B]`` in nominal periods, or None.
+        :param deterministic: mode of the distribution instead of a sample.
+        :return: actions ``[B, ...]``, values ``[B]``, log-probabilities ``[B]``, new state ``[B, S]``.
+        """
+        ts = None if timespans is None else timespans.reshape(-1, 1)
+        y, values, new_state = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts)
+        assert y is not None and values is not None
+        distribution = self._distribution(y[:, 0])
+        actions = distribution.get_actions(deterministic=deterministic)
+        log_prob = distribution.log_prob(actions)
+        return actions.reshape((-1, *self.action_space.shape)), values[:, 0], log_prob, new_state
+
+    def evaluate_actions(
+        self,
+        obs: PyTorchObs,
+        actions: th.Tensor,
+        state: th.Tensor,
+        episode_starts: th.Tensor,
+        timespans: th.Tensor | None = None,
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
+        """Values, log-likelihoods and entropy of taken actions, over chunks (training).
+
+        :param obs: ``[B*T, ...]`` batch-major.
+        :param actions: ``[B*T, ...]``.
+        :param state: ``[B, S]`` at the chunk starts.
+        :param episode_starts: ``[B, T]``.
+        :param timespans: ``[B, T]`` or None.
+        :return: values ``[B*T]``, log-probabilities ``[B*T]``, entropy ``[B*T]`` (or None).
+        """
+        y, values, _ = self._unroll(obs, state, episode_starts, timespans)
+        assert y is not None and values is not None
+        distribution = self._distribution(y.reshape(-1, y.shape[-1]))
+        return values.reshape(-1), distribution.log_prob(actions), distribution.entropy()
+
+    def predict_values(
+        self, obs: PyTorchObs, state: th.Tensor, episode_starts: th.Tensor, timespans: th.Tensor | None = None
+    ) -> th.Tensor:
+        """Critic values for one step.
+
+        :param obs: ``[B, ...]``. :param state: ``[B, S]``. :param episode_starts: ``[B]``.
+        :param timespans: ``[B]`` or None.
+        :return: ``[B]``.
+        """
+        ts = None if timespans is None else timespans.reshape(-1, 1)
+        _, values, _ = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_actor=False)
+        assert values is not None
+        return values[:, 0]
+
+    def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
+        """Actions from rest (zero state), for SB3 code paths that carry no state.
+
+        :param observation: ``[B, ...]``. :return: ``[B, ...]`` actions.
+        """
+        n = self._batch_size(observation)
+        actions, _ = self._act(observation, self.initial_state(n), th.ones(n), None, deterministic)
+        return actions
+
+    def _act(
+        self, obs: PyTorchObs, state: th.Tensor, episode_starts: th.Tensor, timespans: th.Tensor | None, deterministic: bool
+    ) -> tuple[th.Tensor, th.Tensor]:
+        ts = None if timespans is None else timespans.reshape(-1, 1)
+        y, _, new_state = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_critic=False)
+        assert y is not None
+        actions = self._distribution(y[:, 0]).get_actions(deterministic=deterministic)
+        return actions.reshape((-1, *self.action_space.shape)), new_state
+
+    @staticmethod
+    def _batch_size(obs: PyTorchObs) -> int:
+        first = next(iter(obs.values())) if isinstance(obs, dict) else obs
+        return int(first.shape[0])
+
+    def predict(  # type: ignore[override]
+        self,
+        observation: np.ndarray | dict[str, np.ndarray],
+        state: np.ndarray | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+        dt: np.ndarray | float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Actions and next state, as sb3-contrib's recurrent ``predict``.
+
+        :param observation: one observation or a batch ``[n_envs, ...]``.
+        :param state: ``[n_envs, state_size]`` from the previous call, or None (at rest).
+        :param episode_start: ``[n_envs]``: 1 where the observation starts an episode.
+        :param deterministic: mode of the distribution instead of a sample.
+        :param dt: elapsed time since the previous observation in seconds (``info["dt"]``),
+            scalar or ``[n_envs]``; divided by ``dt_nominal``. None: one nominal period.
+        :return: actions ``[n_envs, ...]`` (unbatched for an unbatched observation) and the state.
+        """
+        self.set_training_mode(False)
+        obs_tensor, vectorized = self.obs_to_tensor(observation)
+        n = self._batch_size(obs_tensor)
+        h = self.initial_state(n) if state is None else th.as_tensor(np.asarray(state), dtype=th.float32, device=self.device)
+        if h.shape != (n, self.state_size):
+            raise ValueError(f"state must have shape {(n, self.state_size)}, got {tuple(h.shape)}")
+        starts = th.zeros(n) if episode_start is None else th.as_tensor(np.asarray(episode_start, dtype=np.float32)).reshape(n)
+        timespans = None
+        if dt is not None:
+            timespans = th.as_tensor(np.broadcast_to(np.asarray(dt, dtype=np.float32) / self.dt_nominal, (n,)).copy())
+        with th.no_grad():
+            actions, new_state = self._act(obs_tensor, h, starts.to(self.device), timespans, deterministic)
+        actions_np = actions.cpu().numpy()
+        if isinstance(self.action_space, spaces.Box):
+            actions_np = np.clip(actions_np, self.action_space.low, self.action_space.high)
+        if not vectorized:
+            actions_np = actions_np.squeeze(axis=0)
+        return actions_np, new_state.cpu().numpy()
+
+
+class CfCPolicy(RecurrentSequencePolicy):
+    """Closed-form continuous-time network (NCP wiring by default)."""
+
+    network = "cfc"
+
+
+class LTCPolicy(RecurrentSequencePolicy):
+    """Liquid time-constant network (NCP wiring by default)."""
+
+    network = "ltc"
+
+
+class CTRNNPolicy(RecurrentSequencePolicy):
+    """Continuous-time RNN (NCP wiring by default)."""
+
+    network = "ctrnn"
+
+
+class LSTMPolicy(RecurrentSequencePolicy):
+    """LSTM baseline (64 hidden units by default)."""
+
+    network = "lstm"
+
+
+class GRUPolicy(RecurrentSequencePolicy):
+    """GRU baseline (64 hidden units by default)."""
+
+    network = "gru"
+
+
+class MlpPolicy(RecurrentSequencePolicy):
+    """Feed-forward baseline (no memory; ``net_arch`` hidden layers)."""
+
+    network = "mlp"
+
+
+#: Policy aliases of :class:`agents.LiquidPPO`.
+POLICY_ALIASES: dict[str, type[BasePolicy]] = {
+    "CfCPolicy": CfCPolicy,
+    "LTCPolicy": LTCPolicy,
+    "CTRNNPolicy": CTRNNPolicy,
+    "LSTMPolicy": LSTMPolicy,
+    "GRUPolicy": GRUPolicy,
+    "MlpPolicy": MlpPolicy,
+}
