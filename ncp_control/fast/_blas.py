@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (numba-compiled code: typed by numba's own inference, not by mypy)
 """Single-precision GEMM callable from compiled kernels, through SciPy's BLAS.
 
 The BLAS routine is bound to a process-wide symbol by name, so kernels that call it can be
@@ -63,5 +65,18 @@ def gemm(a, b, c, beta, trans_a, trans_b):  # type: ignore[no-untyped-def]
     ip = ints.ctypes.data
     fp = flo.ctypes.data
     cp = ch.ctypes.data
-    _call_sgemm(cp, cp + 1, ip, ip + 4, ip + 8, fp, b.ctypes.data, ip + 12, a.ctypes.data, ip + 16, fp + 4,
-                c.ctypes.data, ip + 20)
+    _call_sgemm(
+        cp,
+        cp + 1,
+        ip,
+        ip + 4,
+        ip + 8,
+        fp,
+        b.ctypes.data,
+        ip + 12,
+        a.ctypes.data,
+        ip + 16,
+        fp + 4,
+        c.ctypes.data,
+        ip + 20,
+    )

@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (numba-compiled code: typed by numba's own inference, not by mypy)
 """Compiled forward and backward passes of one CfC layer over a whole sequence.
 
 Layout: time first, then batch, ``[T, B, ...]``, float32, C-contiguous. One layer is

@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (numba-compiled code: typed by numba's own inference, not by mypy)
 """Compiled semi-implicit LTC solver over a whole sequence, forward and backward.
 
 Synapses are lists of edges ``src -> dst`` with per-edge parameters (``mu``, ``sigma``,
@@ -160,7 +162,9 @@ def ltc_backward(dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak, unfolds, mi
                     dbase[j, b] -= rr * vn[j, b]
                     dcmt[j, b] += v[j, b] * rr
                     gnew[j, b] = cmt[j, b] * rr
-            _synapses_backward(v, rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], r, dd, gnew, gr[0], gr[1], gr[2], gr[3])
+            _synapses_backward(
+                v, rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], r, dd, gnew, gr[0], gr[1], gr[2], gr[3]
+            )
             copy_into(g, gnew)
         for j in range(N):
             a_cm = np.float32(0.0)
@@ -175,6 +179,20 @@ def ltc_backward(dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak, unfolds, mi
             dcm[j] += a_cm
             dgl[j] += a_gl
             dvl[j] += a_vl
-        _synapses_backward(x[t], sens[0], sens[1], sens[2], sens[3], sens[4], sens[5], dleak, dbase, dx[t],
-                           gs[0], gs[1], gs[2], gs[3])
+        _synapses_backward(
+            x[t],
+            sens[0],
+            sens[1],
+            sens[2],
+            sens[3],
+            sens[4],
+            sens[5],
+            dleak,
+            dbase,
+            dx[t],
+            gs[0],
+            gs[1],
+            gs[2],
+            gs[3],
+        )
     return dx, g, dcm, dgl, dvl, gs, gr

@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (numba-compiled code: typed by numba's own inference, not by mypy)
 """Scalar math for the compiled kernels (numba, float32, vectorisable).
 
 ``fexp`` is a Cody-Waite range reduction with a degree-6 minimax polynomial and an

@@ -80,12 +80,12 @@ class _CfCLayerFunction(torch.autograd.Function):
             act,
             backbone,
         )
-        T, B, I = u.shape
+        T, B, n_in = u.shape
         H = hprev.shape[2]
         dp2 = torch.from_numpy(dp).reshape(T * B, -1)
         need = ctx.needs_input_grad
-        du = (dp2 @ w_in_t.t()).reshape(T, B, I) if need[0] else None
-        d_w_in_t = u.reshape(T * B, I).t() @ dp2 if need[4] else None
+        du = (dp2 @ w_in_t.t()).reshape(T, B, n_in) if need[0] else None
+        d_w_in_t = u.reshape(T * B, n_in).t() @ dp2 if need[4] else None
         d_b_in = dp2.sum(0) if need[5] else None
         d_w_rec_t = hprev.reshape(T * B, H).t() @ dp2 if need[6] else None
         d_w_head_t = d_b_head = None

@@ -34,18 +34,39 @@ def edges(mask: torch.Tensor, sparse: bool) -> tuple[torch.Tensor, torch.Tensor]
 
 class _LTCFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, h0: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor,  # type: ignore[override]
-                cm: torch.Tensor, gleak: torch.Tensor, vleak: torch.Tensor, *rest: Any) -> torch.Tensor:
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        x: torch.Tensor,
+        h0: torch.Tensor,
+        ts: torch.Tensor,
+        keep: torch.Tensor,
+        cm: torch.Tensor,
+        gleak: torch.Tensor,
+        vleak: torch.Tensor,
+        *rest: Any,
+    ) -> torch.Tensor:
         sens, rec, eps, unfolds, min_step = rest[:6], rest[6:12], rest[12], rest[13], rest[14]
         sens_np = tuple(as_numpy(t) for t in sens)
         rec_np = tuple(as_numpy(t) for t in rec)
         hseq, vs, ds = _kernels().ltc_forward(
-            as_numpy(x), as_numpy(h0), as_numpy(ts), as_numpy(keep), as_numpy(cm), as_numpy(gleak),
-            as_numpy(vleak), eps, unfolds, min_step, sens_np, rec_np, True,
+            as_numpy(x),
+            as_numpy(h0),
+            as_numpy(ts),
+            as_numpy(keep),
+            as_numpy(cm),
+            as_numpy(gleak),
+            as_numpy(vleak),
+            eps,
+            unfolds,
+            min_step,
+            sens_np,
+            rec_np,
+            True,
         )
         hseq_t = torch.from_numpy(hseq)
-        ctx.save_for_backward(x, ts, keep, cm, gleak, vleak, hseq_t, torch.from_numpy(vs), torch.from_numpy(ds),
-                              *sens, *rec)
+        ctx.save_for_backward(
+            x, ts, keep, cm, gleak, vleak, hseq_t, torch.from_numpy(vs), torch.from_numpy(ds), *sens, *rec
+        )
         ctx.consts = (unfolds, min_step)
         return hseq_t
 
@@ -56,16 +77,45 @@ class _LTCFunction(torch.autograd.Function):
         sens = tuple(as_numpy(t) for t in edges_[:6])
         rec = tuple(as_numpy(t) for t in edges_[6:])
         dx, dh0, dcm, dgl, dvl, gs, gr = _kernels().ltc_backward(
-            as_numpy(dhseq), as_numpy(x), as_numpy(hseq), as_numpy(vs), as_numpy(ds), as_numpy(ts),
-            as_numpy(keep), as_numpy(cm), as_numpy(gleak), as_numpy(vleak), unfolds, min_step, sens, rec,
+            as_numpy(dhseq),
+            as_numpy(x),
+            as_numpy(hseq),
+            as_numpy(vs),
+            as_numpy(ds),
+            as_numpy(ts),
+            as_numpy(keep),
+            as_numpy(cm),
+            as_numpy(gleak),
+            as_numpy(vleak),
+            unfolds,
+            min_step,
+            sens,
+            rec,
         )
         gs_t, gr_t = torch.from_numpy(gs), torch.from_numpy(gr)
         return (
-            torch.from_numpy(dx), torch.from_numpy(dh0), None, None,
-            torch.from_numpy(dcm), torch.from_numpy(dgl), torch.from_numpy(dvl),
-            None, None, gs_t[0], gs_t[1], gs_t[2], gs_t[3],
-            None, None, gr_t[0], gr_t[1], gr_t[2], gr_t[3],
-            None, None, None,
+            torch.from_numpy(dx),
+            torch.from_numpy(dh0),
+            None,
+            None,
+            torch.from_numpy(dcm),
+            torch.from_numpy(dgl),
+            torch.from_numpy(dvl),
+            None,
+            None,
+            gs_t[0],
+            gs_t[1],
+            gs_t[2],
+            gs_t[3],
+            None,
+            None,
+            gr_t[0],
+            gr_t[1],
+            gr_t[2],
+            gr_t[3],
+            None,
+            None,
+            None,
         )
 
 
@@ -73,11 +123,24 @@ def _edge_params(
     mask: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, w: torch.Tensor, wr: torch.Tensor, sparse: bool
 ) -> tuple[torch.Tensor, ...]:
     src, dst = edges(mask, sparse)
-    return (src.to(torch.int32), dst.to(torch.int32), mu[src, dst], sigma[src, dst], w[src, dst], wr[src, dst])
+    return (
+        src.to(torch.int32),
+        dst.to(torch.int32),
+        mu[src, dst],
+        sigma[src, dst],
+        w[src, dst],
+        wr[src, dst],
+    )
 
 
-def ltc_semi_implicit_sequence(cell: Any, x: torch.Tensor, h0: torch.Tensor, ts: torch.Tensor,
-                               keep: torch.Tensor, sparse: bool | None = None) -> torch.Tensor:
+def ltc_semi_implicit_sequence(
+    cell: Any,
+    x: torch.Tensor,
+    h0: torch.Tensor,
+    ts: torch.Tensor,
+    keep: torch.Tensor,
+    sparse: bool | None = None,
+) -> torch.Tensor:
     """Unroll an :class:`~ncp_control.cells.LTCCell` (semi-implicit solver) over a sequence.
 
     :param cell: the LTC cell (its parameters, masks, unfolds and epsilon are used)
@@ -100,9 +163,17 @@ def ltc_semi_implicit_sequence(cell: Any, x: torch.Tensor, h0: torch.Tensor, ts:
     sens = _edge_params(smask, cell.sensory_mu, cell.sensory_sigma, sw, sw * cell.sensory_erev, sparse)
     xm = cell.map_inputs(x).permute(1, 2, 0).contiguous()
     args = (
-        xm, h0.t().contiguous(), ts.t().contiguous(), keep.t().contiguous(),
-        cell.positive(cell.cm).contiguous(), cell.positive(cell.gleak).contiguous(), cell.vleak.contiguous(),
-        *sens, *rec, cell.epsilon, cell.ode_unfolds,
+        xm,
+        h0.t().contiguous(),
+        ts.t().contiguous(),
+        keep.t().contiguous(),
+        cell.positive(cell.cm).contiguous(),
+        cell.positive(cell.gleak).contiguous(),
+        cell.vleak.contiguous(),
+        *sens,
+        *rec,
+        cell.epsilon,
+        cell.ode_unfolds,
     )
     eps, min_step = float(cell.epsilon), float(MIN_STEP)
     import numpy as np
@@ -112,9 +183,21 @@ def ltc_semi_implicit_sequence(cell: Any, x: torch.Tensor, h0: torch.Tensor, ts:
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         hseq: torch.Tensor = _LTCFunction.apply(*args[:-2], eps32, cell.ode_unfolds, min32)
     else:
-        hseq = torch.from_numpy(_kernels().ltc_forward(
-            as_numpy(args[0]), as_numpy(args[1]), as_numpy(args[2]), as_numpy(args[3]), as_numpy(args[4]),
-            as_numpy(args[5]), as_numpy(args[6]), eps32, cell.ode_unfolds, min32,
-            tuple(as_numpy(t) for t in sens), tuple(as_numpy(t) for t in rec), False,
-        )[0])
+        hseq = torch.from_numpy(
+            _kernels().ltc_forward(
+                as_numpy(args[0]),
+                as_numpy(args[1]),
+                as_numpy(args[2]),
+                as_numpy(args[3]),
+                as_numpy(args[4]),
+                as_numpy(args[5]),
+                as_numpy(args[6]),
+                eps32,
+                cell.ode_unfolds,
+                min32,
+                tuple(as_numpy(t) for t in sens),
+                tuple(as_numpy(t) for t in rec),
+                False,
+            )[0]
+        )
     return hseq.permute(2, 0, 1)

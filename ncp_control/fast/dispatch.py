@@ -1,0 +1,142 @@
+"""Chooses the compiled sequence path for a model, or declines (returns ``None``)."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@lru_cache(maxsize=1)
+def available() -> bool:
+    """:return: whether the optional kernels can run (numba and SciPy's BLAS importable)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("numba", "scipy"))
+
+
+def _activation_name(module: nn.Module) -> str | None:
+    from ncp_control.cells.cfc_cell import ACTIVATIONS
+
+    for name, kind in ACTIVATIONS.items():
+        if type(module) is kind:
+            if isinstance(module, nn.GELU) and module.approximate != "none":
+                return None
+            return name
+    return None
+
+
+def cfc_layer_weights(cell: Any) -> dict[str, Any] | None:
+    """The arguments of :func:`~ncp_control.fast.cfc.cfc_layer_sequence` for one CfC layer.
+
+    :param cell: a :class:`~ncp_control.cells.CfCCell`
+    :return: keyword arguments (weights as differentiable tensors), or None if unsupported
+    """
+    heads = [cell.ff1] if cell.mode == "pure" else [cell.ff1, cell.ff2, cell.time_a, cell.time_b]
+    mask = cell.sparsity_mask
+    weights = [m.weight * mask if (mask is not None and i < 2) else m.weight for i, m in enumerate(heads)]
+    w_heads = torch.cat(weights) if len(weights) > 1 else weights[0]
+    b_heads = torch.cat([m.bias for m in heads]) if len(heads) > 1 else heads[0].bias
+    args: dict[str, Any] = {"w_head": None, "b_head": None, "activation": "lecun_tanh"}
+    if cell.backbone is None:
+        args.update(w_first=w_heads, b_first=b_heads)
+    else:
+        if cell.backbone_layers != 1:
+            return None
+        activation = _activation_name(cell.backbone[1])
+        if activation is None:
+            return None
+        linear = cell.backbone[0]
+        args.update(
+            w_first=linear.weight, b_first=linear.bias, w_head=w_heads, b_head=b_heads, activation=activation
+        )
+    pure = cell.mode == "pure"
+    args.update(a_param=cell.A if pure else None, w_tau=cell.w_tau if pure else None, mode=cell.mode)
+    return args
+
+
+def _cfc_states(
+    cells: list[Any], x: torch.Tensor, h0s: list[torch.Tensor], ts: torch.Tensor, keep: torch.Tensor
+) -> list[torch.Tensor] | None:
+    from ncp_control.fast.cfc import cfc_layer_sequence
+
+    plans = [cfc_layer_weights(c) for c in cells]
+    if any(p is None for p in plans):
+        return None
+    u = x.transpose(0, 1).contiguous()
+    ts_t, keep_t = ts.t().contiguous(), keep.t().contiguous()
+    states = []
+    for plan, h0 in zip(plans, h0s):
+        assert plan is not None
+        u = cfc_layer_sequence(u, h0.contiguous(), ts_t, keep_t, **plan)
+        states.append(u)
+    return states
+
+
+def _unroll_cfc(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor) -> Any:
+    from ncp_control.cells.cfc_cell import CfCCell
+    from ncp_control.cells.wired_cfc_cell import WiredCfCCell
+
+    if isinstance(cell, CfCCell):
+        states = _cfc_states([cell], x, [h], ts, keep)
+        if states is None:
+            return None
+        hseq = states[0].transpose(0, 1)
+        y = hseq if cell.fc is None else cell.fc(hseq)
+        return y, hseq[:, -1]
+    assert isinstance(cell, WiredCfCCell)
+    slices = cell._slices
+    states = _cfc_states(cell.layer_cells, x, [h[:, a:b] for a, b in slices], ts, keep)
+    if states is None:
+        return None
+    hseq = torch.cat([states[i] for i in cell._id_order], 2).transpose(0, 1)
+    motor = hseq[:, :, : cell.motor_size]
+    y = motor if cell.fc is None else cell.fc(motor)
+    return y, hseq[:, -1]
+
+
+def _unroll_ltc(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor) -> Any:
+    from ncp_control.fast.ltc import ltc_semi_implicit_sequence
+
+    if cell.solver != "semi_implicit":
+        return None
+    hseq = ltc_semi_implicit_sequence(cell, x, h, ts, keep)
+    batch, steps, units = hseq.shape
+    y = cell.map_outputs(hseq.reshape(batch * steps, units)).reshape(batch, steps, -1)
+    return y, hseq[:, -1]
+
+
+def fast_unroll(
+    model: nn.Module, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Run a sequence model's cell over the sequence with the compiled kernels.
+
+    Same arguments and result as ``LiquidRNN._unroll``; outputs and gradients (inputs,
+    initial state, parameters) equal the per-step loop's to float32 rounding.
+
+    :param model: a :class:`~ncp_control.sequence.LiquidRNN`
+    :param x: inputs ``[B, T, F]``
+    :param h: initial state ``[B, S]``
+    :param ts: elapsed times ``[B, T]``
+    :param resets: ``[B, T]`` bool or None
+    :return: ``(y [B, T, M], h_last [B, S])``, or None where the fast path does not apply
+        (numba missing, non-float32 or non-CPU tensors, differentiable timespans, mixed
+        memory, LTC solvers other than semi-implicit, backbones deeper than one layer)
+    """
+    from ncp_control.cells.cfc_cell import CfCCell
+    from ncp_control.cells.ltc_cell import LTCCell
+    from ncp_control.cells.wired_cfc_cell import WiredCfCCell
+
+    cell: Any = model.cell
+    if not available() or ts.requires_grad:
+        return None
+    tensors = [x, h, *cell.parameters()]
+    if any(t.dtype != torch.float32 or t.device.type != "cpu" for t in tensors):
+        return None
+    keep = torch.ones_like(ts) if resets is None else (~resets).to(ts.dtype)
+    if isinstance(cell, (CfCCell, WiredCfCCell)):
+        return _unroll_cfc(cell, x, h, ts, keep)
+    if isinstance(cell, LTCCell):
+        return _unroll_ltc(cell, x, h, ts, keep)
+    return None

@@ -1,0 +1,155 @@
+"""The compiled sequence path equals the per-step loop: outputs and gradients with respect to
+inputs, initial state and every parameter, for every cell, mode and wiring, with per-sample
+timespans (zeros included) and resets."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ncp_control import CTRNN, LTC, AutoNCP, CfC, FullyConnected, Random
+from ncp_control.fast import available, fast_unroll
+
+pytestmark = pytest.mark.skipif(not available(), reason="the 'fast' extra (numba) is not installed")
+
+B, T, F = 3, 9, 5
+
+
+def _inputs(seed: int, state_size: int) -> tuple[torch.Tensor, ...]:
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, F, generator=gen)
+    h0 = 0.5 * torch.randn(B, state_size, generator=gen)
+    ts = 2.0 * torch.rand(B, T, generator=gen)
+    ts[0, 2] = 0.0
+    ts[1, 5] = 7.5
+    resets = torch.zeros(B, T, dtype=torch.bool)
+    resets[1, 4] = resets[2, 0] = True
+    return x, h0, ts, resets
+
+
+def _run(model: torch.nn.Module, implementation: str, seed: int = 0) -> tuple[list[torch.Tensor], ...]:
+    model.implementation = implementation
+    x, h0, ts, resets = _inputs(seed, model.state_size)
+    x.requires_grad_(True)
+    h0.requires_grad_(True)
+    y, h_last = model(x, h0, ts, resets)
+    weights = torch.linspace(-1.0, 1.0, y.numel()).reshape(y.shape)
+    loss = (y * weights).sum() + (h_last * h_last).sum()
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, [x, h0, *params])
+    return [y, h_last], list(grads)
+
+
+def assert_same(a: list[torch.Tensor], b: list[torch.Tensor], tol: float = 1e-5) -> None:
+    """Equal to ``tol``, relative to each tensor's largest entry where that exceeds 1."""
+    assert len(a) == len(b)
+    for got, want in zip(a, b):
+        scale = max(1.0, float(want.detach().abs().max()))
+        diff = float((got - want).detach().abs().max())
+        assert diff <= tol * scale, diff
+
+
+def check(model: torch.nn.Module, seed: int = 0) -> None:
+    torch.manual_seed(seed)
+    for p in model.parameters():  # move away from the initial values (zeros, ones)
+        p.data.add_(0.1 * torch.randn_like(p))
+    out_ref, grad_ref = _run(model, "reference", seed)
+    out_fast, grad_fast = _run(model, "fast", seed)
+    assert_same(out_fast, out_ref)
+    assert_same(grad_fast, grad_ref)
+
+
+def _assert_fast_used(model: torch.nn.Module) -> None:
+    x, h0, ts, resets = _inputs(1, model.state_size)
+    assert fast_unroll(model, x, h0, ts, resets) is not None
+
+
+@pytest.mark.parametrize("mode", ["default", "no_gate", "pure"])
+@pytest.mark.parametrize("backbone_layers", [0, 1])
+def test_cfc_unwired(mode: str, backbone_layers: int) -> None:
+    model = CfC(F, 6, mode=mode, backbone_units=7, backbone_layers=backbone_layers)
+    _assert_fast_used(model)
+    check(model)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "silu", "gelu"])
+def test_cfc_backbone_activations(activation: str) -> None:
+    check(CfC(F, 4, activation=activation, backbone_units=6, proj_size=2))
+
+
+@pytest.mark.parametrize("mode", ["default", "no_gate", "pure"])
+def test_cfc_wired(mode: str) -> None:
+    model = CfC(F, AutoNCP(10, 2, seed=3), mode=mode)
+    _assert_fast_used(model)
+    check(model)
+
+
+def test_cfc_wired_projection_and_single_layer_wiring() -> None:
+    check(CfC(F, AutoNCP(9, 3, seed=1), proj_size=2))
+    check(CfC(F, Random(7, 3, sparsity_level=0.4, random_seed=2)))
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+@pytest.mark.parametrize("wiring", ["ncp", "full"])
+def test_ltc_semi_implicit(implicit: bool, wiring: str) -> None:
+    w = AutoNCP(10, 3, seed=5) if wiring == "ncp" else FullyConnected(6, 2)
+    model = LTC(F, w, implicit_param_constraints=implicit)
+    _assert_fast_used(model)
+    check(model)
+
+
+def test_ltc_mappings_and_unfolds() -> None:
+    check(LTC(F, AutoNCP(8, 2, seed=7), input_mapping="linear", output_mapping=None, ode_unfolds=3))
+    check(LTC(F, AutoNCP(8, 2, seed=7), input_mapping=None, output_mapping="linear", ode_unfolds=1))
+
+
+def test_dense_and_sparse_synapses_agree() -> None:
+    from ncp_control.fast.ltc import ltc_semi_implicit_sequence
+
+    model = LTC(F, AutoNCP(12, 3, seed=4))
+    x, h0, ts, resets = _inputs(2, model.state_size)
+    keep = (~resets).float()
+    sparse = ltc_semi_implicit_sequence(model.cell, x, h0, ts, keep, sparse=True)
+    dense = ltc_semi_implicit_sequence(model.cell, x, h0, ts, keep, sparse=False)
+    assert_same([sparse], [dense])
+
+
+def test_unsupported_models_fall_back_to_the_loop() -> None:
+    for model in (
+        CfC(F, 6, mixed_memory=True),
+        LTC(F, AutoNCP(8, 2, seed=1), solver="rk4"),
+        CfC(F, 6, backbone_layers=2),
+    ):
+        x, h0, ts, resets = _inputs(0, model.state_size)
+        assert fast_unroll(model, x, h0, ts, resets) is None
+        check(model)
+    model64 = CfC(F, 6).double()
+    model64.implementation = "fast"
+    x = torch.randn(B, T, F, dtype=torch.float64)
+    assert (
+        fast_unroll(
+            model64, x, torch.zeros(B, 6, dtype=torch.float64), torch.ones(B, T, dtype=torch.float64), None
+        )
+        is None
+    )
+    y, _ = model64(x)
+    model64.implementation = "reference"
+    assert torch.equal(y, model64(x)[0])
+
+
+def test_no_grad_and_single_step_match() -> None:
+    for model in (CfC(F, AutoNCP(10, 2, seed=3)), LTC(F, AutoNCP(10, 2, seed=3)), CfC(F, 5)):
+        x, h0, ts, resets = _inputs(3, model.state_size)
+        with torch.no_grad():
+            model.implementation = "reference"
+            ref = model(x, h0, ts, resets)
+            step_ref = model(x[:1, :1], h0[:1], ts[:1, :1])
+            model.implementation = "fast"
+            fast = model(x, h0, ts, resets)
+            step_fast = model(x[:1, :1], h0[:1], ts[:1, :1])
+        assert_same(list(fast), list(ref))
+        assert_same(list(step_fast), list(step_ref))
+
+
+def test_ctrnn_equal() -> None:
+    check(CTRNN(F, AutoNCP(8, 2, seed=2)))
