@@ -1,0 +1,91 @@
+"""``ncp-control robustness RUN_DIR... --suite NAME``: paired robustness evaluation, table and plots."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from agents.robustness.evaluate import evaluate_random, evaluate_robustness, make_env
+from agents.robustness.report import format_summary, write_report
+from agents.robustness.suites import resolve_suite
+from agents.robustness.table import read_results
+from agents.runs import RunFolder, load_model
+
+
+def _names(infos: list[dict[str, Any]]) -> list[str]:
+    """Model names: the policy (prefixed by a non-default algorithm); runs of several seeds share it."""
+    names = [info["policy"] if info["algo"] == "LiquidPPO" else f"{info['algo']}-{info['policy']}" for info in infos]
+    keys = Counter(zip(names, [info["seed"] for info in infos]))
+    if any(count > 1 for count in keys.values()):
+        return [Path(info["path"]).name for info in infos]
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate each run on each suite, then print and write the summary.
+
+    :param args: parsed arguments.
+    :return: exit status 0.
+    """
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be at least 1, got {args.episodes}")
+    loaded = []
+    for path in args.runs:
+        model, info = load_model(path, args.env)
+        seed = RunFolder.open(path).config().seed if Path(path).is_dir() else 0
+        loaded.append((model, {**info, "seed": seed}))
+    envs = {info["env_id"] for _, info in loaded}
+    if None in envs:
+        raise ValueError("a bare model file needs --env")
+    if len(envs) != 1:
+        raise ValueError(f"all runs must be for one environment, got {sorted(envs)}")
+    env_id = envs.pop()
+    out = Path(args.out)
+    results = out / "results.csv"
+    names = args.names.split(",") if args.names else _names([info for _, info in loaded])
+    if len(names) != len(loaded):
+        raise ValueError(f"--names needs {len(loaded)} comma-separated names, got {len(names)}")
+    env = make_env(env_id)
+    try:
+        for suite in args.suite:
+            resolve_suite(suite, args.levels, env)
+    finally:
+        env.close()
+    evaluate_random(env_id, args.episodes, args.seed, results=results)
+    for (model, info), name in zip(loaded, names):
+        for suite in args.suite:
+            print(f"{name} (seed {info['seed']}): suite {suite}")
+            evaluate_robustness(model, env_id, suite, args.levels, args.episodes, args.seed, name=name,
+                                train_seed=info["seed"], results=results, progress=not args.no_progress)
+    frame = read_results(results)
+    print(format_summary(frame))
+    written = write_report(frame, out)
+    print(f"results: {results}")
+    print("tables: " + ", ".join(str(p) for p in written["tables"]))
+    print("plots: " + ", ".join(str(p) for p in written["plots"]))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``robustness`` subcommand.
+
+    :param subparsers: the top-level subparsers.
+    """
+    parser = subparsers.add_parser(
+        "robustness", help="evaluate runs under perturbation suites; write table and plots",
+        description="Every run on the clean env and every (perturbation, level) of each suite, on the same "
+        "evaluation seeds; results are appended as cells finish, so a second call resumes.",
+    )
+    parser.add_argument("runs", nargs="+", help="run folders (or model .zip files with --env)")
+    parser.add_argument("--suite", action="append", required=True,
+                        help="suite name (repeat for several): observation, actuation, dynamics, timing, ...")
+    parser.add_argument("--levels", type=float, nargs="+", default=None, help="levels in [0, 1] (default: suite's)")
+    parser.add_argument("--episodes", type=int, default=10, help="episodes per cell (default 10)")
+    parser.add_argument("--seed", type=int, default=0, help="first evaluation seed (default 0)")
+    parser.add_argument("--env", default=None, help="env id (default: the runs')")
+    parser.add_argument("--names", default=None, help="comma-separated model names (default: policy names)")
+    parser.add_argument("--out", default="robustness", help="output folder (default ./robustness)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
