@@ -18,9 +18,9 @@ from ncp_control.wirings import Wiring
 GROUPS = ("sensory", "inter", "command", "motor")
 
 
-def core_cell(model: nn.Module) -> nn.Module:
+def core_cell(model: nn.Module) -> Any:
     """:param model: a liquid sequence model or cell. :return: the liquid cell inside (mixed memory unwrapped)."""
-    cell = model.cell if isinstance(model, LiquidRNN) else model
+    cell: Any = model.cell if isinstance(model, LiquidRNN) else model
     return cell.cell if isinstance(cell, MixedMemoryCell) else cell
 
 
@@ -32,7 +32,7 @@ def wiring_of(model: nn.Module) -> Wiring | None:
 
 def neuron_count(model: nn.Module) -> int:
     """:param model: a liquid model or cell. :return: number of neurons N (mixed memory not counted)."""
-    return int(getattr(core_cell(model), "state_size"))
+    return int(core_cell(model).state_size)
 
 
 def neuron_groups(wiring: Wiring | None, neurons: int) -> dict[str, list[int]]:
@@ -121,7 +121,7 @@ def draw_trained_wiring(model: nn.Module, ax: Any = None, max_width: float = 3.0
     types = [d["neuron_type"] for _, d in graph.nodes(data=True)]
     nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=[NEURON_COLORS[t] for t in types], node_size=110)
     edges, widths, colours = [], [], []
-    peak = float(max(sensory.abs().max(), recurrent.abs().max(), 1e-12))
+    peak = max(float(sensory.abs().max()), float(recurrent.abs().max()), 1e-12)
     for matrix, prefix in ((sensory, "sensory_"), (recurrent, "neuron_")):
         for src, dest in zip(*torch.nonzero(matrix, as_tuple=True)):
             value = float(matrix[src, dest])

@@ -11,7 +11,6 @@ from ncp_control.cells.ctrnn_cell import CTRNNCell
 from ncp_control.cells.ltc_cell import LTCCell
 from ncp_control.cells.wired_cfc_cell import WiredCfCCell
 
-
 #: parameters of the input and output mappings of LTC and CT-RNN cells
 _MAPPINGS = {"input_w": "input mapping", "input_b": "input mapping", "output_w": "output mapping",
              "output_b": "output mapping"}
@@ -45,12 +44,11 @@ def _parameters_per_layer(model: nn.Module) -> dict[str, int]:
     names: dict[str, str] = {}
     wiring = wiring_of(model)
     if isinstance(cell, (LTCCell, CTRNNCell)) and wiring is not None:
-        counts = _neuron_layer_parameters(cell, wiring)
-        for name, param in model.named_parameters():
-            if param.requires_grad and ".lstm." in f".{name}":
-                key = "lstm memory"
-                counts[key] = counts.get(key, 0) + param.numel()
-        return counts
+        layer_counts = _neuron_layer_parameters(cell, wiring)
+        memory = sum(p.numel() for n, p in model.named_parameters() if p.requires_grad and ".lstm." in f".{n}")
+        if memory:
+            layer_counts["lstm memory"] = memory
+        return layer_counts
     if isinstance(cell, WiredCfCCell) and wiring is not None:
         for index, layer in enumerate(wiring.layers):
             names[f"layer_{index}"] = f"layer_{index} ({wiring.get_type_of_neuron(layer[0])})"
@@ -76,7 +74,7 @@ def summarize(model: nn.Module, others: dict[str, nn.Module] | None = None) -> d
     """
     wiring = wiring_of(model)
     n = neuron_count(model)
-    inputs = int(getattr(core_cell(model), "input_size"))
+    inputs = int(core_cell(model).input_size)
     neurons: dict[str, int] = {g: len(ids) for g, ids in neuron_groups(wiring, n).items()}
     neurons["total"] = n
     synapses: dict[str, int | None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -55,7 +56,7 @@ def record_traces(model: nn.Module, inputs: torch.Tensor, timespans: torch.Tenso
     :param hx: initial state ``[S]`` or ``None`` (rest).
     :return: the traces.
     """
-    cell = model.cell if hasattr(model, "cell") else model
+    cell: Any = model.cell if hasattr(model, "cell") else model
     steps = inputs.shape[0]
     ts = torch.ones(steps) if timespans is None else torch.as_tensor(timespans, dtype=torch.float32).expand(steps)
     h = torch.zeros(1, int(cell.state_size)) if hx is None else hx.reshape(1, -1)

@@ -141,8 +141,9 @@ class OneStepPolicy(nn.Module):
     ) -> None:
         super().__init__()
         self.network = network
-        self.state_size = int(state_size if state_size is not None else getattr(network, "state_size"))
-        self.obs_shape = tuple(obs_shape) if obs_shape is not None else (int(getattr(network, "input_size")),)
+        described: Any = network
+        self.state_size = int(state_size if state_size is not None else described.state_size)
+        self.obs_shape = tuple(obs_shape) if obs_shape is not None else (int(described.input_size),)
         self.obs_dtype = obs_dtype
         self.normalizer = normalizer
         self.preprocess = preprocess
