@@ -68,3 +68,25 @@ def test_converted_model_trains_like_ncps(close) -> None:
 def test_rejects_other_modules() -> None:
     with pytest.raises(ValueError, match="CfC or LTC"):
         from_ncps(torch.nn.LSTM(3, 4))
+
+
+@pytest.mark.parametrize("batch_first,return_sequences", [(False, True), (True, False), (False, False)])
+def test_layout_options_carry_over(batch_first: bool, return_sequences: bool, close) -> None:
+    torch.manual_seed(14)
+    for reference in (
+        ncps_torch.CfC(3, 5, batch_first=batch_first, return_sequences=return_sequences),
+        ncps_torch.LTC(3, 5, batch_first=batch_first, return_sequences=return_sequences, ode_unfolds=2),
+    ):
+        ours = from_ncps(reference)
+        x = torch.randn(4, 2, 3)  # [T, B, F] or [B, T, F]
+        with torch.no_grad():
+            y_ref, h_ref = reference(x)
+            y, h = ours(x)
+            close(y, y_ref)
+            close(h, h_ref)
+            # unbatched input (ncps keeps a batch dimension of 1 in one case: [1, M])
+            y_ref, h_ref = reference(x[:, 0] if not batch_first else x[0])
+            y, h = ours(x[:, 0] if not batch_first else x[0])
+            assert y.dim() == (2 if return_sequences else 1)
+            close(y, y_ref.reshape(y.shape))
+            close(h, h_ref)

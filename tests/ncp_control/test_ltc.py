@@ -84,7 +84,7 @@ def test_adjoint_gradients_match_fixed_step_backprop() -> None:
         params = [p for p in model.parameters() if p.requires_grad]
         return list(torch.autograd.grad(loss, params))
 
-    adjoint = gradients(_copy(base, solver="dopri5", adjoint=True, rtol=1e-9, atol=1e-11))
+    adjoint = gradients(_copy(base, solver="dopri5", adjoint=True, rtol=1e-7, atol=1e-9))
     fixed = gradients(_copy(base, solver="rk4", ode_unfolds=30))
     assert len(adjoint) == len(fixed)
     for a, f in zip(adjoint, fixed):
