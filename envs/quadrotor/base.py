@@ -84,8 +84,9 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
 
     Episodes end (``terminated``) on a crash: the body centre below ``ground_clearance``
     or tilted more than ``max_tilt`` rad, or leaving ``arena``; such a step adds
-    ``crash_penalty`` to the reward. ``info`` always holds ``success``, ``dt`` (simulated
-    seconds since the previous step), ``tracking_error`` (m), ``crashed`` and ``time``.
+    ``crash_penalty`` to the reward. ``info`` always holds ``success``, ``dt`` (the simulated
+    time elapsed since the previous step, s: ``physics_substeps`` times the model's time step,
+    0.01 s by default), ``tracking_error`` (m), ``crashed`` and ``time`` (s since reset).
 
     Physical parameters (:class:`envs.params.PhysicalParams`): ``mass`` (kg), ``inertia``
     (kg m^2, ``[3]``), ``motor_constant`` (maximum thrust of each motor, N, ``[4]``),
@@ -155,7 +156,6 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         self._action = np.zeros(4)
         self._rates_cmd = np.zeros(3)
         self._mixer = RateMixer(CRAZYFLIE)
-        self._timestep = float(self.model.opt.timestep)
         self._hover_thrust = CRAZYFLIE.hover_thrust
         self._hover_command = CRAZYFLIE.hover_thrust / (4 * CRAZYFLIE.max_motor_thrust)
         self.metadata = {**type(self).metadata, "render_fps": int(round(control_frequency))}
@@ -179,7 +179,7 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
     @property
     def dt(self) -> float:
         """:return: simulated seconds per control step (follows ``physics_substeps``)."""
-        return self._timestep * self.physics_substeps
+        return float(self.model.opt.timestep) * self.physics_substeps
 
     def _apply_physical_params(self, params: dict[str, np.ndarray]) -> None:
         m, b = self.model, self._body
@@ -299,6 +299,7 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         else:
             np.add(a, 1.0, out=self._ctrl)
             self._ctrl *= 0.5
+        start = self.data.time
         mujoco.mj_step(self.model, self.data, self.physics_substeps)
         mujoco.mju_quat2Mat(self._rot, self._quat)
         self._steps += 1
@@ -316,8 +317,8 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         if self.render_mode is not None:
             self._trail.append(self._pos.copy())
             del self._trail[:-300]
-        dt = self._timestep * self.physics_substeps
-        info = {"success": success, "dt": dt, "tracking_error": error, "crashed": crashed, "time": self._steps * dt}
+        now = self.data.time
+        info = {"success": success, "dt": now - start, "tracking_error": error, "crashed": crashed, "time": now}
         return self._task_observation(), float(reward), bool(crashed or done), False, info
 
     def render(self) -> np.ndarray | None:

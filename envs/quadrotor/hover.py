@@ -76,7 +76,7 @@ class QuadHoverEnv(QuadrotorEnv):
         self.target_box = check_box("target_box", target_box)
         self.start_box = check_box("start_box", start_box)
         self.success_radius = check_positive("success_radius", success_radius)
-        self.hold_steps = max(1, int(round(check_positive("hold_time", hold_time) / self.dt)))
+        self.hold_time = check_positive("hold_time", hold_time)
         if not 0 <= start_tilt < math.pi / 2 or start_speed < 0:
             raise ValueError("start_tilt must be in [0, pi/2) rad and start_speed >= 0")
         self.start_tilt = float(start_tilt)
@@ -86,7 +86,7 @@ class QuadHoverEnv(QuadrotorEnv):
         self.observation_space = self._vector.space
         self.target = np.zeros(3)
         self._obs = self._vector.buffer
-        self._inside = 0
+        self._inside_since: float | None = None
 
     def _task_reset(self, options: dict[str, Any]) -> None:
         check_options(options, ("target", "start"))
@@ -96,7 +96,7 @@ class QuadHoverEnv(QuadrotorEnv):
         given_target, given_start = option_point(options, "target"), option_point(options, "start")
         self.target[:] = target if given_target is None else given_target
         self._set_initial_state(start if given_start is None else given_start, self.start_tilt, self.start_speed)
-        self._inside = 0
+        self._inside_since = None
 
     def _tracking_error(self) -> float:
         t, p = self.target, self._pos
@@ -109,10 +109,15 @@ class QuadHoverEnv(QuadrotorEnv):
 
     def _task_step(self) -> tuple[float, bool, bool, float]:
         d = self._tracking_error()
-        self._inside = self._inside + 1 if d < self.success_radius else 0
+        now = self.data.time
+        if d >= self.success_radius:
+            self._inside_since = None
+        elif self._inside_since is None:
+            self._inside_since = now - self.dt  # inside since the step that just ended
         w = self._rates
         reward = 1.0 - math.tanh(1.5 * d) - 0.01 * float(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])
-        return reward, self._inside >= self.hold_steps, False, d
+        held = self._inside_since is not None and now - self._inside_since >= self.hold_time - 1e-9
+        return reward, held, False, d
 
     def reference_setpoint(self) -> tuple[np.ndarray, float | None]:
         """:return: the point the reference controller flies to, and its heading (``None``: keep)."""
