@@ -104,7 +104,7 @@ class OneStepPolicy(nn.Module):
     """A stateful controller ``forward(obs, state, dt) -> (action, new_state)``.
 
     Order of operations: ``normalizer`` (optional) -> ``preprocess`` (optional) -> one step of
-    ``network`` with timespan ``dt * time_scale`` (or 1.0 without ``time_scale``) -> ``head``
+    ``network`` with timespan ``dt / time_unit`` (or 1.0 without ``time_unit``) -> ``head``
     (optional) -> ``postprocess`` (optional). Reset the state at an episode start by passing
     :meth:`initial_state` (zeros).
 
@@ -123,8 +123,8 @@ class OneStepPolicy(nn.Module):
     :param preprocess: observations to network inputs ``[B, F]`` (e.g. a features extractor).
     :param head: network outputs to actions (e.g. an action layer).
     :param postprocess: final action transformation (e.g. :class:`BoxActionClip`, :class:`Argmax`).
-    :param time_scale: timespan = ``dt * time_scale`` (e.g. ``1 / dt_nominal`` for ``dt`` in
-        seconds); ``None``: ``dt`` is ignored and each step lasts 1.0.
+    :param time_unit: timespan = ``dt / time_unit`` (e.g. the nominal control period for ``dt``
+        in seconds); ``None``: ``dt`` is ignored and each step lasts 1.0.
     """
 
     def __init__(
@@ -137,7 +137,7 @@ class OneStepPolicy(nn.Module):
         preprocess: nn.Module | None = None,
         head: nn.Module | None = None,
         postprocess: nn.Module | None = None,
-        time_scale: float | None = 1.0,
+        time_unit: float | None = 1.0,
     ) -> None:
         super().__init__()
         self.network = network
@@ -149,9 +149,9 @@ class OneStepPolicy(nn.Module):
         self.preprocess = preprocess
         self.head = head
         self.postprocess = postprocess
-        if time_scale is not None and not time_scale > 0:
-            raise ValueError(f"time_scale must be > 0 or None, got {time_scale}")
-        self.time_scale = None if time_scale is None else float(time_scale)
+        if time_unit is not None and not time_unit > 0:
+            raise ValueError(f"time_unit must be > 0 or None, got {time_unit}")
+        self.time_unit = None if time_unit is None else float(time_unit)
 
     def forward(
         self, obs: torch.Tensor, state: torch.Tensor, dt: torch.Tensor
@@ -163,21 +163,26 @@ class OneStepPolicy(nn.Module):
         :param dt: elapsed time ``[B]`` since the previous step.
         :return: ``(action [B, A] (Box) or [B] (Discrete), new_state [B, S])``.
         """
-        x = obs
-        if self.normalizer is not None:
-            x = self.normalizer(x)
-        if self.preprocess is not None:
-            x = self.preprocess(x)
-        x = x.to(torch.float32)
-        if self.time_scale is None:
+        x = self.features(obs)
+        if self.time_unit is None:
             ts = torch.ones_like(dt, dtype=torch.float32)
         else:
-            ts = dt.to(torch.float32) * self.time_scale
+            ts = dt.to(torch.float32) / self.time_unit
         y, new_state = step_network(self.network, x, state, ts)
         action = y if self.head is None else self.head(y)
         if self.postprocess is not None:
             action = self.postprocess(action)
         return action, new_state
+
+    def features(self, obs: torch.Tensor) -> torch.Tensor:
+        """:param obs: observations ``[B, *obs_shape]``.
+        :return: the network inputs ``[B, F]`` (normalised and preprocessed, float32)."""
+        x = obs
+        if self.normalizer is not None:
+            x = self.normalizer(x)
+        if self.preprocess is not None:
+            x = self.preprocess(x)
+        return x.to(torch.float32)
 
     def initial_state(self, batch_size: int = 1) -> torch.Tensor:
         """:param batch_size: B. :return: the state at rest, zeros ``[B, S]``."""

@@ -1,0 +1,363 @@
+"""Deploying LiquidPPO policies: the one-step actor, TorchScript/ONNX files, weights-only files.
+
+:func:`actor_onestep` turns a trained policy into a :class:`~ncp_control.export.OneStepPolicy`
+``(obs, state, dt) -> (action, new_state)`` that applies what SB3 applies around the network:
+``VecNormalize`` observation normalisation (if given), SB3's observation preprocessing and
+features extractor, the deterministic action (Gaussian mean / most likely choice) and the
+clipping of Box actions to the action space. ``obs`` is the raw env observation, ``dt`` the
+elapsed time in seconds (``info["dt"]``), the state is the actor's state (zeros at an
+episode start).
+
+:func:`save_policy` writes the weights-only format: a folder with ``policy.safetensors``
+(tensors only) and ``config.json`` (plain JSON). :func:`load_policy` rebuilds the policy from
+it without unpickling anything: classes named in the JSON are looked up in fixed tables of
+this package and ``torch.nn``, never imported by name. SB3's ``.zip`` files unpickle objects
+on load and are refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.preprocessing import preprocess_obs
+from stable_baselines3.common.vec_env import VecNormalize
+from torch import nn
+
+from agents.extractors import EXTRACTORS
+from agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
+from ncp_control import Wiring, __version__
+from ncp_control.export import Argmax, BoxActionClip, ObservationNormalizer, OneStepPolicy
+from ncp_control.export.weights import read_json, read_tensors, write_json, write_tensors
+
+POLICY_FORMAT = "ncp-control-policy"
+WEIGHTS_FILE = "policy.safetensors"
+CONFIG_FILE = "config.json"
+_NORM_MEAN, _NORM_VAR = "obs_normalization.mean", "obs_normalization.var"
+_DTYPES = ("float32", "float64", "uint8", "int64", "int32", "int8", "bool")
+
+
+# ---------------------------------------------------------------------- one-step actor
+class _Features(nn.Module):
+    """SB3's preprocessing and the policy's features extractor: ``[B, *obs_shape] -> [B, F]``."""
+
+    def __init__(self, policy: RecurrentSequencePolicy) -> None:
+        super().__init__()
+        self.extractor = policy.features_extractor
+        self.observation_space = policy.observation_space
+        self.normalize_images = policy.normalize_images
+
+    def forward(self, obs: th.Tensor) -> th.Tensor:
+        """:param obs: ``[B, *obs_shape]``. :return: ``[B, F]``."""
+        return self.extractor(preprocess_obs(obs, self.observation_space, self.normalize_images))
+
+
+def normalization_of(vec_normalize: VecNormalize | None) -> dict[str, Any] | None:
+    """:param vec_normalize: a ``VecNormalize`` (or None).
+    :return: ``{"mean", "var", "clip", "epsilon"}`` of its observation statistics, or None if
+        it does not normalise observations."""
+    if vec_normalize is None or not vec_normalize.norm_obs:
+        return None
+    if isinstance(vec_normalize.observation_space, spaces.Dict):
+        raise ValueError("export supports VecNormalize on Box observations only, got a Dict observation space")
+    rms: Any = vec_normalize.obs_rms
+    return {"mean": np.asarray(rms.mean), "var": np.asarray(rms.var), "clip": float(vec_normalize.clip_obs),
+            "epsilon": float(vec_normalize.epsilon)}
+
+
+def actor_onestep(
+    policy: RecurrentSequencePolicy, normalization: dict[str, Any] | None = None, use_dt: bool = True
+) -> OneStepPolicy:
+    """The deterministic actor of a policy as a one-step module.
+
+    :param policy: a :class:`~agents.policies.RecurrentSequencePolicy` (any alias).
+    :param normalization: observation statistics from :func:`normalization_of`, or None.
+    :param use_dt: ``dt`` (seconds) divided by the policy's ``dt_nominal`` is the timespan
+        (as LiquidPPO with ``use_info_dt=True``); False: every step lasts one period.
+    :return: the module (eval mode), ``(obs, state [B, actor_state_size], dt [B]) -> (action, state)``.
+    """
+    if not isinstance(policy, RecurrentSequencePolicy):
+        raise ValueError(f"policy must be a LiquidPPO policy (RecurrentSequencePolicy), got {type(policy).__name__}")
+    space = policy.observation_space
+    if isinstance(space, spaces.Dict):
+        raise ValueError("the one-step policy supports Box and Discrete observation spaces, got a Dict space")
+    normalizer = None
+    if normalization is not None:
+        normalizer = ObservationNormalizer(normalization["mean"], normalization["var"], normalization["clip"],
+                                           normalization["epsilon"])
+    action_space = policy.action_space
+    post: nn.Module = (BoxActionClip(action_space.low, action_space.high) if isinstance(action_space, spaces.Box)
+                       else Argmax())
+    obs_dtype = th.from_numpy(np.zeros(0, dtype=space.dtype)).dtype
+    module = OneStepPolicy(
+        policy.actor_net,
+        state_size=policy.actor_state_size,
+        obs_shape=tuple(space.shape or ()),
+        obs_dtype=obs_dtype,
+        normalizer=normalizer,
+        preprocess=_Features(policy),
+        head=policy.action_net,
+        postprocess=post,
+        time_unit=policy.dt_nominal if use_dt else None,
+    )
+    return module.eval()
+
+
+def model_onestep(model: BaseAlgorithm, vec_normalize: VecNormalize | None = None) -> OneStepPolicy:
+    """:param model: a trained :class:`agents.LiquidPPO`.
+    :param vec_normalize: its ``VecNormalize`` (default: the one wrapping the model's env, if any).
+    :return: :func:`actor_onestep` of its policy."""
+    if vec_normalize is None:
+        vec_normalize = model.get_vec_normalize_env()
+    policy: Any = model.policy
+    return actor_onestep(policy, normalization_of(vec_normalize), bool(getattr(model, "use_info_dt", True)))
+
+
+# ---------------------------------------------------------------------- JSON encoding
+def _space_to_json(space: spaces.Space) -> dict[str, Any]:
+    if isinstance(space, spaces.Box):
+        return {"type": "Box", "low": space.low.tolist(), "high": space.high.tolist(), "shape": list(space.shape),
+                "dtype": str(space.dtype)}
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, spaces.Dict):
+        return {"type": "Dict", "spaces": {k: _space_to_json(v) for k, v in space.spaces.items()}}
+    raise ValueError(f"the weights-only format stores Box, Discrete and Dict spaces, got {space}")
+
+
+def _space_from_json(data: Any) -> spaces.Space:
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind == "Box":
+        if data["dtype"] not in _DTYPES:
+            raise ValueError(f"config.json: Box dtype must be one of {_DTYPES}, got {data['dtype']!r}")
+        dtype = np.dtype(data["dtype"])
+        low = np.array(data["low"], dtype=dtype)
+        high = np.array(data["high"], dtype=dtype)
+        return spaces.Box(low=low, high=high, shape=tuple(data["shape"]), dtype=dtype)
+    if kind == "Discrete":
+        return spaces.Discrete(int(data["n"]), start=int(data.get("start", 0)))
+    if kind == "Dict":
+        return spaces.Dict({str(k): _space_from_json(v) for k, v in data["spaces"].items()})
+    raise ValueError(f"config.json: unknown space {data!r}")
+
+
+def _classes() -> dict[str, type]:
+    """Every class a config may name: policy aliases, extractors, ``torch.nn`` activations."""
+    table: dict[str, type] = {f"agents.{cls.__name__}": cls for cls in POLICY_ALIASES.values()}
+    table["agents.RecurrentSequencePolicy"] = RecurrentSequencePolicy
+    table.update({f"extractor.{name}": cls for name, cls in EXTRACTORS.items()})
+    for name in dir(nn):
+        value = getattr(nn, name)
+        if isinstance(value, type) and issubclass(value, nn.Module):
+            table[f"torch.nn.{name}"] = value
+    return table
+
+
+def _class_name(cls: type) -> str:
+    for name, value in _classes().items():
+        if value is cls:
+            return name
+    raise ValueError(f"{cls.__module__}.{cls.__qualname__} cannot be stored in the weights-only format "
+                     "(only the policies, extractors and torch.nn layers of ncp-control)")
+
+
+def _encode(value: Any) -> Any:
+    """Plain JSON for a constructor argument; classes and wirings become tagged objects."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise ValueError(f"dict keys must be strings to be stored, got {list(value)}")
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, type):
+        return {"__class__": _class_name(value)}
+    if isinstance(value, Wiring):
+        return {"__wiring__": value.to_dict()}
+    if isinstance(value, spaces.Space):
+        return {"__space__": _space_to_json(value)}
+    if isinstance(value, np.generic):
+        return value.item()
+    raise ValueError(f"{type(value).__name__} value {value!r} cannot be stored in the weights-only format")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"__class__"}:
+            table = _classes()
+            if value["__class__"] not in table:
+                raise ValueError(f"config.json names class {value['__class__']!r}, which is not one the loader knows")
+            return table[value["__class__"]]
+        if set(value) == {"__wiring__"}:
+            return Wiring.from_dict(value["__wiring__"])
+        if set(value) == {"__space__"}:
+            return _space_from_json(value["__space__"])
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+# ---------------------------------------------------------------------- weights-only files
+#: constructor arguments that do not shape the network (rebuilt with defaults on load)
+_TRAINING_ONLY = ("lr_schedule", "optimizer_class", "optimizer_kwargs")
+
+
+def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normalize: VecNormalize | None = None,
+                extra: dict[str, Any] | None = None) -> Path:
+    """Write a trained LiquidPPO policy weights-only: ``folder/policy.safetensors`` and
+    ``folder/config.json`` (both written atomically).
+
+    :param model: the trained model.
+    :param folder: destination folder (created).
+    :param vec_normalize: its ``VecNormalize`` (default: the one wrapping the model's env, if any).
+    :param extra: more JSON-serialisable information stored under ``"extra"`` (e.g. the run config).
+    :return: the folder.
+    """
+    policy = model.policy
+    if not isinstance(policy, RecurrentSequencePolicy):
+        raise ValueError(f"save_policy needs a LiquidPPO policy, got {type(policy).__name__}")
+    if vec_normalize is None:
+        vec_normalize = model.get_vec_normalize_env()
+    normalization = normalization_of(vec_normalize)
+    kwargs = {k: v for k, v in policy._get_constructor_parameters().items() if k not in _TRAINING_ONLY}
+    kwargs.pop("observation_space"), kwargs.pop("action_space")
+    config = {
+        "format": POLICY_FORMAT,
+        "version": __version__,
+        "policy_class": _class_name(type(policy)),
+        "observation_space": _space_to_json(policy.observation_space),
+        "action_space": _space_to_json(policy.action_space),
+        "policy_kwargs": _encode(kwargs),
+        "use_dt": bool(getattr(model, "use_info_dt", True)),
+        "normalization": None if normalization is None else {"clip": normalization["clip"],
+                                                             "epsilon": normalization["epsilon"]},
+        "extra": _encode(extra or {}),
+    }
+    tensors = dict(policy.state_dict())
+    if normalization is not None:
+        tensors[_NORM_MEAN] = th.as_tensor(normalization["mean"], dtype=th.float64)
+        tensors[_NORM_VAR] = th.as_tensor(normalization["var"], dtype=th.float64)
+    target = Path(folder)
+    write_tensors(target / WEIGHTS_FILE, tensors)
+    write_json(target / CONFIG_FILE, config)
+    return target
+
+
+def _weights_folder(path: Path) -> Path:
+    """The folder of a weights-only policy given it, a run folder, or one of its two files."""
+    if path.is_dir():
+        for folder in (path, path / "weights"):
+            if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
+                return folder
+        raise ValueError(f"{path} holds no weights-only policy ({WEIGHTS_FILE} and {CONFIG_FILE}, "
+                         "or a run folder's weights/)")
+    if path.is_file() and path.name in (WEIGHTS_FILE, CONFIG_FILE):
+        return path.parent
+    if not path.exists():
+        raise FileNotFoundError(f"no policy at {path}")
+    raise ValueError(f"{path} is not a weights-only policy (a folder with {WEIGHTS_FILE} and {CONFIG_FILE}); "
+                     "SB3 .zip files unpickle objects on load and are not opened by load_policy: convert a "
+                     "trusted one with `ncp-control export MODEL --format safetensors`")
+
+
+class DeployedPolicy:
+    """A policy loaded from the weights-only format: the deterministic one-step actor with
+    sb3-contrib's ``predict`` interface (so SB3's ``evaluate_policy`` works with it).
+
+    :param module: the one-step actor.
+    :param observation_space: the env's observation space.
+    :param action_space: the env's action space.
+    :param dt_nominal: nominal control period in seconds.
+    :param config: the loaded ``config.json``.
+    """
+
+    def __init__(self, module: OneStepPolicy, observation_space: spaces.Space, action_space: spaces.Space,
+                 dt_nominal: float, config: dict[str, Any]) -> None:
+        self.module = module.eval()
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.dt_nominal = float(dt_nominal)
+        self.config = config
+
+    @property
+    def state_size(self) -> int:
+        """:return: size of the actor state per env."""
+        return self.module.state_size
+
+    def predict(self, observation: Any, state: np.ndarray | None = None, episode_start: Any = None,
+                deterministic: bool = True, dt: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Actions and next state for one step.
+
+        :param observation: one raw observation or a batch ``[n_envs, ...]``.
+        :param state: ``[n_envs, state_size]`` from the previous call, or None (at rest).
+        :param episode_start: ``[n_envs]``: 1 where the observation starts an episode (state zeroed).
+        :param deterministic: must be True (the deployed actor has no sampling).
+        :param dt: elapsed time in seconds (scalar or ``[n_envs]``); None: one nominal period.
+        :return: ``(actions, state)``; actions unbatched for an unbatched observation.
+        """
+        if not deterministic:
+            raise ValueError("a deployed policy acts deterministically; call predict(..., deterministic=True)")
+        obs = np.asarray(observation)
+        shape = tuple(self.observation_space.shape or ())
+        vectorized = obs.shape != shape
+        if vectorized and obs.shape[1:] != shape:
+            raise ValueError(f"observation must have shape {shape} or [n_envs, *{shape}], got {obs.shape}")
+        batch = obs.reshape(-1, *shape) if vectorized else obs[None]
+        n = batch.shape[0]
+        h = np.zeros((n, self.state_size), np.float32) if state is None else np.asarray(state, np.float32)
+        if h.shape != (n, self.state_size):
+            raise ValueError(f"state must have shape {(n, self.state_size)}, got {h.shape}")
+        if episode_start is not None:
+            h = h * (1.0 - np.asarray(episode_start, np.float32).reshape(n, 1))
+        elapsed = np.broadcast_to(np.asarray(self.dt_nominal if dt is None else dt, np.float32), (n,))
+        with th.no_grad():
+            action, new_state = self.module(th.as_tensor(batch), th.as_tensor(h), th.as_tensor(elapsed.copy()))
+        actions = action.numpy()
+        return (actions if vectorized else actions[0]), new_state.numpy()
+
+
+def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
+    """Load a policy written by :func:`save_policy`, without unpickling anything.
+
+    :param path: the weights folder, a run folder (its ``weights/``), or one of the two files.
+    :return: the deployed policy.
+    :raises ValueError: for anything that is not this format (SB3 ``.zip`` files included), a
+        config naming unknown classes, or tensors that do not fit the config.
+    """
+    folder = _weights_folder(Path(path))
+    config = read_json(folder / CONFIG_FILE)
+    if config.get("format") != POLICY_FORMAT:
+        raise ValueError(f"{folder / CONFIG_FILE} is not an ncp-control policy (format {config.get('format')!r}); "
+                         "re-export it with `ncp-control export RUN_DIR --format safetensors`")
+    policy_class = _decode({"__class__": config.get("policy_class")})
+    if not (isinstance(policy_class, type) and issubclass(policy_class, RecurrentSequencePolicy)):
+        raise ValueError(f"config.json: policy_class must be a LiquidPPO policy, got {config.get('policy_class')!r}")
+    observation_space = _space_from_json(config["observation_space"])
+    action_space = _space_from_json(config["action_space"])
+    kwargs = _decode(config.get("policy_kwargs", {}))
+    if not isinstance(kwargs, dict):
+        raise ValueError("config.json: policy_kwargs must be an object")
+    try:
+        policy = policy_class(observation_space, action_space, lambda _: 0.0, **kwargs)
+    except TypeError as error:
+        raise ValueError(f"config.json: policy_kwargs do not fit {policy_class.__name__}: {error}") from None
+    tensors = read_tensors(folder / WEIGHTS_FILE)
+    norm = config.get("normalization")
+    normalization = None
+    if norm is not None:
+        normalization = {"mean": tensors.pop(_NORM_MEAN), "var": tensors.pop(_NORM_VAR), "clip": float(norm["clip"]),
+                         "epsilon": float(norm["epsilon"])}
+    try:
+        policy.load_state_dict(tensors, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"the tensors in {folder} do not fit its config: {error}") from None
+    policy.set_training_mode(False)
+    module = actor_onestep(policy, normalization, bool(config.get("use_dt", True)))
+    return DeployedPolicy(module, observation_space, action_space, policy.dt_nominal, config)
