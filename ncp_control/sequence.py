@@ -261,7 +261,7 @@ class LiquidRNN(nn.Module):
             ts = ts if self.batch_first else ts.transpose(0, 1)
         else:
             raise ValueError(f"timespans must be {allowed}, got shape {shape}")
-        if not bool(torch.isfinite(ts).all()) or bool((ts < 0).any()):
+        if not bool(torch.isfinite(ts).logical_and_(ts >= 0).all()):
             raise ValueError("timespans must be finite and >= 0")
         return ts
 
