@@ -1,6 +1,7 @@
 """agents: liquid networks as Stable-Baselines3 policies, LiquidPPO and robustness evaluation."""
 
 from agents.buffer import ChunkedRolloutBuffer, RecurrentChunkSamples
+from agents.export import DeployedPolicy, load_policy, save_policy
 from agents.policies import (
     CfCPolicy,
     CTRNNPolicy,
@@ -16,6 +17,7 @@ __all__ = [
     "CTRNNPolicy",
     "CfCPolicy",
     "ChunkedRolloutBuffer",
+    "DeployedPolicy",
     "GRUPolicy",
     "LSTMPolicy",
     "LTCPolicy",
@@ -23,4 +25,6 @@ __all__ = [
     "MlpPolicy",
     "RecurrentChunkSamples",
     "RecurrentSequencePolicy",
+    "load_policy",
+    "save_policy",
 ]
