@@ -118,14 +118,17 @@ def integrate(
     k_f = p.cf / lim_f
     k_r = p.cr / lim_r
     low, high = speed_limits
+    inv_mass = 1.0 / p.mass
+    inv_inertia = 1.0 / p.inertia
+    kappa_at = road.curvature_at
     for _ in range(n):
         alpha_f = math.atan2(v_y + LF * r, v_x) - delta
         alpha_r = math.atan2(v_y - LR * r, v_x)
         f_f = -lim_f * math.tanh(k_f * alpha_f) * cos_d
         f_r = -lim_r * math.tanh(k_r * alpha_r)
-        v_y += h * ((f_f + f_r) / p.mass - v_x * r)
-        r += h * (LF * f_f - LR * f_r) / p.inertia
-        kappa = road.curvature_at(s)
+        v_y += h * ((f_f + f_r) * inv_mass - v_x * r)
+        r += h * (LF * f_f - LR * f_r) * inv_inertia
+        kappa = kappa_at(s)
         sin_e = math.sin(e_psi)
         cos_e = math.cos(e_psi)
         s_dot = (v_x * cos_e - v_y * sin_e) / (1.0 - kappa * e_y)

@@ -75,13 +75,21 @@ class View:
         self.sky_index = self.height * len(VARIANTS) * BANDS
         self.fixed_index = np.where(self.sky, self.sky_index, np.where(self.haze, self.sky_index + BANDS, rows))
         self.car_mask: np.ndarray | None = None
-        #: Work arrays reused by :func:`rasterise`: distances, bands, table indices.
-        self.scratch = (np.empty(x.shape, np.float32), np.empty(x.shape, np.uint8), np.empty(x.shape, np.int32))
+        # Sky and haze rows are all above the ground rows; only ground rows are computed per frame.
+        self.ground = int(np.argmax(self.valid)) if self.valid.any() else self.height
+        if not self.valid[self.ground :].all():
+            raise ValueError("a view must see sky or haze above the ground rows, never below them")
+        self.ground_d = self.rows_d[self.ground :]
+        self.ground_x = np.ascontiguousarray(self.x[self.ground :])
+        self.ground_index = self.fixed_index[self.ground :]
+        #: Work arrays reused by :func:`rasterise` (ground rows): distances, bands, table indices.
+        shape = self.ground_x.shape
+        self.scratch = (np.empty(shape, np.float32), np.empty(shape, np.uint8), np.empty(shape, np.intp))
 
     def bands(self, lane_width: float) -> tuple[np.ndarray, ...]:
-        """:return: the four band edges (m from the centre line), each shape ``[H, 1]``, float32."""
+        """:return: the four band edges (m from the centre line) of the ground rows, each ``[H_ground, 1]``, float32."""
         if lane_width not in self._bands:
-            lh = self.line_half
+            lh = self.line_half[self.ground :]
             edges = (lh, lane_width - lh, lane_width + lh, np.full_like(lh, lane_width + SHOULDER_WIDTH))
             self._bands[lane_width] = tuple(e.astype(np.float32)[:, None] for e in edges)
         return self._bands[lane_width]
@@ -176,23 +184,29 @@ def rasterise(view: View, table: np.ndarray, road: Road, s: float, e_y: float, e
     fwd = np.maximum.accumulate(dx * cos_p + dy * sin_p)
     # Lateral position of the centre line (the lane centre plus half a lane), in the car frame.
     lat = -dx * sin_p + dy * cos_p + 0.5 * lane_width / np.cos(wh - psi)
-    d = view.rows_d
-    centre = np.interp(d, fwd, lat).astype(np.float32)[:, None]
-    squeeze = np.cos(np.interp(d, fwd, wh - psi)).astype(np.float32)[:, None]
-    s_row = np.interp(d, fwd, ws)
-    a, band, index = view.scratch
-    np.subtract(view.x, centre, out=a)
-    np.abs(a, out=a)
-    a *= squeeze  # distance from the centre line, measured across the road
-    t1, t2, t3, t4 = view.bands(lane_width)
-    np.greater(a, t1, out=band, casting="unsafe")
-    band += a > t2
-    band += a > t3
-    band += a > t4
-    variant = 2 * (np.mod(s_row, STRIPE_PERIOD) < 0.5 * STRIPE_PERIOD) + (np.mod(s_row, DASH_PERIOD) < 0.5 * DASH_PERIOD)
-    base = np.where(view.valid, view.fixed_index + BANDS * variant, view.fixed_index).astype(np.int32)
-    np.add(band, base[:, None], out=index)
-    image = np.take(table, index).view(np.uint8).reshape(view.height, view.width, 3)
+    image = np.empty((view.height, view.width, 3), np.uint8)
+    g = view.ground
+    if g:
+        image[:g] = table[view.fixed_index[:g]].view(np.uint8).reshape(g, 1, 3)
+    if g < view.height:
+        d = view.ground_d
+        centre = np.interp(d, fwd, lat).astype(np.float32)[:, None]
+        squeeze = np.cos(np.interp(d, fwd, wh - psi)).astype(np.float32)[:, None]
+        s_row = np.interp(d, fwd, ws)
+        a, band, index = view.scratch
+        np.subtract(view.ground_x, centre, out=a)
+        np.abs(a, out=a)
+        a *= squeeze  # distance from the centre line, measured across the road
+        t1, t2, t3, t4 = view.bands(lane_width)
+        np.greater(a, t1, out=band, casting="unsafe")
+        band += a > t2
+        band += a > t3
+        band += a > t4
+        stripe = np.mod(s_row, STRIPE_PERIOD) < 0.5 * STRIPE_PERIOD
+        dash = np.mod(s_row, DASH_PERIOD) < 0.5 * DASH_PERIOD
+        base = view.ground_index + BANDS * (2 * stripe + dash)
+        np.add(band, base[:, None], out=index)
+        np.take(table, index, out=image.view("V3").reshape(view.height, view.width)[g:], mode="clip")
     if draw_car and view.car_mask is not None:
         image[view.car_mask] = CAR_COLOUR
     return image
