@@ -121,7 +121,9 @@ class QuadFlyToTargetEnv(QuadrotorEnv):
 
     Reward per step: ``5 (d_prev - d) - 0.01 |w|^2``; reaching the target adds 10 and ends
     the episode with ``info["success"]``; a crash adds ``crash_penalty``. ``info`` also holds
-    ``target_visible``. Reset options: any key of :data:`NOMINAL`, or ``split``.
+    ``target_visible``. Reset options: any key of :data:`NOMINAL`, or ``split``. The
+    attribute ``task`` holds the environment's setting (keys of :data:`NOMINAL`), the one
+    task-shift perturbations read; ``episode_setting`` the current episode's.
 
     :param observation: ``"features"``, ``"camera"`` or ``"state"``.
     :param split: a key of :data:`OOD_SPLITS` applied on top of the nominal setting.
@@ -160,7 +162,7 @@ class QuadFlyToTargetEnv(QuadrotorEnv):
             "target_range": target_range, "season": season, "lighting": lighting,
             "background": background, "distractors": distractors, "occlusion": occlusion,
         }
-        self.setting = {**NOMINAL, **OOD_SPLITS[split], **check_setting({k: v for k, v in explicit.items() if v is not None})}
+        self.task = {**NOMINAL, **OOD_SPLITS[split], **check_setting({k: v for k, v in explicit.items() if v is not None})}
         self.success_distance = check_positive("success_distance", success_distance)
         if len(image_size) != 2:
             raise ValueError(f"image_size must be (height, width), got {image_size!r}")
@@ -181,7 +183,7 @@ class QuadFlyToTargetEnv(QuadrotorEnv):
         self.spheres = np.zeros((1, 4))
         self.colours = np.zeros((1, 2, 3), dtype=np.uint8)
         self.style = SceneStyle()
-        self.episode_setting: dict[str, Any] = dict(self.setting)
+        self.episode_setting: dict[str, Any] = dict(self.task)
         self._obs = self._vector.buffer
         self._previous = 0.0
         self._detection = (0.0, 0.0, 0.0, False)
@@ -190,7 +192,7 @@ class QuadFlyToTargetEnv(QuadrotorEnv):
         check_options(options, (*NOMINAL, "split"))
         options = dict(options)
         split = check_choice("split", options.pop("split", "nominal"), list(OOD_SPLITS))
-        setting = {**self.setting, **OOD_SPLITS[split], **check_setting(options)}
+        setting = {**self.task, **OOD_SPLITS[split], **check_setting(options)}
         self.episode_setting = setting
         rng = self.np_random
         yaw = float(rng.uniform(-math.pi, math.pi))

@@ -128,4 +128,4 @@ def test_splits_apply_per_environment_and_per_episode() -> None:
     env.reset(seed=0)
     assert env.unwrapped.episode_setting["season"] == "summer" and len(env.unwrapped.spheres) == 1
     explicit = gym.make("NCPControl/QuadFlyToTarget-v0", split="winter", lighting="night")
-    assert explicit.unwrapped.setting["season"] == "winter" and explicit.unwrapped.setting["lighting"] == "night"
+    assert explicit.unwrapped.task["season"] == "winter" and explicit.unwrapped.task["lighting"] == "night"
