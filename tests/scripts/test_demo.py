@@ -1,18 +1,25 @@
-"""The ``demo`` subcommand builds and runs an NCP-wired CfC."""
+"""``ncp-control demo`` on a tiny budget: both policies trained, three models evaluated, report written."""
+
+import pandas as pd
 
 from scripts.cli import main
 
 
-def test_demo_prints_wiring_and_shapes(capsys) -> None:
-    assert (
-        main(["demo", "--units", "12", "--outputs", "2", "--inputs", "3", "--steps", "5", "--batch", "2"])
-        == 0
-    )
-    out = capsys.readouterr().out
-    assert "AutoNCP(units=12, output_size=2" in out
-    assert "output (2, 5, 2), final state (2, 12)" in out
-
-
-def test_demo_bad_size_is_one_line_error(capsys) -> None:
-    assert main(["demo", "--units", "12", "--outputs", "11"]) == 2
-    assert "output_size must be" in capsys.readouterr().err
+def test_demo_tiny_budget_writes_table_and_plots(tmp_path, capsys):
+    out = tmp_path / "demo"
+    status = main(["demo", "--quick", "--timesteps", "1024", "--episodes", "1", "--workers", "1",
+                   "--no-progress", "--out", str(out)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out / "results_with_reference.csv")
+    assert set(table["model"]) == {"CfC-NCP", "MLP", "reference", "random"}
+    # per model: clean + dynamics (mass, inertia, friction) + timing (control_rate, dt_jitter) at level 1
+    for model in ("CfC-NCP", "MLP", "reference"):
+        mine = table[table["model"] == model]
+        assert len(mine) == 6
+        assert set(mine["perturbation"]) == {"none", "mass", "inertia", "friction", "control_rate", "dt_jitter"}
+    reference_clean = table[(table["model"] == "reference") & (table["perturbation"] == "none")]
+    assert reference_clean["success"].iloc[0] == 1.0  # the PID reference drives the whole route
+    plots = sorted((out / "report").glob("*.png")) + sorted((out / "report").glob("*.svg"))
+    assert len(plots) == 4 and all(p.stat().st_size > 1000 for p in plots)
+    assert str(out / "report") in printed
