@@ -1,0 +1,219 @@
+"""LiquidPPO mechanics: replay equals rollout, time-out bootstrapping, dt flow, predict, save/load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3.common.callbacks import CallbackList, EvalCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from agents import LiquidPPO
+
+ALL_POLICIES = ["CfCPolicy", "LTCPolicy", "CTRNNPolicy", "LSTMPolicy", "GRUPolicy", "MlpPolicy"]
+SMALL = {"CfCPolicy": {"units": 8}, "LTCPolicy": {"units": 8}, "CTRNNPolicy": {"units": 8}}
+
+
+def _collect(model: LiquidPPO) -> None:
+    """Run one rollout without training."""
+    model._setup_learn(10_000, None)
+    callback = CallbackList([])
+    callback.init_callback(model)
+    model.collect_rollouts(model.env, callback, model.rollout_buffer, model.n_steps)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("policy", ["CfCPolicy", "LSTMPolicy", "GRUPolicy", "MlpPolicy"])
+def test_training_replay_equals_rollout(policy: str, masked_cartpole: Any) -> None:
+    """Chunks replayed from their stored states give the rollout's log-probs and values."""
+    env = make_vec_env(masked_cartpole, n_envs=3, seed=1)
+    model = LiquidPPO(policy, env, n_steps=48, batch_size=64, seq_len=16, seed=0, policy_kwargs=SMALL.get(policy))
+    _collect(model)
+    buf = model.rollout_buffer
+    assert buf.episode_starts[1:].sum() > 0  # episodes end inside the rollout
+    for batch in buf.get(64):
+        with th.no_grad():
+            values, log_prob, _ = model.policy.evaluate_actions(
+                batch.observations, batch.actions.long().flatten(), batch.states, batch.episode_starts, batch.timespans
+            )
+        th.testing.assert_close(log_prob, batch.old_log_prob.flatten(), atol=1e-5, rtol=1e-5)
+        th.testing.assert_close(values, batch.old_values.flatten(), atol=1e-5, rtol=1e-5)
+
+
+def test_timeouts_bootstrap_from_terminal_value_with_its_state(counter_env: Any) -> None:
+    env = DummyVecEnv([lambda: gym.wrappers.TimeLimit(counter_env(), max_episode_steps=5)])
+    model = LiquidPPO("GRUPolicy", env, n_steps=8, batch_size=8, seq_len=8, gamma=0.9, seed=0, policy_kwargs={"units": 4})
+    _collect(model)
+    rewards = model.rollout_buffer.rewards[:, 0]
+    policy = model.policy
+    # replay the first episode (obs t = 0..4) from rest, then value the terminal obs t = 5
+    obs = th.tensor([[t, 1.0] for t in range(5)], dtype=th.float32)
+    starts = th.zeros(1, 5)
+    starts[0, 0] = 1
+    with th.no_grad():
+        _, _, state = policy._unroll(obs, policy.initial_state(1), starts, th.ones(1, 5))
+        terminal = policy.predict_values(th.tensor([[5.0, 1.0]]), state, th.zeros(1), th.ones(1))
+    np.testing.assert_allclose(rewards[4], 1.0 + 0.9 * terminal.item(), rtol=1e-5)
+    np.testing.assert_array_equal(rewards[[0, 1, 2, 3, 5, 6, 7]], 1.0)
+
+
+def test_terminations_do_not_bootstrap(counter_env: Any) -> None:
+    env = DummyVecEnv([lambda: counter_env(terminate_at=3)])
+    model = LiquidPPO("MlpPolicy", env, n_steps=8, batch_size=8, seq_len=4, seed=0)
+    _collect(model)
+    np.testing.assert_array_equal(model.rollout_buffer.rewards[:, 0], 1.0)
+    np.testing.assert_array_equal(model.rollout_buffer.episode_starts[:, 0], [1, 0, 0, 1, 0, 0, 1, 0])
+
+
+class _Recorder:
+    """Wraps a sequence model's forward and records the timespans it receives."""
+
+    def __init__(self, model: th.nn.Module) -> None:
+        self.calls: list[th.Tensor | None] = []
+        self.forward = model.forward
+
+        def spy(x: th.Tensor, hx: Any = None, timespans: Any = None, resets: Any = None) -> Any:
+            self.calls.append(None if timespans is None else timespans.clone())
+            return self.forward(x, hx, timespans, resets)
+
+        model.forward = spy  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("use_info_dt", [True, False])
+def test_info_dt_flows_into_the_cell(counter_env: Any, use_info_dt: bool) -> None:
+    dts = [0.1, 0.05, 0.2, 0.15]
+    env = DummyVecEnv([lambda: counter_env(terminate_at=3, dts=dts)])
+    model = LiquidPPO("CfCPolicy", env, n_steps=6, batch_size=6, seq_len=3, n_epochs=1, seed=0,
+                      use_info_dt=use_info_dt, policy_kwargs={"units": 8})
+    assert model.dt_nominal == pytest.approx(0.1)  # the env's nominal_dt attribute
+    actor = _Recorder(model.policy.actor_net)
+    _collect(model)
+    # step t sees the dt reported by step t-1, in nominal periods; 1 after a reset
+    expected = [1.0, 1.0, 0.5, 1.0, 1.5, 1.0]
+    if use_info_dt:
+        np.testing.assert_allclose(model.rollout_buffer.timespans[:, 0], expected, rtol=1e-6)
+        seen = [float(c.flatten()[0]) for c in actor.calls]
+        np.testing.assert_allclose(seen, expected, rtol=1e-6)
+    else:
+        assert all(c is None for c in actor.calls)
+    actor.calls.clear()
+    model.train()  # training replays with the same timespans
+    if use_info_dt:
+        replayed = sorted(tuple(row) for c in actor.calls for row in np.round(c.numpy().reshape(-1, 3), 6).tolist())
+        assert replayed == sorted([(1.0, 1.0, 0.5), (1.0, 1.5, 1.0)])
+    actor.calls.clear()
+    model.predict(np.zeros((1, 2), np.float32), dt=0.05)
+    if use_info_dt:
+        assert float(actor.calls[0].flatten()[0]) == pytest.approx(0.5)
+    else:
+        assert actor.calls[0] is None
+
+
+@pytest.mark.parametrize("policy", ALL_POLICIES)
+def test_save_load_same_actions_and_states(policy: str, tmp_path: Path) -> None:
+    model = LiquidPPO(policy, "Pendulum-v1", n_steps=16, batch_size=16, seq_len=8, n_epochs=1, seed=0,
+                      policy_kwargs=SMALL.get(policy))
+    model.learn(32)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(4, 3)).astype(np.float32)
+    state = rng.normal(size=(4, model.policy.state_size)).astype(np.float32)
+    starts = np.array([1, 0, 0, 1])
+    a1, s1 = model.predict(obs, state, starts, deterministic=True)
+    model.save(tmp_path / "model.zip")
+    loaded = LiquidPPO.load(tmp_path / "model.zip")
+    a2, s2 = loaded.predict(obs, state, starts, deterministic=True)
+    np.testing.assert_array_equal(a1, a2)
+    np.testing.assert_array_equal(s1, s2)
+    # the policy alone round-trips too
+    model.policy.save(str(tmp_path / "policy.pt"))
+    alone = type(model.policy).load(str(tmp_path / "policy.pt"))
+    np.testing.assert_array_equal(alone.predict(obs, state, starts, deterministic=True)[0], a1)
+
+
+def test_predict_state_carries_memory_and_resets() -> None:
+    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, seed=0, policy_kwargs={"units": 8})
+    obs = np.ones((1, 3), np.float32)
+    _, s1 = model.predict(obs, deterministic=True)
+    assert s1.shape == (1, model.policy.state_size) and np.abs(s1).sum() > 0
+    a_from_rest, _ = model.predict(obs, None, deterministic=True)
+    a_reset, _ = model.predict(obs, s1, np.array([1]), deterministic=True)
+    a_carry, _ = model.predict(obs, s1, np.array([0]), deterministic=True)
+    np.testing.assert_array_equal(a_from_rest, a_reset)
+    assert not np.allclose(a_carry, a_reset)
+    single, _ = model.predict(np.ones(3, np.float32), deterministic=True)
+    assert single.shape == (1,)
+
+
+def test_evaluate_policy_and_eval_callback_work_unchanged(masked_cartpole: Any, tmp_path: Path) -> None:
+    env = make_vec_env(masked_cartpole, n_envs=2, seed=0)
+    model = LiquidPPO("LSTMPolicy", env, n_steps=16, batch_size=32, seq_len=8, n_epochs=1, seed=0)
+    eval_env = make_vec_env(masked_cartpole, n_envs=2, seed=5)
+    callback = EvalCallback(eval_env, n_eval_episodes=2, eval_freq=16, best_model_save_path=str(tmp_path), verbose=0)
+    model.learn(64, callback=callback)
+    assert np.isfinite(callback.last_mean_reward) and (tmp_path / "best_model.zip").exists()
+    mean, _ = evaluate_policy(model, eval_env, n_eval_episodes=4)
+    assert 8 <= mean <= 500
+
+
+def test_dict_observations_and_image_observations(dict_env: Any, image_env: Any) -> None:
+    model = LiquidPPO("CfCPolicy", DummyVecEnv([dict_env]), n_steps=8, batch_size=8, seq_len=4, n_epochs=1, seed=0,
+                      policy_kwargs={"units": 8})
+    model.learn(16)
+    assert type(model.policy.features_extractor).__name__ == "CombinedExtractor"
+    assert model.predict(dict_env().observation_space.sample())[0].shape == (2,)
+    model = LiquidPPO("CfCPolicy", DummyVecEnv([image_env]), n_steps=8, batch_size=8, seq_len=4, n_epochs=1, seed=0,
+                      policy_kwargs={"units": 12, "features_extractor": "cnn", "features_extractor_kwargs": {"features_dim": 8}})
+    model.learn(16)
+    assert type(model.policy.features_extractor).__name__ == "ConvHead"
+    assert model.policy.actor_net.output_size == 3  # one motor neuron per discrete action
+
+
+def test_ncp_motor_neurons_are_the_action_mean() -> None:
+    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, seed=0, policy_kwargs={"units": 10})
+    policy = model.policy
+    assert policy.wired and policy.actor_net.output_size == 1
+    obs = th.randn(2, 3)
+    with th.no_grad():
+        y, _, _ = policy._unroll(obs, policy.initial_state(2), th.ones(2, 1), None)
+        mean = policy._distribution(y[:, 0]).distribution.mean
+    th.testing.assert_close(mean, 2.0 * y[:, 0])  # gain initialised to the half-range of [-2, 2]
+    assert policy.critic_net is not None and policy.state_size == 10 + policy.critic_net.state_size
+    shared = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, policy_kwargs={"units": 10, "critic": "shared"})
+    assert shared.policy.critic_net is None and shared.policy.state_size == 10
+
+
+@pytest.mark.parametrize(
+    ("policy", "env", "kwargs", "message"),
+    [
+        ("CfCPolicy", "Pendulum-v1", {"features_extractor": "cnn"}, "image observation"),
+        ("LSTMPolicy", "Pendulum-v1", {"wiring": "ncp"}, "wiring is for the liquid"),
+        ("CfCPolicy", "Pendulum-v1", {"critic": "none"}, "critic must be one of"),
+        ("CfCPolicy", "Pendulum-v1", {"features_extractor": "combined"}, "Dict observation"),
+        ("CfCPolicy", "Pendulum-v1", {"wiring": "grid"}, "wiring must be one of"),
+        ("CfCPolicy", "Pendulum-v1", {"cell_kwargs": {"no_such_option": 1}}, "cell_kwargs"),
+    ],
+)
+def test_policy_that_does_not_fit_fails_at_construction(policy: str, env: str, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LiquidPPO(policy, env, n_steps=8, batch_size=8, seq_len=8, policy_kwargs=kwargs)
+
+
+def test_unsupported_action_space_and_wrong_wiring_raise() -> None:
+    import ncp_control
+
+    class MultiDiscreteEnv(gym.Env):
+        observation_space = gym.spaces.Box(-1, 1, (2,), np.float32)
+        action_space = gym.spaces.MultiDiscrete([2, 3])
+
+    with pytest.raises(ValueError, match="1-D Box and Discrete"):
+        LiquidPPO("GRUPolicy", DummyVecEnv([MultiDiscreteEnv]), n_steps=8, batch_size=8, seq_len=8)
+    wiring = ncp_control.AutoNCP(12, 3, input_size=3)
+    with pytest.raises(ValueError, match="motor neurons"):
+        LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, policy_kwargs={"wiring": wiring})
+    with pytest.raises(ValueError, match="seq_len"):
+        LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=10, batch_size=8, seq_len=4)
