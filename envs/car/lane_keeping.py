@@ -74,6 +74,7 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
+    _applied: dict[str, np.ndarray]
 
     def __init__(
         self,
@@ -166,10 +167,16 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
     def _apply_physical_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy the current physical parameters into the floats read by the dynamics."""
         cf, cr = (float(c) for c in params["cornering_stiffness"])
-        self._vehicle = VehicleParams(
-            float(params["mass"]), float(params["inertia"]), cf, cr,
-            float(params["tyre_friction"]), float(params["steering_gain"]),
-        )
+        try:
+            vehicle = VehicleParams(
+                float(params["mass"]), float(params["inertia"]), cf, cr,
+                float(params["tyre_friction"]), float(params["steering_gain"]),
+            )
+        except ValueError:
+            self._current_params = {k: v.copy() for k, v in self._applied.items()}  # keep the last valid set
+            raise
+        self._vehicle = vehicle
+        self._applied = {k: v.copy() for k, v in params.items()}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         """Start an episode on a new road.

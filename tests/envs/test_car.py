@@ -146,6 +146,7 @@ def test_physical_params_change_dynamics_and_restore() -> None:
         env.set_physical_params(wheel_radius=0.3)
     with pytest.raises(ValueError, match="must be positive"):
         env.set_physical_params(mass=-1.0)
+    assert env.physical_params()["mass"] == pytest.approx(1500.0)  # the rejected value is not kept
 
 
 def test_crash_and_success() -> None:
