@@ -21,6 +21,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [(env_id, {}) for env_id in envs.OWN_T
 ] + [
     ("NCPControl/LaneKeeping-v0", {"observation": "camera"}),
     ("NCPControl/LaneKeeping-v0", {"speed_control": True}),
+    ("NCPControl/QuadFlyToTarget-v0", {"observation": "camera"}),
 ]
 
 
