@@ -361,3 +361,88 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
     policy.set_training_mode(False)
     module = actor_onestep(policy, normalization, bool(config.get("use_dt", True)))
     return DeployedPolicy(module, observation_space, action_space, policy.dt_nominal, config)
+
+
+# ---------------------------------------------------------------------- opening anything
+def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None = None
+                ) -> tuple[OneStepPolicy, BaseAlgorithm | None, dict[str, Any]]:
+    """The one-step actor of a weights-only folder, a run folder or an SB3 model zip.
+
+    A weights-only folder loads without unpickling; a run folder without a weights-only export
+    and a model zip are opened with SB3's loader, which unpickles: open only your own files.
+
+    :param path: the policy.
+    :param vec_normalize: observation statistics to fold in (SB3 sources only).
+    :return: ``(module, model or None, info)``; ``info`` has ``env_id`` (if known),
+        ``dt_nominal`` and ``source`` (``"weights"`` or ``"sb3"``).
+    """
+    target = Path(path)
+    try:
+        folder = _weights_folder(target)
+        if read_json(folder / CONFIG_FILE).get("format") != POLICY_FORMAT:
+            raise ValueError("not this format")
+    except ValueError:
+        folder = None
+    if folder is not None:
+        if vec_normalize is not None:
+            raise ValueError("vec_normalize applies to SB3 models; a weights-only policy carries its statistics")
+        deployed = load_policy(folder)
+        extra = deployed.config.get("extra") or {}
+        run = target / "run.json"
+        env_id = extra.get("env_id") or (read_json(run).get("env_id") if run.is_file() else None)
+        return deployed.module, None, {"env_id": env_id, "dt_nominal": deployed.dt_nominal, "source": "weights"}
+    from agents.runs import load_model
+
+    model, info = load_model(target)
+    if not isinstance(model.policy, RecurrentSequencePolicy):
+        raise ValueError(f"{target} holds a {type(model).__name__} model with {type(model.policy).__name__}; "
+                         "export and inspect handle LiquidPPO policies")
+    policy: Any = model.policy
+    return model_onestep(model, vec_normalize), model, {
+        "env_id": info.get("env_id"), "dt_nominal": policy.dt_nominal, "source": "sb3"}
+
+
+def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps: int = 1000,
+                   dt_nominal: float = 1.0, env_kwargs: dict[str, Any] | None = None) -> tuple[Any, float]:
+    """Run the one-step actor over one episode and record its neurons.
+
+    :param module: from :func:`actor_onestep` / :func:`open_policy` (a liquid network inside).
+    :param env_id: Gymnasium id.
+    :param seed: episode seed.
+    :param max_steps: step limit.
+    :param dt_nominal: elapsed time of the first step (then ``info["dt"]``, else this).
+    :param env_kwargs: env constructor arguments.
+    :return: ``(traces, episode return)``; traces are :class:`~ncp_control.analysis.NeuronTraces`
+        with the network inputs as the sensory group and the actions.
+    """
+    from agents.robustness.evaluate import make_env
+    from ncp_control.analysis.structure import neuron_count, neuron_groups, wiring_of
+    from ncp_control.analysis.traces import NeuronTraces
+    from ncp_control.sequence import LiquidRNN
+
+    if not isinstance(module.network, LiquidRNN):
+        raise ValueError(f"neuron traces need a liquid network, got {type(module.network).__name__}")
+    n = neuron_count(module.network)
+    env = make_env(env_id, env_kwargs or {})
+    try:
+        obs, _ = env.reset(seed=seed)
+        h = module.initial_state(1)
+        dt = float(dt_nominal)
+        inputs, states, actions, total = [], [], [], 0.0
+        with th.no_grad():
+            for _ in range(max_steps):
+                x = th.as_tensor(np.asarray(obs)[None])
+                inputs.append(module.features(x)[0])
+                action, h = module(x, h, th.tensor([dt], dtype=th.float32))
+                states.append(h[0, :n].clone())
+                actions.append(action[0].reshape(-1).to(th.float32))
+                obs, reward, terminated, truncated, info = env.step(action[0].numpy())
+                total += float(reward)
+                dt = float(info.get("dt", dt_nominal))
+                if terminated or truncated:
+                    break
+    finally:
+        env.close()
+    traces = NeuronTraces(th.stack(inputs), th.stack(states), neuron_groups(wiring_of(module.network), n),
+                          th.stack(actions))
+    return traces, total
