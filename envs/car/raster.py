@@ -71,6 +71,7 @@ class View:
         self.d_min = float(self.rows_d[self.valid].min()) if self.valid.any() else 0.0
         self.d_max = float(self.rows_d[self.valid].max()) if self.valid.any() else 0.0
         self._bands: dict[float, tuple[np.ndarray, ...]] = {}
+        self._template: tuple[np.ndarray, np.ndarray] | None = None
         rows = np.arange(self.height) * len(VARIANTS) * BANDS
         self.sky_index = self.height * len(VARIANTS) * BANDS
         self.fixed_index = np.where(self.sky, self.sky_index, np.where(self.haze, self.sky_index + BANDS, rows))
@@ -85,6 +86,18 @@ class View:
         #: Work arrays reused by :func:`rasterise` (ground rows): distances, bands, table indices.
         shape = self.ground_x.shape
         self.scratch = (np.empty(shape, np.float32), np.empty(shape, np.uint8), np.empty(shape, np.intp))
+
+    def template(self, table: np.ndarray) -> np.ndarray:
+        """A new image with the sky and haze rows drawn (the ground rows are left to fill).
+
+        :param table: a colour table of this view (:func:`colour_table`).
+        :return: ``uint8`` ``[H, W, 3]``.
+        """
+        if self._template is None or self._template[0] is not table:
+            image = np.zeros((self.height, self.width, 3), np.uint8)
+            image[: self.ground] = table[self.fixed_index[: self.ground]].view(np.uint8).reshape(-1, 1, 3)
+            self._template = (table, image)
+        return self._template[1].copy()
 
     def bands(self, lane_width: float) -> tuple[np.ndarray, ...]:
         """:return: the four band edges (m from the centre line) of the ground rows, each ``[H_ground, 1]``, float32."""
@@ -177,21 +190,19 @@ def rasterise(view: View, table: np.ndarray, road: Road, s: float, e_y: float, e
     psi = theta + e_psi
     xc = xr - e_y * math.sin(theta)
     yc = yr + e_y * math.cos(theta)
-    ws, wx, wy, wh = road.window(s + min(view.d_min, 0.0) - 5.0, s + view.d_max + 5.0)
-    dx = wx - xc
-    dy = wy - yc
-    cos_p, sin_p = math.cos(psi), math.sin(psi)
-    fwd = np.maximum.accumulate(dx * cos_p + dy * sin_p)
+    ws, wz, wh = road.window(s + min(view.d_min, 0.0) - 5.0, s + view.d_max + 5.0)
+    # Centreline samples in the car frame: translate, then rotate by -psi (complex arithmetic).
+    local = (wz - complex(xc, yc)) * complex(math.cos(psi), -math.sin(psi))
+    fwd = np.maximum.accumulate(local.real)
     # Lateral position of the centre line (the lane centre plus half a lane), in the car frame.
-    lat = -dx * sin_p + dy * cos_p + 0.5 * lane_width / np.cos(wh - psi)
-    image = np.empty((view.height, view.width, 3), np.uint8)
+    rel = wh - psi
+    lat = local.imag + 0.5 * lane_width / np.cos(rel)
     g = view.ground
-    if g:
-        image[:g] = table[view.fixed_index[:g]].view(np.uint8).reshape(g, 1, 3)
+    image = view.template(table)
     if g < view.height:
         d = view.ground_d
         centre = np.interp(d, fwd, lat).astype(np.float32)[:, None]
-        squeeze = np.cos(np.interp(d, fwd, wh - psi)).astype(np.float32)[:, None]
+        squeeze = np.cos(np.interp(d, fwd, rel)).astype(np.float32)[:, None]
         s_row = np.interp(d, fwd, ws)
         a, band, index = view.scratch
         np.subtract(view.ground_x, centre, out=a)

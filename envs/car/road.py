@@ -39,13 +39,13 @@ class Road:
         self.curvature = np.asarray(curvature, dtype=np.float64)
         self._curvature_list: list[float] = self.curvature.tolist()
         self.s = np.arange(self.curvature.size) * spacing
-        self._geometry: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._geometry: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def _centreline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _centreline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Heading by the trapezoidal rule (exact for a piecewise linear profile), position by the
         midpoint heading of each sample interval; computed on first use (drawing only).
 
-        :return: ``(x, y, heading)``, each of shape ``[N]``.
+        :return: ``(x, y, heading, x + i y)``, each of shape ``[N]``.
         """
         if self._geometry is None:
             turn = 0.5 * self.spacing * (self.curvature[1:] + self.curvature[:-1])
@@ -53,7 +53,7 @@ class Road:
             mid = heading[:-1] + 0.5 * turn
             x = np.concatenate([[0.0], np.cumsum(self.spacing * np.cos(mid))])
             y = np.concatenate([[0.0], np.cumsum(self.spacing * np.sin(mid))])
-            self._geometry = (x, y, heading)
+            self._geometry = (x, y, heading, x + 1j * y)
         return self._geometry
 
     @property
@@ -100,17 +100,17 @@ class Road:
         """
         return np.array([self.curvature_at(s + d) for d in distances])
 
-    def window(self, s0: float, s1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def window(self, s0: float, s1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The centreline samples between two arc lengths.
 
         :param s0: first arc length (m).
         :param s1: last arc length (m).
-        :return: ``(s, x, y, heading)``, each of shape ``[K]``.
+        :return: ``(s, x + i y, heading)``, each of shape ``[K]`` (positions as complex numbers).
         """
         i0 = max(0, int(math.floor(s0 / self.spacing)))
         i1 = min(self.curvature.size, int(math.ceil(s1 / self.spacing)) + 1)
-        sl = slice(i0, i1)
-        return self.s[sl], self.x[sl], self.y[sl], self.heading[sl]
+        _, _, heading, z = self._centreline()
+        return self.s[i0:i1], z[i0:i1], heading[i0:i1]
 
     def pose_at(self, s: float) -> tuple[float, float, float]:
         """Position and heading of the centreline at one arc length (linear interpolation).
@@ -121,7 +121,7 @@ class Road:
         u = min(max(s / self.spacing, 0.0), self.curvature.size - 1.0)
         i = min(int(u), self.curvature.size - 2)
         f = u - i
-        x, y, h = self.x, self.y, self.heading
+        x, y, h, _ = self._centreline()
         return (
             float(x[i] + f * (x[i + 1] - x[i])),
             float(y[i] + f * (y[i + 1] - y[i])),
