@@ -105,7 +105,7 @@ def draw_scene(
     :return: uint8 image ``[240, 480 (+ inset width), 3]``.
     """
     panels = []
-    arm_scale = 3.0  # arms drawn larger than life to stay visible
+    arm_pixels = 9.0  # arms drawn at a fixed on-screen length, so the drone stays visible
     for axes in ((0, 1), (0, 2)):
         image = np.empty((PANEL, PANEL, 3), dtype=np.uint8)
         panel = _Panel(arena, axes)
@@ -116,7 +116,9 @@ def draw_scene(
             _disc(image, *panel.pixel(point), 5.0, colour)
         centre = panel.pixel(position)
         for i, motor in enumerate(motor_positions):
-            tip = panel.pixel(position + arm_scale * rotation @ motor)
+            arm = rotation @ motor
+            arm *= arm_pixels / (panel.scale * float(np.linalg.norm(motor)))
+            tip = panel.pixel(position + arm)
             colour = ARM_FRONT if i in (0, 3) else ARM_BACK
             _line(image, centre, tip, colour, width=2)
             _disc(image, *tip, 3.0, colour)
