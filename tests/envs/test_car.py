@@ -231,3 +231,27 @@ def test_bad_reset_options() -> None:
         env.reset(options={"gravity": 1.0})
     with pytest.raises(ValueError, match="season must be one of"):
         env.reset(options={"season": "monsoon"})
+
+
+@pytest.mark.parametrize(
+    ("e_y", "e_psi", "curvature"), [(0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.5, 0.1, 0.0), (0.0, 0.0, 0.01), (-0.5, 0.0, -0.01)]
+)
+def test_map_view_draws_the_edge_line_where_geometry_puts_it(e_y: float, e_psi: float, curvature: float) -> None:
+    from envs.car.raster import SEASONS, WHITE, View, colour_table, rasterise
+
+    view = View.top_down(256, 64.0, 16.0)  # 0.25 m per pixel, 48 m ahead of the car
+    road = Road(np.full(400, curvature))
+    image = rasterise(view, colour_table(view, "summer", "day", headlights=False), road, 100.0, e_y, e_psi, 3.5)
+    white = np.all(image == SEASONS["summer"][WHITE], axis=-1)
+    for d in (0.0, 20.0, 40.0):
+        row = int(round((48.0 - d) / 0.25 - 0.5))
+        # Right edge line: a circle of signed radius R + w/2 about the centre of curvature (0, R - e_y).
+        if curvature == 0.0:  # a straight line, seen turned by -e_psi
+            lateral = (-1.75 - e_y) / math.cos(e_psi) - d * math.tan(e_psi)
+        else:
+            radius = 1.0 / curvature
+            lateral = radius - e_y - math.copysign(math.sqrt((radius + 1.75) ** 2 - d * d), radius)
+        expected_column = (32.0 - lateral) / 0.25 - 0.5
+        columns = np.flatnonzero(white[row])
+        nearest = columns[np.argmin(np.abs(columns - expected_column))]
+        assert abs(nearest - expected_column) <= 1.0, (d, nearest, expected_column)
