@@ -155,6 +155,8 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
                 out[name] = value
             else:
                 number = float(value)
+                if not math.isfinite(number):
+                    raise ValueError(f"{name} must be a finite number, got {value}")
                 if name == "speed" and not SPEED_LIMITS[0] <= number <= SPEED_LIMITS[1]:
                     raise ValueError(f"speed must be in [{SPEED_LIMITS[0]}, {SPEED_LIMITS[1]}] m/s, got {value}")
                 if name == "max_curvature" and not 0 <= number <= 0.2:

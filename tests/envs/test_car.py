@@ -211,6 +211,7 @@ def test_camera_palettes_and_render() -> None:
         ({"speed": -1.0}, "speed must be in"),
         ({"lane_width": 0.0}, "lane_width must be positive"),
         ({"route_length": -5.0}, "route_length must be positive"),
+        ({"route_length": float("inf")}, "route_length must be a finite number"),
         ({"max_curvature": -0.1}, "max_curvature must be in"),
         ({"season": "monsoon"}, "season must be one of"),
         ({"lighting": "noon"}, "lighting must be one of"),
