@@ -164,8 +164,8 @@ class QuadFlyToTargetEnv(QuadrotorEnv):
         }
         self.task = {**NOMINAL, **OOD_SPLITS[split], **check_setting({k: v for k, v in explicit.items() if v is not None})}
         self.success_distance = check_positive("success_distance", success_distance)
-        if len(image_size) != 2:
-            raise ValueError(f"image_size must be (height, width), got {image_size!r}")
+        if not isinstance(image_size, (tuple, list)) or len(image_size) != 2:
+            raise ValueError(f"image_size must be (height, width) in pixels, each >= 8, got {image_size!r}")
         self.camera = NumpyCamera(int(image_size[0]), int(image_size[1]))
         self.camera_shape = (self.camera.height, self.camera.width)
         if observation == "features":

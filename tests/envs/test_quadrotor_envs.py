@@ -138,6 +138,9 @@ def test_render_rgb_array_is_a_picture(env_id: str) -> None:
         ("NCPControl/QuadFlyToTarget-v0", {"occlusion": 0.9}, "occlusion"),
         ("NCPControl/QuadFlyToTarget-v0", {"split": "mars"}, "split must be one of"),
         ("NCPControl/QuadFlyToTarget-v0", {"image_size": (4, 4)}, "image size"),
+        ("NCPControl/QuadFlyToTarget-v0", {"image_size": 48}, "image_size must be"),
+        ("NCPControl/QuadHover-v0", {"max_body_rates": (1.0, 0.0, 1.0)}, "max_body_rates"),
+        ("NCPControl/QuadHover-v0", {"arena": ((0, 1), (0, 1))}, "arena"),
     ],
 )
 def test_bad_arguments_raise_value_error_saying_what_is_allowed(env_id: str, kwargs: dict, message: str) -> None:
