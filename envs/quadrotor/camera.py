@@ -146,8 +146,11 @@ class NumpyCamera:
         :return: azimuth (rad, left positive), elevation (rad, up positive), distance (m),
             and whether it is inside the field of view.
         """
-        rel = rotation.T @ (point - position)
-        x, y, z = float(rel[0]), float(rel[1]), float(rel[2])
+        dx, dy, dz = (float(point[i] - position[i]) for i in range(3))
+        (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = rotation.tolist()
+        x = r00 * dx + r10 * dy + r20 * dz  # body frame: R^T (point - position)
+        y = r01 * dx + r11 * dy + r21 * dz
+        z = r02 * dx + r12 * dy + r22 * dz
         distance = math.sqrt(x * x + y * y + z * z)
         inside = x > 1e-6 and abs(y / x) <= self.tan_h and abs(z / x) <= self.tan_v
         return math.atan2(y, x), math.atan2(z, math.hypot(x, y)), distance, inside
@@ -217,9 +220,14 @@ class NumpyCamera:
         style: SceneStyle,
     ) -> None:
         """Draw spheres as discs, far to near, inside their projected bounding boxes."""
-        rel = ((spheres[:, :3] - position) @ rotation).tolist()  # body frame
-        radii = spheres[:, 3].tolist()
-        distance = [math.sqrt(x * x + y * y + z * z) for x, y, z in rel]
+        px, py, pz = position.tolist()
+        (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = rotation.tolist()
+        rel, radii, distance = [], [], []
+        for cx, cy, cz, radius in spheres.tolist():  # to the body frame: R^T (c - p)
+            dx, dy, dz = cx - px, cy - py, cz - pz
+            rel.append((r00 * dx + r10 * dy + r20 * dz, r01 * dx + r11 * dy + r21 * dz, r02 * dx + r12 * dy + r22 * dz))
+            radii.append(radius)
+            distance.append(math.sqrt(dx * dx + dy * dy + dz * dz))
         pixel_angle = 2 * self.tan_h / self.width
         order = sorted(range(len(rel)), key=distance.__getitem__, reverse=True) if len(rel) > 1 else [0]
         for k in order:
@@ -243,8 +251,8 @@ class NumpyCamera:
             rim *= 1.0 / (radius_px * radius_px)  # < 1 on the disc, < 0.4 its lit centre
             hit = rim < 1.0
             target = picture[r0:r1, c0:c1]
-            target[hit] = colours[k, 1]
-            target[rim < 0.4] = colours[k, 0]
+            np.copyto(target, colours[k, 1], where=hit[:, :, None])
+            np.copyto(target, colours[k, 0], where=(rim < 0.4)[:, :, None])
 
     def _pattern(self, u: np.ndarray, v: np.ndarray, style: SceneStyle) -> np.ndarray:
         """:return: ground tone in {0, 1} (float32, a new array) at ground points ``(u, v)`` (tiles)."""
