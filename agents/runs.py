@@ -273,7 +273,7 @@ class CheckpointCallback(BaseCallback):
         self._last = self.num_timesteps
 
     def _on_step(self) -> bool:
-        if self.num_timesteps - self._last >= self.freq:
+        if self.num_timesteps // self.freq > self._last // self.freq:
             self._last = self.num_timesteps
             atomic_save(self.model, self.folder.checkpoints / f"step_{self.num_timesteps:012d}.zip")
             if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
@@ -297,11 +297,21 @@ class EvalLogCallback(BaseCallback):
         self.folder, self.config = folder, config
         self._last = 0
 
+    def _logged(self) -> int:
+        if not self.folder.eval_log.exists():
+            return 0
+        lines = self.folder.eval_log.read_text().splitlines()[1:]
+        return int(lines[-1].split(",")[0]) if lines else 0
+
     def _on_training_start(self) -> None:
-        self._last = self.num_timesteps
+        # after a resume, an evaluation due at the checkpoint's step may not have been logged yet
+        self._last = self._logged()
+        if self.num_timesteps // self.config.eval_freq > self._last // self.config.eval_freq:
+            self._last = self.num_timesteps
+            self.evaluate()
 
     def _on_step(self) -> bool:
-        if self.num_timesteps - self._last >= self.config.eval_freq:
+        if self.num_timesteps // self.config.eval_freq > self._last // self.config.eval_freq:
             self._last = self.num_timesteps
             self.evaluate()
         return True
@@ -402,7 +412,7 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
             remaining, callback=CallbackList(callbacks), reset_num_timesteps=False, tb_log_name="run",
             progress_bar=progress_bar,
         )
-    if eval_callback is not None and eval_callback._last != model.num_timesteps:
+    if eval_callback is not None and eval_callback._logged() != model.num_timesteps:
         eval_callback.init_callback(model)
         eval_callback.evaluate()
     atomic_save(model, folder.model_zip)

@@ -1,0 +1,100 @@
+"""Run folders: layout, resume from a checkpoint, and a training run killed with SIGKILL."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from stable_baselines3 import PPO
+
+from agents.runs import RunConfig, RunFolder, load_hyperparams, load_model, train_run
+
+PPO_PARAMS = {"n_steps": 128, "batch_size": 64, "n_epochs": 1}
+
+
+def _config(timesteps: int) -> RunConfig:
+    return RunConfig("Pendulum-v1", policy="MlpPolicy", algo="PPO", timesteps=timesteps, hyperparams=PPO_PARAMS,
+                     checkpoint_freq=128, eval_freq=128, eval_episodes=1)
+
+
+def test_resume_continues_from_the_newest_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    train_run(_config(256), run)
+    folder = RunFolder.open(run)
+    assert [p.name for p in folder.checkpoint_paths()] == ["step_000000000128.zip", "step_000000000256.zip"]
+    # pretend the run was cut off after its second checkpoint, with a longer budget
+    config = folder.config()
+    config.timesteps = 384
+    (run / "config.yaml").write_text(yaml.safe_dump(config.__dict__))
+    folder.write_info(status="running")
+    (run / "model.zip").unlink()
+    model = train_run(_config(999), run)  # the stored config wins over the argument
+    assert model.num_timesteps == 384
+    assert folder.is_done() and folder.info()["timesteps"] == 384
+    assert [p.name for p in folder.checkpoint_paths()] == ["step_000000000256.zip", "step_000000000384.zip"]
+    assert np.loadtxt(run / "eval.csv", delimiter=",", skiprows=1, usecols=0).tolist() == [128, 256, 384]
+
+
+def test_load_model_round_trip_and_weights(tmp_path):
+    run = tmp_path / "run"
+    trained = train_run(_config(128), run)
+    model, info = load_model(run, "Pendulum-v1")
+    assert info["algo"] == "PPO" and info["env_id"] == "Pendulum-v1"
+    obs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(obs, deterministic=True)[0], trained.predict(obs, deterministic=True)[0])
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(run / "weights" / "policy.safetensors"))
+    state = model.policy.state_dict()
+    assert set(tensors) == set(state)
+    for key, value in tensors.items():
+        np.testing.assert_array_equal(value.numpy(), state[key].numpy())
+    bare, bare_info = load_model(run / "checkpoints" / "step_000000000128.zip")
+    assert bare_info["algo"] == "PPO"
+
+
+def test_hyperparams_file_zoo_style(tmp_path):
+    path = tmp_path / "hp.yml"
+    path.write_text("Pendulum-v1:\n  n_envs: 4\n  policy_kwargs: \"dict(net_arch=[32, 32])\"\n  learning_rate: lin_1e-3\n")
+    params = load_hyperparams(path, "Pendulum-v1")
+    assert params["n_envs"] == 4 and params["policy_kwargs"] == {"net_arch": [32, 32]}
+    with pytest.raises(ValueError, match="no entry for 'CartPole-v1'"):
+        load_hyperparams(path, "CartPole-v1")
+    path.write_text("n_steps: 64\nnormalize: true\n")
+    with pytest.raises(ValueError, match="normalize"):
+        load_hyperparams(path, "Pendulum-v1")
+
+
+@pytest.mark.slow
+def test_training_killed_with_sigkill_resumes_without_corrupt_checkpoints(tmp_path):
+    run = tmp_path / "run"
+    hp = tmp_path / "hp.yaml"
+    hp.write_text(yaml.safe_dump(PPO_PARAMS))
+    argv = [sys.executable, "-m", "scripts.cli", "train", "Pendulum-v1", "--algo", "PPO", "--policy", "MlpPolicy",
+            "--timesteps", "1024", "--config", str(hp), "--checkpoint-freq", "128", "--eval-freq", "256",
+            "--eval-episodes", "1", "--out", str(run), "--no-progress"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((run / "checkpoints").glob("step_*.zip"))) < 2:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    folder = RunFolder.open(run)
+    assert not folder.is_done(), "the run finished before it could be killed"
+    for path in folder.checkpoint_paths():  # every checkpoint on disk is whole
+        assert PPO.load(path).num_timesteps == int(path.stem.split("_")[1])
+    resumed = subprocess.run([sys.executable, "-m", "scripts.cli", "train", "--resume", str(run), "--no-progress"],
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert folder.is_done() and folder.info()["timesteps"] == 1024
+    assert PPO.load(run / "model.zip").num_timesteps == 1024
+    steps = np.loadtxt(run / "eval.csv", delimiter=",", skiprows=1, usecols=0).tolist()
+    assert steps == list(range(256, 1025, 256))  # every evaluation exactly once
+    assert json.loads((run / "run.json").read_text())["status"] == "done"
+    assert Path(run / "weights" / "policy.safetensors").stat().st_size > 0
