@@ -12,6 +12,8 @@ from agents.policies import (
     RecurrentSequencePolicy,
 )
 from agents.ppo import LiquidPPO
+from agents.recurrent_ppo import RecurrentCfCPolicy, RecurrentCTRNNPolicy, RecurrentLTCPolicy
+from agents.stateless import NCPActorCriticPolicy, NCPSACPolicy, NCPTD3Policy
 
 __all__ = [
     "CTRNNPolicy",
@@ -23,6 +25,12 @@ __all__ = [
     "LTCPolicy",
     "LiquidPPO",
     "MlpPolicy",
+    "NCPActorCriticPolicy",
+    "NCPSACPolicy",
+    "NCPTD3Policy",
+    "RecurrentCTRNNPolicy",
+    "RecurrentCfCPolicy",
+    "RecurrentLTCPolicy",
     "RecurrentChunkSamples",
     "RecurrentSequencePolicy",
     "load_policy",

@@ -89,7 +89,8 @@ class RecurrentSequencePolicy(BasePolicy):
         action outputs.
     :param sparsity_level: AutoNCP sparsity.
     :param wiring_seed: seed of the generated wiring (fixed, so that a reload rebuilds it).
-    :param cell_kwargs: options of the liquid cell (``mode``, ``ode_unfolds``, ``mixed_memory``...).
+    :param cell_kwargs: options of the liquid cell (``mode``, ``ode_unfolds``, ``mixed_memory``...);
+        ``implementation`` defaults to ``"fast"`` (the fused unroll, same outputs as the step loop).
     :param critic: ``"separate"`` (own recurrent network of the same kind, own state),
         ``"shared"`` (value head on the actor network's outputs) or ``"mlp"`` (feed-forward).
     :param critic_units: units of the separate critic (default: ``units``).
@@ -163,6 +164,8 @@ class RecurrentSequencePolicy(BasePolicy):
         self.sparsity_level = sparsity_level
         self.wiring_seed = wiring_seed
         self.cell_kwargs = dict(cell_kwargs or {})
+        if network in LIQUID_NETWORKS:
+            self.cell_kwargs.setdefault("implementation", "fast")
         self.critic = critic
         self.critic_units = critic_units if critic_units is not None else self.units
         self.net_arch = list(net_arch) if net_arch is not None else [64, 64]
