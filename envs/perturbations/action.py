@@ -36,6 +36,7 @@ class ActionPerturbation(Perturbation):
             raise ValueError(f"perturbation {self.name!r} needs a bounded Box action space, got {space}; supported: {self.supports}")
         self._low = space.low.astype(np.float64)
         self._high = space.high.astype(np.float64)
+        self._space_low, self._space_high = space.low, space.high
         self._half = (self._high - self._low) / 2.0
         self._mid = (self._high + self._low) / 2.0
         self._dtype = space.dtype
@@ -156,25 +157,28 @@ class ActuatorLag(ActionPerturbation):
     def _start_episode(self) -> None:
         self._state: np.ndarray | None = None
         self._dt = self.dt
-        self._alpha_key = (math.nan, math.nan)
-        self._alpha = 1.0
+        self._alpha_dt = self._alpha_magnitude = math.nan
+        self._alpha = np.ones_like(self._space_low)
 
-    def _act(self, action: np.ndarray) -> np.ndarray:
-        command = fast_clip(action, self._low, self._high)
+    def _act(self, action: Any) -> np.ndarray:
+        # in the action space's dtype (float32 for our envs): mixed dtypes cost a cast per op
+        if not (type(action) is np.ndarray and action.dtype == self._dtype):
+            action = np.asarray(action, dtype=self._dtype)
+        command = fast_clip(action, self._space_low, self._space_high)
         state = self._state
         if state is None or self.magnitude <= 0:
             self._state = state = command
         else:
-            if self._alpha_key != (self._dt, self.magnitude):
-                self._alpha_key = (self._dt, self.magnitude)
-                self._alpha = 1.0 - math.exp(-self._dt / self.magnitude)
+            if self._alpha_dt != self._dt or self._alpha_magnitude != self.magnitude:
+                self._alpha_dt, self._alpha_magnitude = self._dt, self.magnitude
+                self._alpha[:] = 1.0 - math.exp(-self._dt / self.magnitude)
             command -= state
             command *= self._alpha
             state += command
-        return state.astype(self._dtype)
+        return state.copy()
 
     def _perturbed_step(self, action: Any) -> StepResult:
-        result = self.env.step(self._act(np.asarray(action, dtype=np.float64)))
+        result = self.env.step(self._act(action))
         dt = result[4].get("dt")
         if dt is not None and dt > 0:
             self._dt = dt

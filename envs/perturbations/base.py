@@ -23,6 +23,7 @@ import functools
 import inspect
 import math
 import zlib
+from collections.abc import Iterator
 from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
@@ -58,32 +59,35 @@ class Draws:
         self.dtype = np.dtype(dtype)
         self.block = max(1, min(256, 8192 // max(1, int(np.prod(self.shape)))))
         self._rng = np.random.default_rng()
-        self._rows: np.ndarray = np.empty((0, *self.shape), dtype=self.dtype)
-        self._next = 0
-        #: every number is multiplied by this (set it before the first draw of an episode).
-        self.factor = 1.0
+        self._rows: Iterator[Any] = iter(())
+        #: multiplies every number (a scalar or an array broadcast over a row), or ``None``;
+        #: set it before the first draw of an episode.
+        self.factor: Any = None
 
     def reset(self, rng: np.random.Generator) -> None:
         """:param rng: the generator to draw from (after the wrapper's reset)."""
         self._rng = rng
-        self._next = self.block
+        self._rows = iter(())
+
+    def _refill(self) -> Iterator[Any]:
+        size = (self.block, *self.shape)
+        if self.kind == "normal":
+            rows = self._rng.standard_normal(size, dtype=self.dtype)
+        elif self.kind == "random":
+            rows = self._rng.random(size, dtype=self.dtype)
+        else:
+            rows = 2.0 * self._rng.random(size, dtype=self.dtype) - 1.0
+        if self.factor is not None:
+            rows *= self.factor
+        self._rows = iter(rows if self.shape else rows.tolist())
+        return self._rows
 
     def __call__(self) -> Any:
-        """:return: the next row (an array of ``shape``, or a scalar for shape ``()``)."""
-        if self._next >= self.block:
-            size = (self.block, *self.shape)
-            if self.kind == "normal":
-                self._rows = self._rng.standard_normal(size, dtype=self.dtype)
-            elif self.kind == "random":
-                self._rows = self._rng.random(size, dtype=self.dtype)
-            else:
-                self._rows = 2.0 * self._rng.random(size, dtype=self.dtype) - 1.0
-            if self.factor != 1.0:
-                self._rows *= self.factor
-            self._next = 0
-        row = self._rows[self._next]
-        self._next += 1
-        return row
+        """:return: the next row (an array of ``shape``, or a float for shape ``()``)."""
+        try:
+            return next(self._rows)
+        except StopIteration:
+            return next(self._refill())
 
 
 def check_level(level: Any) -> float:

@@ -10,7 +10,7 @@ observation space's finite bounds and keep its dtype. Image perturbations live i
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -47,8 +47,9 @@ class ObservationPerturbation(Perturbation):
         self._noise_dtype = np.float32 if space.dtype == np.float32 else np.float64
 
     def _finish(self, obs: np.ndarray) -> np.ndarray:
+        """Clip a freshly computed observation to the space's bounds (in place) and dtype."""
         if self._bounded:
-            obs = fast_clip(obs, self._low, self._high)
+            fast_clip(obs, self._low, self._high, out=obs)
         return obs if obs.dtype == self._dtype else obs.astype(self._dtype)
 
     def _observe(self, obs: np.ndarray) -> np.ndarray:
@@ -67,48 +68,49 @@ class ObservationPerturbation(Perturbation):
         return self._observe(obs), reward, terminated, truncated, info
 
 
-class GaussianNoise(ObservationPerturbation):
+class _AdditiveNoise(ObservationPerturbation):
+    """Noise of :attr:`kind` added to every entry, drawn in blocks (see ``Draws``)."""
+
+    kind: ClassVar[str] = "normal"
+
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        self._noise = self.draws(self.kind, self._low.shape, self._noise_dtype)
+
+    def _start_episode(self, obs: np.ndarray) -> None:
+        # under a constant schedule the blocks come pre-scaled: one array operation less a step
+        self._noise.factor = self.magnitude if self._constant else None
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        if self._constant:
+            return self._finish(obs + self._noise())
+        return self._finish(obs + self.magnitude * self._noise())
+
+    def _perturbed_step(self, action: Any) -> StepResult:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        noisy = obs + self._noise() if self._constant else obs + self.magnitude * self._noise()
+        return self._finish(noisy), reward, terminated, truncated, info
+
+
+class GaussianNoise(_AdditiveNoise):
     """Additive Gaussian noise on every entry: standard deviation 0.1 at level 1."""
 
     name = "gaussian_noise"
     unit = "obs units (std)"
     default_scale = 0.1
     description = "additive Gaussian sensor noise"
-
-    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
-                 seed: int | None = None) -> None:
-        super().__init__(env, level, scale, schedule, seed)
-        self._noise = self.draws("normal", self._low.shape, self._noise_dtype)
-
-    def _start_episode(self, obs: np.ndarray) -> None:
-        self._noise.factor = self.magnitude if self._constant else 1.0
-
-    def _observe(self, obs: np.ndarray) -> np.ndarray:
-        if self._constant:
-            return self._finish(obs + self._noise())
-        return self._finish(obs + self.magnitude * self._noise())
+    kind = "normal"
 
 
-class UniformNoise(ObservationPerturbation):
+class UniformNoise(_AdditiveNoise):
     """Additive uniform noise on every entry: half-width 0.2 at level 1."""
 
     name = "uniform_noise"
     unit = "obs units (half-width)"
     default_scale = 0.2
     description = "additive uniform sensor noise"
-
-    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
-                 seed: int | None = None) -> None:
-        super().__init__(env, level, scale, schedule, seed)
-        self._noise = self.draws("uniform", self._low.shape, self._noise_dtype)
-
-    def _start_episode(self, obs: np.ndarray) -> None:
-        self._noise.factor = self.magnitude if self._constant else 1.0
-
-    def _observe(self, obs: np.ndarray) -> np.ndarray:
-        if self._constant:
-            return self._finish(obs + self._noise())
-        return self._finish(obs + self.magnitude * self._noise())
+    kind = "uniform"
 
 
 class Bias(ObservationPerturbation):

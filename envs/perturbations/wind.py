@@ -65,47 +65,56 @@ class Wind(Perturbation):
             model = handles[0]
             self._medium = (model, float(model.opt.density), float(model.opt.viscosity))
         self._size = self.channel.nominal.shape[0]
-        self._mirror = self._find_mirror(env) if self.active else None
+        self._live = self._find_live(env) if self.active else None
+        self._field_now: np.ndarray | None = None
         self.dt = control_dt(env)
         direction_vector = None if direction is None else np.asarray(direction, dtype=np.float64)
         if direction_vector is not None and (direction_vector.shape != (3,) or not np.linalg.norm(direction_vector) > 0):
             raise ValueError(f"direction must be a non-zero 3-vector or None (random horizontal), got {direction!r}")
         self._fixed_direction = None if direction_vector is None else direction_vector / np.linalg.norm(direction_vector)
         self.direction = np.zeros(3)
-        self.velocity = np.zeros(3)
 
     @staticmethod
     def _field(model: mujoco.MjModel) -> tuple[np.ndarray, Any, str]:
         return model.opt.wind, slice(None), "model.opt.wind"
 
-    def _find_mirror(self, env: gym.Env) -> tuple[PhysicalParams, np.ndarray] | None:
-        """A fast path for gusts on MuJoCo envs whose ``wind`` parameter is ``model.opt.wind``.
+    def _find_live(self, env: gym.Env) -> tuple[np.ndarray, PhysicalParams | None] | None:
+        """Find storage that per-step gusts may update in place: ``model.opt.wind``.
 
         Setting a physical parameter rewrites every parameter of the simulator (tens of
-        microseconds); when a probe shows that ``wind`` lands unchanged in ``opt.wind``,
-        per-step gusts write there directly and keep the parameter's current value in step.
+        microseconds). When the wind is MuJoCo's own field, or a ``wind`` parameter that a
+        probe shows to land unchanged in it, and its nominal value is zero, gusts update the
+        field in place; the parameter's current value is then that same array.
+
+        :return: the field and the PhysicalParams env (``None`` for a bare MuJoCo model).
         """
-        params, handles = params_interface(env), mujoco_handles(env)
-        if params is None or handles is None or not self.channel.source.startswith("params"):
+        handles = mujoco_handles(env)
+        if handles is None or np.any(self.channel.nominal) or self.channel.nominal.shape != (3,):
             return None
         wind = handles[0].opt.wind
-        size = self.channel.nominal.shape[0]
-        probe = self.channel.nominal + np.array([0.25, -0.5, 0.75])[:size]
+        if self.channel.source == "model.opt.wind":
+            return wind, None
+        params = params_interface(env)
+        if params is None:
+            return None
+        probe = np.array([0.25, -0.5, 0.75])
         self.channel.set(probe)
-        mirrored = np.array_equal(wind[:size], probe)
+        mirrored = np.array_equal(wind, probe)
         self.channel.restore()
-        return (params, wind) if mirrored and np.array_equal(wind[:size], self.channel.nominal) else None
+        return (wind, params) if mirrored and not np.any(wind) else None
 
     def _write(self, velocity: np.ndarray) -> None:
-        self.velocity = velocity
-        size = self._size
-        value = (velocity[:size] if size < 3 else velocity) + self.channel.nominal
-        if self._mirror is not None and self._t > 0:
-            params, wind = self._mirror
-            wind[:size] = value
-            params._current_params["wind"] = value  # the interface's own record of current values
-        else:
-            self.channel.set(value)
+        """Set the wind (m/s, world frame) through the channel (the general, slower path)."""
+        self.channel.set(velocity[: self._size] + self.channel.nominal)
+
+    def _go_live(self) -> np.ndarray | None:
+        """:return: the field to update in place this episode, or ``None`` (general path)."""
+        if self._live is None or not self._constant:
+            return None
+        field, params = self._live
+        if params is not None:
+            params._current_params["wind"] = field  # the interface's record now follows the field
+        return field
 
     def _wind(self) -> np.ndarray:
         """:return: the wind velocity for the current step (subclasses add gusts)."""
@@ -126,22 +135,20 @@ class Wind(Perturbation):
             self.direction = np.array([math.cos(angle), math.sin(angle), 0.0])
         self._start_episode()
         self._write(self._wind())
+        self._field_now = self._go_live()
         return obs, info
 
     def _start_episode(self) -> None:
         """Draw per-episode random state (gust phases, turbulence)."""
 
-    #: whether the wind changes from step to step even under a constant schedule.
-    varies = False
-
     def _perturbed_step(self, action: Any) -> StepResult:
-        if self.varies or not self.schedule.constant:
+        if not self._constant:
             self._write(self._wind())
         return self.env.step(action)
 
     def _restore(self) -> None:
         self.channel.restore()
-        self.velocity = np.zeros(3)
+        self._field_now = None
         if self._medium is not None:
             model, density, viscosity = self._medium
             model.opt.density, model.opt.viscosity = density, viscosity
@@ -161,7 +168,6 @@ class Gust(Wind):
     unit = "m/s RMS"
     default_scale = 3.0
     description = "Dryden-like turbulent gusts"
-    varies = True
 
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None, correlation_time: float = 1.0) -> None:
@@ -170,6 +176,7 @@ class Gust(Wind):
             raise ValueError(f"correlation_time must be a positive number of seconds, got {correlation_time!r}")
         self.correlation_time = float(correlation_time)
         self._decay = math.exp(-self.dt / self.correlation_time)
+        self._decay_vector = np.full(3, self._decay)
         self._drive = math.sqrt(1.0 - self._decay**2)
         self._axes = np.array([1.0, 1.0, 0.5])
         self._state = np.zeros(3)
@@ -177,17 +184,26 @@ class Gust(Wind):
 
     def _start_episode(self) -> None:
         self._state = self.rng.standard_normal(3)
-        self._scaled_key = math.nan
+        live = self._live is not None and self._constant
+        # in place, the field holds magnitude * axes * state: scale the innovations likewise
+        self._normals.factor = self.magnitude * self._drive * self._axes if live else None
 
     def _wind(self) -> np.ndarray:
-        if self._t > 0:
+        return self.magnitude * self._axes * self._state
+
+    def _perturbed_step(self, action: Any) -> StepResult:
+        field = self._field_now
+        if field is None:
+            self._write(self._wind())
+        result = self.env.step(action)
+        if field is not None:
+            field *= self._decay_vector
+            field += self._normals()
+        else:
             state = self._state
             state *= self._decay
             state += self._drive * self._normals()
-        if self._scaled_key != self.magnitude:
-            self._scaled_key = self.magnitude
-            self._scaled_axes = self.magnitude * self._axes
-        return self._scaled_axes * self._state
+        return result
 
 
 class SineWind(Wind):
@@ -200,7 +216,6 @@ class SineWind(Wind):
     unit = "m/s amplitude"
     default_scale = 8.0
     description = "sinusoidal gusts"
-    varies = True
 
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None, period: float = 2.0, direction: Any = None) -> None:
@@ -216,3 +231,12 @@ class SineWind(Wind):
     def _wind(self) -> np.ndarray:
         angle = 2.0 * math.pi * self._t * self.dt / self.period + self._phase
         return self.magnitude * math.sin(angle) * self.direction
+
+    def _perturbed_step(self, action: Any) -> StepResult:
+        field = self._field_now
+        if field is None:
+            self._write(self._wind())
+        else:
+            angle = 2.0 * math.pi * self._t * self.dt / self.period + self._phase
+            np.multiply(self.direction, self.magnitude * math.sin(angle), out=field)
+        return self.env.step(action)
