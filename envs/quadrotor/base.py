@@ -172,7 +172,6 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
                 "gravity": (0.0, 0.0, -CRAZYFLIE.gravity),
             }
         )
-        self._steps = 0
         self._trail: list[np.ndarray] = []
 
     # ------------------------------------------------------------------ physics
@@ -276,7 +275,6 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         :return: ``(observation, info)``.
         """
         super().reset(seed=seed)
-        self._steps = 0
         self._task_reset(dict(options or {}))
         self._trail = [self._pos.copy()] if self.render_mode is not None else []
         info = {"success": False, "dt": 0.0, "tracking_error": self._tracking_error(), "crashed": False, "time": 0.0}
@@ -302,7 +300,6 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         start = self.data.time
         mujoco.mj_step(self.model, self.data, self.physics_substeps)
         mujoco.mju_quat2Mat(self._rot, self._quat)
-        self._steps += 1
         x, y, z = self._pos.tolist()
         x0, x1, y0, y1, z0, z1 = self._bounds
         crashed = (
