@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from ncp_control.sequence import LiquidRNN
 
     torch.set_num_threads(1)
+    if args.repeats < 1:
+        raise ValueError(f"--repeats must be >= 1, got {args.repeats}")
     target = Path(args.target)
     if not target.exists():
         raise FileNotFoundError(f"no run folder, policy or model at {target}")
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
           "dt [B]) -> (action, new_state)")
     if args.latency:
         times = step_latencies(module, str(out) if args.format == "torchscript" else None,
-                               str(out) if args.format == "onnx" else None, repeats=1000)
+                               str(out) if args.format == "onnx" else None, repeats=args.repeats)
         eager = times["eager"]
         for name, seconds in times.items():
             print(f"  batch-1 latency {name:<12} {1e6 * seconds:8.1f} us  ({eager / seconds:.2f}x eager PyTorch)")
@@ -98,4 +100,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--vecnormalize", default=None, help="SB3 VecNormalize file whose statistics to fold in")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17, default 17)")
     parser.add_argument("--no-latency", dest="latency", action="store_false", help="skip the latency measurement")
+    parser.add_argument("--repeats", type=int, default=1000, help="calls per timed round of the latency (default 1000)")
     parser.set_defaults(func=run)
