@@ -84,6 +84,8 @@ class NoVelocityObservation(gym.ObservationWrapper):
             base_id = env.spec.id
         self.base_id = base_id
         self.kept, self.control_dt = velocity_free_indices(base_id, env)
+        #: The base task's control period (s), as reported in ``info["dt"]``.
+        self.nominal_dt = self.control_dt
         box = env.observation_space
         assert isinstance(box, spaces.Box)
         self.observation_space = spaces.Box(box.low[self.kept], box.high[self.kept], dtype=box.dtype)  # type: ignore[arg-type]

@@ -29,7 +29,8 @@ Task parameters, as constructor arguments or per episode as ``reset(options=...)
 ``speed`` (m/s), ``max_curvature`` (1/m), ``lane_width`` (m), ``route_length`` (m),
 ``season``, ``lighting``. Physical parameters (:class:`envs.params.PhysicalParams`):
 ``mass``, ``inertia``, ``cornering_stiffness`` (front, rear), ``tyre_friction``, ``steering_gain``.
-The control period ``dt`` is an attribute read on every step, so a timing wrapper may change it.
+The control period ``dt`` is an attribute read on every step, so a timing wrapper may change it;
+``nominal_dt`` keeps the constructed value.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
         self.observation_mode = observation
         self.speed_control = bool(speed_control)
         self.dt = float(dt)
+        #: The control period as constructed; ``dt`` may be changed by a timing wrapper.
+        self.nominal_dt = self.dt
         self.preview = preview
         self._preview_list: list[float] = preview.tolist()
         self.camera_size = (int(camera_size[0]), int(camera_size[1]))

@@ -124,6 +124,7 @@ def test_info_dt_and_changed_control_period() -> None:
     before = info["distance"]
     _, _, _, _, info = env.step(ZERO)
     assert info["dt"] == pytest.approx(0.02)
+    assert env.get_wrapper_attr("nominal_dt") == pytest.approx(0.05)
     assert info["distance"] - before == pytest.approx(15.0 * 0.02 * math.cos(info["heading_error"]), rel=1e-9)
 
 

@@ -39,6 +39,7 @@ def test_kept_entries_equal_base_observation(env_id: str) -> None:
         assert reward == base_reward
         assert info["dt"] == pytest.approx(dt)
     assert env.observation_space.contains(obs)
+    assert env.get_wrapper_attr("nominal_dt") == pytest.approx(dt)
 
 
 @pytest.mark.parametrize("base_id", ["HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Ant-v5"])
