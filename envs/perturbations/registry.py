@@ -44,6 +44,9 @@ _CLASSES: tuple[type[Perturbation], ...] = (
     task.RoadCurvature,
     task.Speed,
     task.Palette,
+    task.TargetRange,
+    task.Background,
+    task.Distractors,
 )
 
 #: name -> wrapper class.

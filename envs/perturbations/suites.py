@@ -22,8 +22,8 @@ _SUITES: dict[str, tuple[str, ...]] = {
     "dynamics": ("mass", "inertia", "friction", "damping", "gravity", "wind", "gust", "wind_sine",
                  "external_force", "impulse"),
     "timing": ("control_rate", "dt_jitter"),
-    "visual": ("image_brightness", "image_contrast", "image_noise", "image_occlusion", "palette"),
-    "task": ("road_curvature", "speed", "palette"),
+    "visual": ("image_brightness", "image_contrast", "image_noise", "image_occlusion", "palette", "background"),
+    "task": ("road_curvature", "speed", "target_range", "palette", "background", "distractors"),
     "combined": ("gaussian_noise", "observation_delay", "action_noise", "actuator_lag", "mass", "gust", "dt_jitter"),
 }
 

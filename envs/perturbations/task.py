@@ -1,5 +1,5 @@
-"""Task shifts for our own tasks: road curvature, cruise speed, palette (season and
-lighting), target range.
+"""Task shifts for our own tasks: road curvature and cruise speed (lane keeping), target
+range, ground texture and distractors (fly to target), palette (season and lighting; both).
 
 They act per episode through the environment's reset options, so they take no schedule:
 the shifted task is drawn at every reset and holds for the episode. Options the caller
@@ -104,3 +104,70 @@ class Palette(TaskShift):
             return {}
         season, lighting = PALETTES[index]
         return {"season": season, "lighting": lighting}
+
+
+class TargetRange(TaskShift):
+    """Farther targets: the range of target distances grows by 60% at level 1 (fly-to-target:
+    1.5-3 m becomes 2.4-4.8 m); ``direction=-1`` brings them nearer (divided by 1.6).
+
+    :param direction: +1 farther, -1 nearer.
+    """
+
+    name = "target_range"
+    unit = "relative change of target distance"
+    default_scale = 0.6
+    description = "target distance range"
+    needs = ("target_range",)
+    supports = "NCPControl/QuadFlyToTarget-v0"
+    #: the largest target distance the task accepts (m).
+    max_range = 5.0
+
+    def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
+                 seed: int | None = None, direction: int = 1) -> None:
+        super().__init__(env, level, scale, schedule, seed)
+        if direction not in (1, -1):
+            raise ValueError(f"direction must be +1 (farther) or -1 (nearer), got {direction!r}")
+        self.direction = direction
+
+    def _shifted(self) -> dict[str, Any]:
+        factor = (1.0 + self.magnitude) ** self.direction
+        low, high = (float(v) * factor for v in self.nominal["target_range"])
+        return {"target_range": (min(low, self.max_range), min(high, self.max_range))}
+
+
+#: ground textures from the training one (index 0) to the least alike.
+BACKGROUNDS: tuple[str, ...] = ("checker", "stripes", "plain", "noise")
+
+
+class Background(TaskShift):
+    """Ground texture: level 1 is random noise, from the checkerboard the policy trained on.
+
+    The level picks ``round(level * 3)`` steps along :data:`BACKGROUNDS` (checker, stripes,
+    plain, noise). Changes only camera images (and the detector in feature mode).
+    """
+
+    name = "background"
+    unit = "background steps (of 3)"
+    default_scale = 3.0
+    description = "ground texture of the camera image"
+    needs = ("background",)
+    supports = "NCPControl/QuadFlyToTarget-v0"
+
+    def _shifted(self) -> dict[str, Any]:
+        index = min(len(BACKGROUNDS) - 1, int(round(self.magnitude)))
+        return {"background": BACKGROUNDS[index]} if index else {}
+
+
+class Distractors(TaskShift):
+    """Look-alike targets in view: 3 at level 1 (``round(magnitude)`` red spheres)."""
+
+    name = "distractors"
+    unit = "look-alike objects"
+    default_scale = 3.0
+    description = "look-alike distractor objects in the scene"
+    needs = ("distractors",)
+    supports = "NCPControl/QuadFlyToTarget-v0"
+
+    def _shifted(self) -> dict[str, Any]:
+        count = int(round(self.magnitude)) + int(self.nominal["distractors"])
+        return {"distractors": min(8, count)} if count else {}

@@ -1,4 +1,5 @@
-"""Every perturbation of the catalogue, on a MuJoCo task and on one of ours: level 0 is the
+"""Every perturbation of the catalogue, on a MuJoCo task and on one of ours (image and task
+shifts: on our MuJoCo drone and our numpy car): level 0 is the
 unwrapped env, level 1 changes what the agent sees or how the system moves, seeded runs
 reproduce, resets do not compound, close restores the physics."""
 
@@ -33,6 +34,10 @@ def make_env(key: str) -> gym.Env:
         return gym.make("NCPControl/LaneKeeping-v0")
     if key == "car_camera":
         return gym.make("NCPControl/LaneKeeping-v0", observation="camera")
+    if key == "fly":
+        return gym.make("NCPControl/QuadFlyToTarget-v0")
+    if key == "fly_camera":
+        return gym.make("NCPControl/QuadFlyToTarget-v0", observation="camera")
     if key == "point_mass":
         return gym.wrappers.TimeLimit(PointMassEnv(), 500)
     raise KeyError(key)
@@ -41,7 +46,7 @@ def make_env(key: str) -> gym.Env:
 #: (perturbation, environment, kwargs): each perturbation on a MuJoCo task and one of ours.
 CASES: list[tuple[str, str, dict[str, Any]]] = (
     [(name, key, {}) for name in OBSERVATION + ACTION for key in ("cheetah", "hover")]
-    + [(name, "car_camera", {}) for name in IMAGE]
+    + [(name, key, {}) for name in IMAGE for key in ("fly_camera", "car_camera")]
     + [("distractor", key, {}) for key in ("cheetah", "car")]
     + [(name, key, {}) for name in ("gain_loss", "motor_failure") for key in ("cheetah", "hover", "car")]
     + [(name, key, {}) for name in ("mass", "inertia") for key in ("cheetah", "hover", "car")]
@@ -53,7 +58,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = (
     + [("impulse", key, {"interval": 0.3}) for key in ("cheetah", "hover")]
     + [(name, key, {}) for name in ("control_rate", "dt_jitter") for key in ("cheetah", "hover", "car")]
     + [(name, "car", {}) for name in ("road_curvature", "speed")]
-    + [("palette", "car_camera", {})]
+    + [("palette", key, {}) for key in ("fly_camera", "car_camera")]
+    + [("target_range", "fly", {}), ("background", "fly_camera", {}), ("distractors", "fly_camera", {})]
 )
 IDS = [f"{name}-{key}" for name, key, _ in CASES]
 
@@ -64,7 +70,7 @@ def rollout(env: gym.Env, key: str, seed: int, steps: int = STEPS) -> tuple[list
     :return: the observations and the (reward, terminated, truncated) of each step.
     """
     rng = np.random.default_rng(seed + 1000)
-    gain = {"hover": 0.1, "car": 0.3, "car_camera": 0.3}.get(key, 1.0)
+    gain = {"hover": 0.1, "fly": 0.1, "fly_camera": 0.1, "car": 0.3, "car_camera": 0.3}.get(key, 1.0)
     obs, _ = env.reset(seed=seed)
     observations, outcomes = [np.array(obs, dtype=np.float64)], []
     for _ in range(steps):

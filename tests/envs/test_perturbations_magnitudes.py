@@ -323,3 +323,19 @@ def test_speed_and_curvature_shift() -> None:
 def test_palette_darkens_the_camera() -> None:
     bare, night = paired_observations(car_camera, "palette", 1)
     assert night.mean() < 0.7 * bare.mean()
+
+
+def test_fly_to_target_shifts() -> None:
+    far = perturbations.make(gym.make("NCPControl/QuadFlyToTarget-v0"), "target_range", 1.0)
+    far.reset(seed=0)
+    assert far.unwrapped.episode_setting["target_range"] == pytest.approx((2.4, 4.8))
+    near = perturbations.make(gym.make("NCPControl/QuadFlyToTarget-v0"), "target_range", 1.0, direction=-1)
+    near.reset(seed=0)
+    assert near.unwrapped.episode_setting["target_range"] == pytest.approx((1.5 / 1.6, 3.0 / 1.6))
+    crowded = perturbations.make(gym.make("NCPControl/QuadFlyToTarget-v0"), "distractors", 1.0)
+    crowded.reset(seed=0)
+    assert crowded.unwrapped.episode_setting["distractors"] == 3
+    noisy = perturbations.make(gym.make("NCPControl/QuadFlyToTarget-v0"), "background", 1.0)
+    noisy.reset(seed=0, options={"season": "winter"})
+    assert noisy.unwrapped.episode_setting["background"] == "noise"
+    assert noisy.unwrapped.episode_setting["season"] == "winter"  # the caller's options still apply
