@@ -1,0 +1,104 @@
+"""Sweeps: grid expansion, retry and failure reporting, SIGKILL resume, and the Ray backend."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import yaml
+from stable_baselines3 import PPO
+
+from agents.sweep import load_sweep, parse_sweep, run_sweep
+
+GOOD = {"name": "ppo", "policy": "MlpPolicy", "algo": "PPO",
+        "hyperparams": {"n_steps": 128, "batch_size": 64, "n_epochs": 1}}
+
+
+def _spec(**extra):
+    spec = {"envs": ["Pendulum-v1"], "policies": [GOOD], "seeds": [0], "timesteps": 128, "checkpoint_freq": 128,
+            "suites": ["timing"], "levels": [1.0], "episodes": 1}
+    spec.update(extra)
+    return spec
+
+
+def test_grid_expansion_and_validation(tmp_path):
+    config = parse_sweep(_spec(policies=["CfCPolicy", GOOD], seeds=[0, 1, 2], hyperparams={"n_steps": 32}))
+    assert len(config.jobs) == 6
+    assert len({job.job_id for job in config.jobs}) == 6
+    cfc = [job for job in config.jobs if job.model == "CfCPolicy"][0]
+    assert cfc.config.algo == "LiquidPPO" and cfc.config.hyperparams == {"n_steps": 32}
+    ppo = [job for job in config.jobs if job.model == "ppo"][0]
+    assert ppo.config.hyperparams["n_steps"] == 128  # per-policy settings win
+    with pytest.raises(ValueError, match="unknown sweep keys"):
+        parse_sweep(_spec(budget=3))
+    with pytest.raises(ValueError, match="unique"):
+        parse_sweep(_spec(policies=[GOOD, GOOD]))
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        parse_sweep(_spec(policies=[{"policy": "MlpPolicy", "algo": "DQNN"}]))
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(_spec()))
+    assert [j.job_id for j in load_sweep(path).jobs] == ["Pendulum-v1__ppo__seed0"]
+
+
+def test_failing_job_is_retried_once_and_reported(tmp_path):
+    bad = {"name": "bad", "policy": "NoSuchPolicy", "algo": "PPO"}
+    report = run_sweep(parse_sweep(_spec(policies=[GOOD, bad])), tmp_path, workers=1, progress=False)
+    assert report.done == ["Pendulum-v1__ppo__seed0"]
+    assert list(report.failed) == ["Pendulum-v1__bad__seed0"]
+    assert "NoSuchPolicy" in report.failed["Pendulum-v1__bad__seed0"]
+    state = json.loads((tmp_path / "sweep_state.json").read_text())
+    assert state["Pendulum-v1__bad__seed0"]["attempts"] == 2
+    table = pd.read_csv(report.results)
+    assert set(table["model"]) == {"ppo", "random"}
+    assert len(table) == 1 + 3  # random clean + ppo clean, control_rate, dt_jitter at level 1
+    # a finished sweep run again does nothing new
+    again = run_sweep(parse_sweep(_spec()), tmp_path, workers=1, progress=False)
+    assert again.done == ["Pendulum-v1__ppo__seed0"]
+    pd.testing.assert_frame_equal(pd.read_csv(again.results), table)
+
+
+def _check_complete(out, seeds):
+    table = pd.read_csv(out / "results.csv")
+    models = table[table["model"] != "random"]
+    assert sorted(models["train_seed"].unique().tolist()) == seeds
+    # every (job, cell, episode) exactly once: clean + 2 timing perturbations at level 1, 2 episodes
+    counts = models.groupby(["train_seed", "perturbation", "level", "seed"]).size()
+    assert (counts == 1).all() and len(counts) == len(seeds) * 3 * 2
+    for seed in seeds:
+        run = out / "runs" / f"Pendulum-v1__ppo__seed{seed}"
+        assert PPO.load(run / "model.zip").num_timesteps == 256
+        for checkpoint in (run / "checkpoints").glob("step_*.zip"):
+            PPO.load(checkpoint)
+
+
+@pytest.mark.slow
+def test_sweep_killed_with_sigkill_resumes_every_cell_once(tmp_path):
+    config = tmp_path / "sweep.yaml"
+    config.write_text(yaml.safe_dump(_spec(seeds=[0, 1, 2], timesteps=256, episodes=2)))
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "scripts.cli", "sweep", str(config), "--out", str(out), "--workers", "2",
+            "--no-progress"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    first = out / "runs" / "Pendulum-v1__ppo__seed0" / "robustness.csv"
+    while time.time() < deadline and not first.exists():
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)  # the driver only: its workers must notice and stop
+    process.wait()
+    assert not (out / "results.csv").exists(), "the sweep finished before it could be killed"
+    time.sleep(1.5)
+    resumed = subprocess.run(argv, capture_output=True, text=True, timeout=400)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    _check_complete(out, [0, 1, 2])
+
+
+@pytest.mark.slow
+def test_ray_backend_on_a_local_two_cpu_instance(tmp_path):
+    config = parse_sweep(_spec(seeds=[0, 1], timesteps=256, episodes=2))
+    report = run_sweep(config, tmp_path, workers=2, backend="ray", progress=False)
+    assert not report.failed and len(report.done) == 2
+    _check_complete(tmp_path, [0, 1])
