@@ -257,3 +257,11 @@ def test_map_view_draws_the_edge_line_where_geometry_puts_it(e_y: float, e_psi: 
         columns = np.flatnonzero(white[row])
         nearest = columns[np.argmin(np.abs(columns - expected_column))]
         assert abs(nearest - expected_column) <= 1.0, (d, nearest, expected_column)
+
+
+def test_camera_and_state_modes_drive_the_same_episode() -> None:
+    """The observation mode changes only what the agent sees, so one reference score serves both."""
+    actions = [np.array([0.2 * math.sin(0.05 * k)], dtype=np.float32) for k in range(150)]
+    state = drive(LaneKeepingEnv(), actions, seed=9)
+    camera = drive(LaneKeepingEnv(observation="camera"), actions, seed=9)
+    assert state[1] == camera[1] and state[2] == camera[2]
