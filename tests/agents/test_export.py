@@ -32,11 +32,11 @@ ENV = "NCPControl/PendulumNoVel-v1"  # reports info["dt"]
 
 @pytest.fixture(scope="module")
 def trained() -> tuple[LiquidPPO, VecNormalize]:
-    """CfC with NCP wiring, 512 steps of LiquidPPO behind VecNormalize (weights moved from init)."""
+    """CfC with NCP wiring, 256 steps of LiquidPPO behind VecNormalize (weights moved from init)."""
     venv = VecNormalize(make_vec_env(ENV, n_envs=2, seed=0))
     model = LiquidPPO("CfCPolicy", venv, n_steps=64, batch_size=64, seq_len=16, n_epochs=2, seed=0,
                       policy_kwargs={"units": 12})
-    model.learn(512)
+    model.learn(256)
     venv.training = False
     return model, venv
 
@@ -116,7 +116,7 @@ def test_weights_only_policy_gives_the_same_actions(trained: Any, tmp_path: Path
         action, state = policy.predict(obs, state, start, dt=float(dt[0]))
         actions.append(action)
         start = np.zeros(1)
-    np.testing.assert_allclose(np.stack(actions), episode["action"], atol=1e-6)
+    np.testing.assert_allclose(np.stack(actions), episode["action"], atol=1e-5)
     assert policy.config["extra"] == {"note": "test"}
     # an unbatched observation gives an unbatched action, as in SB3
     assert policy.predict(episode["obs"][0][0])[0].shape == (1,)
