@@ -238,6 +238,9 @@ def atomic_save(model: BaseAlgorithm, path: Path) -> None:
 def export_weights(model: BaseAlgorithm, folder: Path, config: RunConfig) -> Path:
     """Weights-only export: the policy's tensors in safetensors and a JSON description.
 
+    LiquidPPO policies are written with :func:`agents.export.save_policy` (rebuilt without
+    unpickling by :func:`agents.export.load_policy`); other policies as their state dict.
+
     :param model: the trained model.
     :param folder: destination folder.
     :param config: the run's configuration (stored in the JSON).
@@ -245,6 +248,11 @@ def export_weights(model: BaseAlgorithm, folder: Path, config: RunConfig) -> Pat
     """
     from safetensors.torch import save_file
 
+    from agents.export import save_policy
+    from agents.policies import RecurrentSequencePolicy
+
+    if isinstance(model.policy, RecurrentSequencePolicy):  # LiquidPPO: reloadable by agents.load_policy
+        return save_policy(model, folder, extra=asdict(config)) / "policy.safetensors"
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.policy.state_dict().items()}
     target = folder / "policy.safetensors"
