@@ -76,17 +76,32 @@ def recurrent():
     return RecurrentPPO("MlpLstmPolicy", "Pendulum-v1", seed=0, policy_kwargs={"lstm_hidden_size": 8, "net_arch": [8]})
 
 
-def _sequential_returns(model, seeds, steps=200):
+@pytest.fixture(scope="module")
+def liquid():
+    from agents import LiquidPPO
+
+    return LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=64, batch_size=64, seq_len=16, seed=0,
+                     policy_kwargs={"units": 8})
+
+
+def _make_jittered():
+    return Jitter(gym.make("Pendulum-v1"), 1.0)
+
+
+def _sequential_returns(model, seeds, steps=200, make=lambda: gym.make("Pendulum-v1"), with_dt=False):
     """The reference: one env, one episode at a time, sb3-contrib style state handling."""
     out = []
     for seed in seeds:
-        env = gym.make("Pendulum-v1")
+        env = make()
         obs, _ = env.reset(seed=seed)
         state, start, total = None, np.array([True]), 0.0
+        extra = {"dt": np.array([0.05], dtype=np.float32)} if with_dt else {}
         for _ in range(steps):
-            action, state = model.predict(obs[None], state=state, episode_start=start, deterministic=True)
+            action, state = model.predict(obs[None], state=state, episode_start=start, deterministic=True, **extra)
             start = np.array([False])
-            obs, reward, terminated, truncated, _ = env.step(action[0])
+            obs, reward, terminated, truncated, info = env.step(action[0])
+            if with_dt:
+                extra = {"dt": np.array([info["dt"]], dtype=np.float32)}
             total += reward
             if terminated or truncated:
                 break
@@ -101,6 +116,16 @@ def test_lockstep_batch_equals_sequential_episodes(name, request):
     rows = run_episodes(as_eval_policy(model), lambda: gym.make("Pendulum-v1"), seeds)
     np.testing.assert_allclose([r["return"] for r in rows], _sequential_returns(model, seeds), rtol=1e-5)
     assert all(r["length"] == 200 for r in rows)
+
+
+def test_lockstep_liquid_ppo_gets_state_starts_and_dt(liquid):
+    """LiquidPPO under timestep jitter: the evaluation must pass each env's info["dt"] to predict."""
+    seeds = [1, 2]
+    rows = run_episodes(as_eval_policy(liquid), _make_jittered, seeds)
+    expected = _sequential_returns(liquid, seeds, make=_make_jittered, with_dt=True)
+    np.testing.assert_allclose([r["return"] for r in rows], expected, rtol=1e-5)
+    without_dt = _sequential_returns(liquid, seeds, make=_make_jittered, with_dt=False)
+    assert not np.allclose(without_dt, expected)  # dt reaches the network: ignoring it changes the episodes
 
 
 def test_sweep_table_rows_paired_and_resumable(tmp_path, ppo, recurrent):
