@@ -136,6 +136,24 @@ def test_discrete_policy_without_dt_round_trips(tmp_path: Path) -> None:
         loaded.predict(obs[0], deterministic=False)
 
 
+def test_image_policy_with_cnn_extractor_exports(image_env: Any, tmp_path: Path) -> None:
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    model = LiquidPPO("CfCPolicy", DummyVecEnv([image_env]), n_steps=8, batch_size=8, seq_len=4, n_epochs=1, seed=0,
+                      policy_kwargs={"units": 8, "features_extractor_kwargs": {"features_dim": 6}})
+    images = np.random.default_rng(1).integers(0, 256, size=(10, 2, 3, 32, 32), dtype=np.uint8)
+    loaded = load_policy(save_policy(model, tmp_path / "w"))
+    onnx = OnnxPolicy(to_onnx(model_onestep(model), tmp_path / "p.onnx"))
+    state = loaded_state = None
+    onnx_state = np.zeros((2, loaded.state_size), np.float32)
+    for t in range(10):
+        expected, state = model.predict(images[t], state, np.zeros(2), deterministic=True)
+        got, loaded_state = loaded.predict(images[t], loaded_state, np.zeros(2))
+        onnx_action, onnx_state = onnx(images[t], onnx_state, np.ones(2, np.float32))
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(onnx_action, expected)
+
+
 class _Payload:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
