@@ -23,6 +23,55 @@ MODE_CODES = {"default": MODE_DEFAULT, "no_gate": MODE_NO_GATE, "pure": MODE_PUR
 
 
 @numba.njit(**JIT)
+def _heads(u_t, h, WinT, bin_, WrecT, WhT, bh, act, backbone, a, g, q):  # type: ignore[no-untyped-def]
+    """Head pre-activations ``q`` of one step (``a``, ``g``: backbone pre/post-activation)."""
+    B, G = a.shape
+    for b in range(B):
+        for k in range(G):
+            a[b, k] = bin_[k]
+    gemm(u_t, WinT, a, 1.0, False, False)
+    gemm(h, WrecT, a, 1.0, False, False)
+    if backbone:
+        activation(a, g, act)
+        K = q.shape[1]
+        for b in range(B):
+            for k in range(K):
+                q[b, k] = bh[k]
+        gemm(g, WhT, q, 1.0, False, False)
+
+
+@numba.njit(**JIT)
+def _update(h, q, ts_t, A, wtau, mode):  # type: ignore[no-untyped-def]
+    """The closed-form state update from the heads ``q``, in place."""
+    B, H = h.shape
+    for b in range(B):
+        tb = ts_t[b]
+        if mode == MODE_PURE:
+            for k in range(H):
+                f1 = q[b, k]
+                e = fexp(-tb * (abs(wtau[k]) + abs(f1)))
+                h[b, k] = -A[k] * e * f1 + A[k]
+        else:
+            for k in range(H):
+                f1 = ftanh(q[b, k])
+                f2 = ftanh(q[b, H + k])
+                s = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
+                if mode == MODE_NO_GATE:
+                    h[b, k] = f1 + s * f2
+                else:
+                    h[b, k] = f1 * (np.float32(1.0) - s) + s * f2
+
+
+@numba.njit(**JIT)
+def _reset(h, keep_t):  # type: ignore[no-untyped-def]
+    B, H = h.shape
+    for b in range(B):
+        kb = keep_t[b]
+        for k in range(H):
+            h[b, k] *= kb
+
+
+@numba.njit(**JIT)
 def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act, backbone, save):  # type: ignore[no-untyped-def]
     """Run the layer over ``u [T, B, I]`` from ``h0 [B, H]``.
 
@@ -46,45 +95,82 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act,
     g = np.empty((B, G), np.float32)
     q = np.empty((B, K), np.float32) if backbone else a
     for t in range(T):
-        for b in range(B):
-            kb = keep[t, b]
-            for k in range(H):
-                h[b, k] *= kb
-            for k in range(G):
-                a[b, k] = bin_[k]
-        gemm(u[t], WinT, a, 1.0, False, False)
-        gemm(h, WrecT, a, 1.0, False, False)
-        if backbone:
-            for b in range(B):
-                for k in range(G):
-                    g[b, k] = activation(a[b, k], act)
-                for k in range(K):
-                    q[b, k] = bh[k]
-            gemm(g, WhT, q, 1.0, False, False)
+        _reset(h, keep[t])
+        _heads(u[t], h, WinT, bin_, WrecT, WhT, bh, act, backbone, a, g, q)
         if save:
             copy_into(hprev_s[t], h)
             copy_into(q_s[t], q)
             if backbone:
                 copy_into(a_s[t], a)
                 copy_into(g_s[t], g)
-        for b in range(B):
-            tb = ts[t, b]
-            if mode == MODE_PURE:
-                for k in range(H):
-                    f1 = q[b, k]
-                    e = fexp(-tb * (abs(wtau[k]) + abs(f1)))
-                    h[b, k] = -A[k] * e * f1 + A[k]
-            else:
-                for k in range(H):
-                    f1 = ftanh(q[b, k])
-                    f2 = ftanh(q[b, H + k])
-                    s = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
-                    if mode == MODE_NO_GATE:
-                        h[b, k] = f1 + s * f2
-                    else:
-                        h[b, k] = f1 * (np.float32(1.0) - s) + s * f2
+        _update(h, q, ts[t], A, wtau, mode)
         copy_into(hseq[t], h)
     return hseq, hprev_s, a_s, g_s, q_s
+
+
+#: columns of the layer table of :func:`cfc_stack_forward`
+META_H, META_I, META_G, META_K, META_BACKBONE, META_STATE = 0, 1, 2, 3, 4, 5
+META_WIN, META_WREC, META_BIN, META_WH, META_BH, META_A, META_WTAU = 6, 7, 8, 9, 10, 11, 12
+
+
+@numba.njit(**JIT)
+def _view(flat, meta, col, rows, cols):  # type: ignore[no-untyped-def]
+    o = meta[col]
+    return flat[o : o + rows * cols].reshape((rows, cols))
+
+
+@numba.njit(**JIT)
+def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[no-untyped-def]
+    """Stacked layers (layer ``l`` reads layer ``l-1``'s new state) without saving anything.
+
+    :param x: inputs ``[T, B, F]``
+    :param h0: initial state ``[B, S]``; layer ``l`` owns columns ``meta[l, META_STATE]`` on
+    :param meta: int64 ``[L, 13]`` table of sizes and offsets into ``flat``
+    :param flat: every layer's packed weights, float32
+    :return: ``hseq [T, B, S]``
+    """
+    T, B, _ = x.shape
+    L = meta.shape[0]
+    S = h0.shape[1]
+    hseq = np.empty((T, B, S), np.float32)
+    hs = []
+    for layer in range(L):
+        m = meta[layer]
+        h = np.empty((B, m[META_H]), np.float32)
+        for b in range(B):
+            for k in range(m[META_H]):
+                h[b, k] = h0[b, m[META_STATE] + k]
+        hs.append(h)
+    for t in range(T):
+        u = x[t]
+        for layer in range(L):
+            m = meta[layer]
+            H, n_in, G, K, backbone = m[META_H], m[META_I], m[META_G], m[META_K], m[META_BACKBONE] != 0
+            h = hs[layer]
+            _reset(h, keep[t])
+            a = np.empty((B, G), np.float32)
+            g = np.empty((B, G), np.float32)
+            q = np.empty((B, K), np.float32) if backbone else a
+            _heads(
+                u,
+                h,
+                _view(flat, m, META_WIN, n_in, G),
+                flat[m[META_BIN] : m[META_BIN] + G],
+                _view(flat, m, META_WREC, H, G),
+                _view(flat, m, META_WH, G if backbone else 0, K if backbone else 0),
+                flat[m[META_BH] : m[META_BH] + K],
+                act,
+                backbone,
+                a,
+                g,
+                q,
+            )
+            _update(h, q, ts[t], flat[m[META_A] : m[META_A] + H], flat[m[META_WTAU] : m[META_WTAU] + H], mode)
+            for b in range(B):
+                for k in range(H):
+                    hseq[t, b, m[META_STATE] + k] = h[b, k]
+            u = h
+    return hseq
 
 
 @numba.njit(**JIT)
@@ -138,9 +224,7 @@ def cfc_backward(dhseq, ts, keep, a_s, q_s, WrecT, WhT, A, wtau, mode, act, back
         if backbone:
             copy_into(dq_all[t], dq)
             gemm(dq, WhT, dg, 0.0, False, True)
-            for b in range(B):
-                for k in range(G):
-                    dg[b, k] *= activation_grad(a_s[t, b, k], act)
+            activation_grad(a_s[t], dg, act)
             copy_into(dP[t], dg)
         else:
             copy_into(dP[t], dq)

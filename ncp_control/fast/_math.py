@@ -21,7 +21,7 @@ from numba.extending import intrinsic
 #: fastmath flags: everything but re-association (the rounding trick in fexp relies on it).
 FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
 JIT = {"fastmath": FASTMATH, "error_model": "numpy", "cache": True, "nogil": True}
-INLINE = {"fastmath": FASTMATH, "error_model": "numpy"}
+INLINE = {"fastmath": FASTMATH, "error_model": "numpy", "inline": "always"}
 
 ACT_LECUN, ACT_TANH, ACT_RELU, ACT_SILU, ACT_GELU = 0, 1, 2, 3, 4
 ACTIVATION_CODES = {
@@ -31,10 +31,6 @@ ACTIVATION_CODES = {
     "silu": ACT_SILU,
     "gelu": ACT_GELU,
 }
-
-_ONE = np.float32(1.0)
-_TWO = np.float32(2.0)
-_HALF = np.float32(0.5)
 
 
 @intrinsic
@@ -59,53 +55,83 @@ def fexp(x: float) -> float:
     y = y * r + np.float32(4.1665795894e-2)
     y = y * r + np.float32(1.6666665459e-1)
     y = y * r + np.float32(5.0000001201e-1)
-    y = y * (r * r) + r + _ONE
+    y = y * (r * r) + r + np.float32(1.0)
     n = np.int32(fx) + np.int32(127)
     return y * _int_bits_as_float(n << np.int32(23))
 
 
 @numba.njit(**INLINE)
 def fsigmoid(x: float) -> float:
-    return _ONE / (_ONE + fexp(-x))
+    return np.float32(1.0) / (np.float32(1.0) + fexp(-x))
 
 
 @numba.njit(**INLINE)
 def ftanh(x: float) -> float:
     a = abs(x)
-    r = _ONE - _TWO / (_ONE + fexp(_TWO * a))
+    r = np.float32(1.0) - np.float32(2.0) / (np.float32(1.0) + fexp(np.float32(2.0) * a))
     return r if x >= 0 else -r
 
 
 @numba.njit(**INLINE)
-def activation(x: float, code: int) -> float:
-    """Backbone activation by code (see ACTIVATION_CODES)."""
-    if code == ACT_LECUN:
-        return np.float32(1.7159) * ftanh(np.float32(0.666) * x)
-    if code == ACT_TANH:
-        return ftanh(x)
-    if code == ACT_RELU:
-        return x if x > 0 else np.float32(0.0)
-    if code == ACT_SILU:
-        return x * fsigmoid(x)
-    return _HALF * x * (_ONE + np.float32(math.erf(x * np.float32(0.7071067811865476))))
+def _gelu_cdf(x: float) -> float:
+    return np.float32(0.5) * (np.float32(1.0) + np.float32(math.erf(x * np.float32(0.7071067811865476))))
 
 
-@numba.njit(**INLINE)
-def activation_grad(x: float, code: int) -> float:
-    """Derivative of ``activation`` at the pre-activation ``x``."""
+@numba.njit(**JIT)
+def activation(a, out, code):  # type: ignore[no-untyped-def]
+    """``out = act(a)`` elementwise for 2-D arrays; one loop per activation so each vectorises."""
+    rows, cols = a.shape
     if code == ACT_LECUN:
-        th = ftanh(np.float32(0.666) * x)
-        return np.float32(1.7159 * 0.666) * (_ONE - th * th)
-    if code == ACT_TANH:
-        th = ftanh(x)
-        return _ONE - th * th
-    if code == ACT_RELU:
-        return _ONE if x > 0 else np.float32(0.0)
-    if code == ACT_SILU:
-        s = fsigmoid(x)
-        return s * (_ONE + x * (_ONE - s))
-    cdf = _HALF * (_ONE + np.float32(math.erf(x * np.float32(0.7071067811865476))))
-    return cdf + x * np.float32(0.3989422804014327) * np.float32(math.exp(-_HALF * x * x))
+        for i in range(rows):
+            for j in range(cols):
+                out[i, j] = np.float32(1.7159) * ftanh(np.float32(0.666) * a[i, j])
+    elif code == ACT_TANH:
+        for i in range(rows):
+            for j in range(cols):
+                out[i, j] = ftanh(a[i, j])
+    elif code == ACT_RELU:
+        for i in range(rows):
+            for j in range(cols):
+                out[i, j] = max(a[i, j], np.float32(0.0))
+    elif code == ACT_SILU:
+        for i in range(rows):
+            for j in range(cols):
+                out[i, j] = a[i, j] * fsigmoid(a[i, j])
+    else:
+        for i in range(rows):
+            for j in range(cols):
+                out[i, j] = a[i, j] * _gelu_cdf(a[i, j])
+
+
+@numba.njit(**JIT)
+def activation_grad(a, grad, code):  # type: ignore[no-untyped-def]
+    """``grad *= act'(a)`` elementwise for 2-D arrays."""
+    rows, cols = a.shape
+    if code == ACT_LECUN:
+        for i in range(rows):
+            for j in range(cols):
+                th = ftanh(np.float32(0.666) * a[i, j])
+                grad[i, j] *= np.float32(1.7159 * 0.666) * (np.float32(1.0) - th * th)
+    elif code == ACT_TANH:
+        for i in range(rows):
+            for j in range(cols):
+                th = ftanh(a[i, j])
+                grad[i, j] *= np.float32(1.0) - th * th
+    elif code == ACT_RELU:
+        for i in range(rows):
+            for j in range(cols):
+                grad[i, j] = grad[i, j] if a[i, j] > 0 else np.float32(0.0)
+    elif code == ACT_SILU:
+        for i in range(rows):
+            for j in range(cols):
+                sg = fsigmoid(a[i, j])
+                grad[i, j] *= sg * (np.float32(1.0) + a[i, j] * (np.float32(1.0) - sg))
+    else:
+        for i in range(rows):
+            for j in range(cols):
+                x = a[i, j]
+                dens = np.float32(0.3989422804014327) * np.float32(math.exp(-np.float32(0.5) * x * x))
+                grad[i, j] *= _gelu_cdf(x) + x * dens
 
 
 @numba.njit(**INLINE)

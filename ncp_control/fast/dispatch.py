@@ -6,6 +6,7 @@ import importlib.util
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -107,13 +108,52 @@ def _unroll_ltc(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, k
     return y, hseq[:, -1]
 
 
+def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None) -> Any:
+    from ncp_control.cells.cfc_cell import CfCCell
+    from ncp_control.cells.wired_cfc_cell import WiredCfCCell
+
+    from . import inference
+
+    x, h, ts = x.detach(), h.detach(), ts.detach()
+    keep = np.ones(ts.shape, np.float32) if resets is None else (~resets.numpy()).astype(np.float32)
+    if isinstance(cell, (CfCCell, WiredCfCCell)):
+        from ._cfc_kernels import cfc_stack_forward
+
+        wired = isinstance(cell, WiredCfCCell)
+        if wired:
+            plan = inference.cached_plan(
+                cell, lambda: inference.cfc_stack_plan(cell.layer_cells, [a for a, _ in cell._slices])
+            )
+        else:
+            plan = inference.cached_plan(cell, lambda: inference.cfc_stack_plan([cell], [0]))
+        if plan is None or cell.fc is not None and cell.fc.weight.dtype != torch.float32:
+            return None
+        hseq_np = cfc_stack_forward(
+            np.ascontiguousarray(x.numpy().transpose(1, 0, 2)),
+            np.ascontiguousarray(h.numpy()),
+            np.ascontiguousarray(ts.numpy().T),
+            np.ascontiguousarray(keep.T),
+            *plan,
+        )
+        hseq = torch.from_numpy(hseq_np).transpose(0, 1)
+        y = hseq[:, :, : cell.motor_size] if wired else hseq
+        return (y if cell.fc is None else cell.fc(y)), hseq[:, -1]
+    if cell.solver != "semi_implicit" or cell.w.dtype != torch.float32:
+        return None
+    hseq = torch.from_numpy(inference.ltc_states(cell, x, h, ts, keep)).permute(2, 0, 1)
+    batch, steps, units = hseq.shape
+    y = cell.map_outputs(hseq.reshape(batch * steps, units)).reshape(batch, steps, -1)
+    return y, hseq[:, -1]
+
+
 def fast_unroll(
     model: nn.Module, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """Run a sequence model's cell over the sequence with the compiled kernels.
 
     Same arguments and result as ``LiquidRNN._unroll``; outputs and gradients (inputs,
-    initial state, parameters) equal the per-step loop's to float32 rounding.
+    initial state, parameters) equal the per-step loop's to float32 rounding. Without
+    gradients (``torch.no_grad()``) the kernels read the parameters directly.
 
     :param model: a :class:`~ncp_control.sequence.LiquidRNN`
     :param x: inputs ``[B, T, F]``
@@ -129,14 +169,22 @@ def fast_unroll(
     from ncp_control.cells.wired_cfc_cell import WiredCfCCell
 
     cell: Any = model.cell
-    if not available() or ts.requires_grad:
+    if not available() or not isinstance(cell, (CfCCell, WiredCfCCell, LTCCell)):
         return None
-    tensors = [x, h, *cell.parameters()]
-    if any(t.dtype != torch.float32 or t.device.type != "cpu" for t in tensors):
+    if (
+        x.dtype != torch.float32
+        or h.dtype != torch.float32
+        or x.device.type != "cpu"
+        or ts.dtype != torch.float32
+    ):
         return None
+    if not torch.is_grad_enabled():
+        return _infer(cell, x, h, ts, resets)
     keep = torch.ones_like(ts) if resets is None else (~resets).to(ts.dtype)
+    if ts.requires_grad:
+        return None
+    if any(p.dtype != torch.float32 or p.device.type != "cpu" for p in cell.parameters()):
+        return None
     if isinstance(cell, (CfCCell, WiredCfCCell)):
         return _unroll_cfc(cell, x, h, ts, keep)
-    if isinstance(cell, LTCCell):
-        return _unroll_ltc(cell, x, h, ts, keep)
-    return None
+    return _unroll_ltc(cell, x, h, ts, keep)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from ._numpy import as_numpy
@@ -176,8 +177,6 @@ def ltc_semi_implicit_sequence(
         cell.ode_unfolds,
     )
     eps, min_step = float(cell.epsilon), float(MIN_STEP)
-    import numpy as np
-
     eps32, min32 = np.float32(eps), np.float32(min_step)
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
@@ -201,3 +200,26 @@ def ltc_semi_implicit_sequence(
             )[0]
         )
     return hseq.permute(2, 0, 1)
+
+
+_EDGE_CACHE: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def cached_edges(mask: torch.Tensor, sparse: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`edges` as int32 numpy arrays, remembered per mask (validated by content).
+
+    :param mask: the sparsity mask ``[S, N]``
+    :param sparse: see :func:`edges`
+    :return: ``(src, dst)``
+    """
+    values = mask.detach().numpy()
+    key = (mask.data_ptr(), tuple(mask.shape), sparse)
+    hit = _EDGE_CACHE.get(key)
+    if hit is not None and np.array_equal(hit[0], values):
+        return hit[1], hit[2]
+    src, dst = edges(mask.detach(), sparse)
+    if len(_EDGE_CACHE) > 64:
+        _EDGE_CACHE.clear()
+    entry = (values.copy(), src.to(torch.int32).numpy(), dst.to(torch.int32).numpy())
+    _EDGE_CACHE[key] = entry
+    return entry[1], entry[2]

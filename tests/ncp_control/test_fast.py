@@ -138,7 +138,20 @@ def test_unsupported_models_fall_back_to_the_loop() -> None:
 
 
 def test_no_grad_and_single_step_match() -> None:
-    for model in (CfC(F, AutoNCP(10, 2, seed=3)), LTC(F, AutoNCP(10, 2, seed=3)), CfC(F, 5)):
+    models = (
+        CfC(F, AutoNCP(10, 2, seed=3)),
+        CfC(F, AutoNCP(10, 2, seed=3), mode="pure", proj_size=3),
+        CfC(F, 5),
+        CfC(F, 5, mode="no_gate", backbone_layers=0),
+        CfC(F, 5, mode="pure", activation="gelu"),
+        CfC(F, 5, activation="silu", proj_size=2),
+        LTC(F, AutoNCP(10, 2, seed=3)),
+        LTC(F, FullyConnected(6, 2), implicit_param_constraints=False, input_mapping="linear"),
+    )
+    for model in models:
+        torch.manual_seed(0)
+        for p in model.parameters():
+            p.data.add_(0.1 * torch.randn_like(p))
         x, h0, ts, resets = _inputs(3, model.state_size)
         with torch.no_grad():
             model.implementation = "reference"

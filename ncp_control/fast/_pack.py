@@ -1,0 +1,95 @@
+# mypy: ignore-errors
+# (numba-compiled code: typed by numba's own inference, not by mypy)
+"""Compiled packing of raw cell parameters into kernel layouts (no-grad path).
+
+Reading the parameters' own storage on every call keeps inference exact however the
+parameters were changed, without a round of torch operations per call.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from ._math import JIT
+
+
+@numba.njit(**JIT)
+def pack_cfc(heads_w, heads_b, mask, bb_w, bb_b, n_in):  # type: ignore[no-untyped-def]
+    """Kernel weights of one CfC layer.
+
+    :param heads_w: tuple of head weights ``[H, G0]`` (ff1, ff2, time_a, time_b; only ff1 when pure)
+    :param heads_b: tuple of their biases ``[H]``
+    :param mask: ``[H, I + H]`` mask for the first two heads, or an empty array
+    :param bb_w: backbone weight ``[BU, I + H]``, or an empty array
+    :param bb_b: backbone bias ``[BU]``
+    :param n_in: input width I
+    :return: ``(WinT [I, G], WrecT [H, G], bin [G], WhT, bh)`` as ``cfc_forward`` takes them
+    """
+    n_heads = len(heads_w)
+    H, G0 = heads_w[0].shape
+    K = n_heads * H
+    masked = mask.size > 0
+    heads_t = np.empty((G0, K), np.float32)
+    heads_bias = np.empty(K, np.float32)
+    for c in range(n_heads):
+        w = heads_w[c]
+        for k in range(H):
+            heads_bias[c * H + k] = heads_b[c][k]
+            for i in range(G0):
+                v = w[k, i]
+                if masked and c < 2:
+                    v = v * mask[k, i]
+                heads_t[i, c * H + k] = v
+    if bb_w.size == 0:
+        return (
+            heads_t[:n_in].copy(),
+            heads_t[n_in:].copy(),
+            heads_bias,
+            np.empty((0, 0), np.float32),
+            heads_bias,
+        )
+    BU = bb_w.shape[0]
+    win_t = np.empty((n_in, BU), np.float32)
+    wrec_t = np.empty((bb_w.shape[1] - n_in, BU), np.float32)
+    for m in range(BU):
+        for i in range(n_in):
+            win_t[i, m] = bb_w[m, i]
+        for j in range(bb_w.shape[1] - n_in):
+            wrec_t[j, m] = bb_w[m, n_in + j]
+    return win_t, wrec_t, bb_b.copy(), heads_t, heads_bias
+
+
+@numba.njit(**JIT)
+def _positive(x, implicit):  # type: ignore[no-untyped-def]
+    if not implicit:
+        return x
+    if x > 20.0:
+        return x
+    return np.float32(math.log1p(math.exp(x)))
+
+
+@numba.njit(**JIT)
+def pack_ltc_edges(src, dst, mu, sigma, w, erev, mask, implicit):  # type: ignore[no-untyped-def]
+    """Per-edge ``(mu, sigma, w, w * erev)`` with ``w = positive(w) * mask``, as the LTC kernel takes them."""
+    E = src.shape[0]
+    out = np.empty((4, E), np.float32)
+    for e in range(E):
+        i, j = src[e], dst[e]
+        we = _positive(w[i, j], implicit) * mask[i, j]
+        out[0, e] = mu[i, j]
+        out[1, e] = sigma[i, j]
+        out[2, e] = we
+        out[3, e] = we * erev[i, j]
+    return out
+
+
+@numba.njit(**JIT)
+def positive(x, implicit):  # type: ignore[no-untyped-def]
+    """softplus (torch's, threshold 20) of a 1-D array, or a copy when not ``implicit``."""
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = _positive(x[i], implicit)
+    return out

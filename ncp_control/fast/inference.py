@@ -1,0 +1,230 @@
+"""The no-grad path (control loops, rollouts): kernels without any autograd bookkeeping.
+
+The kernel layouts of a cell's parameters are packed by compiled code and kept per cell
+until a parameter or buffer changes: a different tensor object, storage, or version
+counter (every in-place torch operation, optimiser steps and ``load_state_dict`` included,
+bumps it). Writes that bypass the version counter (through ``.data`` or numpy views) are
+not seen: call :func:`clear_cache` after such writes.
+"""
+
+from __future__ import annotations
+
+import operator
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+_CACHE: weakref.WeakKeyDictionary[
+    nn.Module, tuple[list[tuple[dict[str, Any], str]], tuple[Any, ...], Any]
+] = weakref.WeakKeyDictionary()
+
+
+def clear_cache(cell: nn.Module | None = None) -> None:
+    """Forget packed parameters (of one cell, or of all).
+
+    :param cell: the cell, or None for every cell
+    """
+    if cell is None:
+        _CACHE.clear()
+    else:
+        _CACHE.pop(cell, None)
+
+
+_VERSION = operator.attrgetter("_version")
+_DATA_PTR = torch.Tensor.data_ptr
+
+
+def cached_plan(cell: nn.Module, build: Callable[[], Any]) -> Any:
+    """``build()``'s result for ``cell``, rebuilt only when one of its tensors changed.
+
+    :param cell: the cell whose parameters and buffers the plan depends on
+    :param build: packs the plan
+    :return: the plan
+    """
+    entry = _CACHE.get(cell)
+    if entry is None:
+        slots = [
+            (m._parameters, n) for m in cell.modules() for n in m._parameters if m._parameters[n] is not None
+        ]
+        slots += [(m._buffers, n) for m in cell.modules() for n in m._buffers if m._buffers[n] is not None]
+        entry = (slots, (), None)
+    slots = entry[0]
+    tensors = [d[n] for d, n in slots]
+    try:
+        key = (tuple(map(id, tensors)), tuple(map(_VERSION, tensors)), tuple(map(_DATA_PTR, tensors)))
+    except AttributeError:  # a tensor was removed: collect the slots again
+        _CACHE.pop(cell, None)
+        return cached_plan(cell, build)
+    if key != entry[1]:
+        entry = (slots, key, build())
+        _CACHE[cell] = entry
+    return entry[2]
+
+
+_EMPTY1 = np.empty(0, np.float32)
+_EMPTY2 = np.empty((0, 0), np.float32)
+
+
+def _np(t: torch.Tensor | None, empty: np.ndarray = _EMPTY2) -> np.ndarray:
+    return empty if t is None else t.detach().numpy()
+
+
+def cfc_layer_arrays(cell: Any) -> tuple[Any, ...] | None:
+    """Packed kernel weights of a :class:`~ncp_control.cells.CfCCell` (see ``_pack.pack_cfc``)."""
+    from . import _pack
+    from .dispatch import _activation_name
+
+    pure = cell.mode == "pure"
+    heads = (cell.ff1,) if pure else (cell.ff1, cell.ff2, cell.time_a, cell.time_b)
+    bb_w = bb_b = None
+    act = "lecun_tanh"
+    if cell.backbone is not None:
+        if cell.backbone_layers != 1:
+            return None
+        name = _activation_name(cell.backbone[1])
+        if name is None:
+            return None
+        act = name
+        bb_w, bb_b = cell.backbone[0].weight, cell.backbone[0].bias
+    packed = _pack.pack_cfc(
+        tuple(_np(m.weight) for m in heads),
+        tuple(_np(m.bias, _EMPTY1) for m in heads),
+        _np(cell.sparsity_mask),
+        _np(bb_w),
+        _np(bb_b, _EMPTY1),
+        cell.input_size,
+    )
+    a_param = _np(cell.A, _EMPTY1).reshape(-1).copy() if pure else _EMPTY1
+    w_tau = _np(cell.w_tau, _EMPTY1).reshape(-1).copy() if pure else _EMPTY1
+    return (*packed, a_param, w_tau, act, bb_w is not None)
+
+
+def cfc_stack_plan(cells: list[Any], starts: list[int]) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+    """Layer table and packed weights of stacked CfC layers for ``cfc_stack_forward``.
+
+    :param cells: the layers' :class:`~ncp_control.cells.CfCCell`, sensory side first
+    :param starts: the first state column of each layer
+    :return: ``(meta, flat, mode code, activation code)``, or None if a layer is unsupported
+    """
+    from . import _cfc_kernels as k
+    from ._math import ACTIVATION_CODES
+
+    rows, chunks, size = [], [], 0
+    act = "lecun_tanh"
+    for cell, start in zip(cells, starts):
+        arrays = cfc_layer_arrays(cell)
+        if arrays is None:
+            return None
+        win_t, wrec_t, b_in, wh_t, bh, a_param, w_tau, act, backbone = arrays
+        offsets = []
+        for array in (win_t, wrec_t, b_in, wh_t, bh, a_param, w_tau):
+            offsets.append(size)
+            chunks.append(array.reshape(-1))
+            size += array.size
+        heads = wh_t.shape[1] if backbone else win_t.shape[1]
+        rows.append([wrec_t.shape[0], win_t.shape[0], win_t.shape[1], heads, int(backbone), start, *offsets])
+    flat = np.concatenate([*chunks, np.zeros(max(r[0] + r[3] for r in rows), np.float32)])
+    meta = np.array(rows, dtype=np.int64)
+    return meta, flat, k.MODE_CODES[cells[0].mode], ACTIVATION_CODES[act]
+
+
+def ltc_states(
+    cell: Any,
+    x: torch.Tensor,
+    h0: torch.Tensor,
+    ts: torch.Tensor,
+    keep: np.ndarray,
+    sparse: bool | None = None,
+) -> np.ndarray:
+    """The semi-implicit LTC without gradients.
+
+    :param cell: an :class:`~ncp_control.cells.LTCCell`
+    :param x: raw inputs ``[B, T, F]`` (detached)
+    :param h0: ``[B, N]`` (detached)
+    :param ts: ``[B, T]`` (detached)
+    :param keep: ``[B, T]`` numpy
+    :param sparse: over the wiring's edges (else all pairs)
+    :return: states ``[T, N, B]``
+    """
+    from ncp_control.cells.ltc_cell import MIN_STEP
+
+    from ._ltc_kernels import ltc_forward
+
+    plan = cached_plan(cell, lambda: ltc_arrays(cell, sparse))
+    if sparse is not None and plan[0] != sparse:
+        clear_cache(cell)
+        plan = cached_plan(cell, lambda: ltc_arrays(cell, sparse))
+    _, in_w, in_b, cm, gleak, vleak, sens, rec = plan
+    xm = x.numpy()
+    if in_w is not None:
+        xm = xm * in_w
+    if in_b is not None:
+        xm = xm + in_b
+    return ltc_forward(
+        np.ascontiguousarray(xm.transpose(1, 2, 0)),
+        np.ascontiguousarray(h0.numpy().T),
+        np.ascontiguousarray(ts.numpy().T),
+        np.ascontiguousarray(keep.T),
+        cm,
+        gleak,
+        vleak,
+        np.float32(cell.epsilon),
+        cell.ode_unfolds,
+        np.float32(MIN_STEP),
+        sens,
+        rec,
+        False,
+    )[0]
+
+
+def ltc_arrays(cell: Any, sparse: bool | None) -> tuple[Any, ...]:
+    """Packed kernel inputs of an :class:`~ncp_control.cells.LTCCell` (no gradients).
+
+    :param cell: the cell
+    :param sparse: over the wiring's edges (else all pairs; None: when that is cheaper)
+    :return: ``(sparse, input_w, input_b, cm, gleak, vleak, sensory edges, edges)``
+    """
+    from . import _pack
+    from .ltc import SPARSE_BELOW_DENSITY, cached_edges
+
+    if sparse is None:
+        sparse = float(cell.sparsity_mask.mean()) < SPARSE_BELOW_DENSITY
+    implicit = cell.implicit_param_constraints
+    src, dst = cached_edges(cell.sparsity_mask, sparse)
+    s_src, s_dst = cached_edges(cell.sensory_sparsity_mask, sparse)
+    rec = _pack.pack_ltc_edges(
+        src,
+        dst,
+        _np(cell.mu),
+        _np(cell.sigma),
+        _np(cell.w),
+        _np(cell.erev),
+        _np(cell.sparsity_mask),
+        implicit,
+    )
+    sens = _pack.pack_ltc_edges(
+        s_src,
+        s_dst,
+        _np(cell.sensory_mu),
+        _np(cell.sensory_sigma),
+        _np(cell.sensory_w),
+        _np(cell.sensory_erev),
+        _np(cell.sensory_sparsity_mask),
+        implicit,
+    )
+    in_w = _np(cell.input_w).copy() if cell.input_mapping in ("affine", "linear") else None
+    in_b = _np(cell.input_b).copy() if cell.input_mapping == "affine" else None
+    return (
+        sparse,
+        in_w,
+        in_b,
+        _pack.positive(_np(cell.cm, _EMPTY1), implicit),
+        _pack.positive(_np(cell.gleak, _EMPTY1), implicit),
+        _np(cell.vleak, _EMPTY1).copy(),
+        (s_src, s_dst, sens[0], sens[1], sens[2], sens[3]),
+        (src, dst, rec[0], rec[1], rec[2], rec[3]),
+    )
