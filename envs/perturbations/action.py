@@ -166,16 +166,16 @@ class ActuatorLag(ActionPerturbation):
             action = np.asarray(action, dtype=self._dtype)
         command = fast_clip(action, self._space_low, self._space_high)
         state = self._state
-        if state is None or self.magnitude <= 0:
-            self._state = state = command
-        else:
+        if state is not None and self.magnitude > 0:
             if self._alpha_dt != self._dt or self._alpha_magnitude != self.magnitude:
                 self._alpha_dt, self._alpha_magnitude = self._dt, self.magnitude
                 self._alpha[:] = 1.0 - math.exp(-self._dt / self.magnitude)
+            # the new state is a fresh array (never changed later), so it can be handed on as is
             command -= state
             command *= self._alpha
-            state += command
-        return state.copy()
+            command += state
+        self._state = command
+        return command
 
     def _perturbed_step(self, action: Any) -> StepResult:
         result = self.env.step(self._act(action))

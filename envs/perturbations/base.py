@@ -243,7 +243,12 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
             self.magnitude = self.level * self.scale * self.schedule(self._t)
         obs, reward, terminated, truncated, info = self._perturbed_step(action)
         self._t += 1
-        return obs, reward, terminated, truncated, self._record(info)
+        record = self._last_record
+        if record is None or record["magnitude"] != self.magnitude:
+            return obs, reward, terminated, truncated, self._record(info)
+        previous = info.get("perturbation")  # the common case of _record, inlined: it runs every step
+        info["perturbation"] = [*previous, record] if previous else [record]
+        return obs, reward, terminated, truncated, info
 
     def close(self) -> None:
         """Undo any change to the environment, then close it."""

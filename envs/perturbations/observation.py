@@ -90,7 +90,11 @@ class _AdditiveNoise(ObservationPerturbation):
     def _perturbed_step(self, action: Any) -> StepResult:
         obs, reward, terminated, truncated, info = self.env.step(action)
         noisy = obs + self._noise() if self._constant else obs + self.magnitude * self._noise()
-        return self._finish(noisy), reward, terminated, truncated, info
+        if self._bounded:  # _finish, inlined: this runs every step
+            fast_clip(noisy, self._low, self._high, out=noisy)
+        if noisy.dtype is not self._dtype:
+            noisy = noisy.astype(self._dtype)
+        return noisy, reward, terminated, truncated, info
 
 
 class GaussianNoise(_AdditiveNoise):
