@@ -120,12 +120,10 @@ def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets
         from ._cfc_kernels import cfc_stack_forward
 
         wired = isinstance(cell, WiredCfCCell)
-        if wired:
-            plan = inference.cached_plan(
-                cell, lambda: inference.cfc_stack_plan(cell.layer_cells, [a for a, _ in cell._slices])
-            )
-        else:
-            plan = inference.cached_plan(cell, lambda: inference.cfc_stack_plan([cell], [0]))
+        any_cell: Any = cell
+        layers: list[Any] = list(any_cell.layer_cells) if wired else [cell]
+        starts: list[int] = [a for a, _ in any_cell._slices] if wired else [0]
+        plan = inference.cached_plan(cell, lambda: inference.cfc_stack_plan(layers, starts))
         if plan is None or cell.fc is not None and cell.fc.weight.dtype != torch.float32:
             return None
         hseq_np = cfc_stack_forward(

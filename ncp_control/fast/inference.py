@@ -53,7 +53,7 @@ def cached_plan(cell: nn.Module, build: Callable[[], Any]) -> Any:
         slots += [(m._buffers, n) for m in cell.modules() for n in m._buffers if m._buffers[n] is not None]
         entry = (slots, (), None)
     slots = entry[0]
-    tensors = [d[n] for d, n in slots]
+    tensors: list[Any] = [d[n] for d, n in slots]
     try:
         key = (tuple(map(id, tensors)), tuple(map(_VERSION, tensors)), tuple(map(_DATA_PTR, tensors)))
     except AttributeError:  # a tensor was removed: collect the slots again
