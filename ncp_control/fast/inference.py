@@ -47,10 +47,10 @@ def cached_plan(cell: nn.Module, build: Callable[[], Any]) -> Any:
     """
     entry = _CACHE.get(cell)
     if entry is None:
-        slots = [
-            (m._parameters, n) for m in cell.modules() for n in m._parameters if m._parameters[n] is not None
-        ]
-        slots += [(m._buffers, n) for m in cell.modules() for n in m._buffers if m._buffers[n] is not None]
+        slots: list[tuple[Any, str]] = []
+        for m in cell.modules():
+            slots += [(m._parameters, n) for n in m._parameters if m._parameters[n] is not None]
+            slots += [(m._buffers, n) for n in m._buffers if m._buffers[n] is not None]
         entry = (slots, (), None)
     slots = entry[0]
     tensors: list[Any] = [d[n] for d, n in slots]
