@@ -166,16 +166,27 @@ def _class_name(cls: type) -> str:
                      "(only the policies, extractors and torch.nn layers of ncp-control)")
 
 
-def _encode(value: Any) -> Any:
-    """Plain JSON for a constructor argument; classes and wirings become tagged objects."""
+def _encode(value: Any, lenient: bool = False) -> Any:
+    """Plain JSON for a constructor argument; classes and wirings become tagged objects.
+
+    :param value: the value.
+    :param lenient: store what cannot be encoded as its text (for information only, never rebuilt).
+    """
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
+        return [_encode(v, lenient) for v in value]
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
+            if lenient:
+                return {str(k): _encode(v, lenient) for k, v in value.items()}
             raise ValueError(f"dict keys must be strings to be stored, got {list(value)}")
-        return {k: _encode(v) for k, v in value.items()}
+        return {k: _encode(v, lenient) for k, v in value.items()}
+    if lenient:
+        try:
+            return _encode(value)
+        except ValueError:
+            return repr(value)
     if isinstance(value, type):
         return {"__class__": _class_name(value)}
     if isinstance(value, Wiring):
@@ -217,7 +228,8 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
     :param model: the trained model.
     :param folder: destination folder (created).
     :param vec_normalize: its ``VecNormalize`` (default: the one wrapping the model's env, if any).
-    :param extra: more JSON-serialisable information stored under ``"extra"`` (e.g. the run config).
+    :param extra: more information stored under ``"extra"`` (e.g. the run config); values that
+        JSON cannot hold are stored as their text.
     :return: the folder.
     """
     policy = model.policy
@@ -240,7 +252,7 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
         "use_dt": bool(getattr(model, "use_info_dt", True)),
         "normalization": None if normalization is None else {"clip": normalization["clip"],
                                                              "epsilon": normalization["epsilon"]},
-        "extra": _encode(extra or {}),
+        "extra": _encode(extra or {}, lenient=True),
     }
     tensors = dict(policy.state_dict())
     if normalization is not None:
@@ -376,7 +388,8 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
     :param path: the policy.
     :param vec_normalize: observation statistics to fold in (SB3 sources only).
     :return: ``(module, model or None, info)``; ``info`` has ``env_id`` (if known),
-        ``dt_nominal`` and ``source`` (``"weights"`` or ``"sb3"``).
+        ``env_kwargs`` (weights-only policies of run folders), ``dt_nominal`` and ``source``
+        (``"weights"`` or ``"sb3"``).
     """
     target = Path(path)
     try:
@@ -392,7 +405,8 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
         extra = deployed.config.get("extra") or {}
         run = target / "run.json"
         env_id = extra.get("env_id") or (read_json(run).get("env_id") if run.is_file() else None)
-        return deployed.module, None, {"env_id": env_id, "dt_nominal": deployed.dt_nominal, "source": "weights"}
+        return deployed.module, None, {"env_id": env_id, "env_kwargs": extra.get("env_kwargs") or {},
+                                       "dt_nominal": deployed.dt_nominal, "source": "weights"}
     from agents.runs import load_model
 
     model, info = load_model(target)

@@ -107,7 +107,7 @@ def test_one_step_policy_matches_predict_in_pytorch_onnx_and_fresh_torchscript(t
 def test_weights_only_policy_gives_the_same_actions(trained: Any, tmp_path: Path) -> None:
     model, venv = trained
     episode = _episode(model, venv, seed=4)
-    folder = save_policy(model, tmp_path / "weights", extra={"note": "test"})
+    folder = save_policy(model, tmp_path / "weights", extra={"note": "test", "schedule": print})
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "policy.safetensors"]
     policy = load_policy(folder)
     state, start = None, np.ones(1)
@@ -117,7 +117,7 @@ def test_weights_only_policy_gives_the_same_actions(trained: Any, tmp_path: Path
         actions.append(action)
         start = np.zeros(1)
     np.testing.assert_allclose(np.stack(actions), episode["action"], atol=1e-5)
-    assert policy.config["extra"] == {"note": "test"}
+    assert policy.config["extra"] == {"note": "test", "schedule": repr(print)}  # informational only
     # an unbatched observation gives an unbatched action, as in SB3
     assert policy.predict(episode["obs"][0][0])[0].shape == (1,)
 
