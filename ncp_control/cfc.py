@@ -45,8 +45,9 @@ class CfC(LiquidRNN):
     :param backbone_units: backbone width (unwired; default 128).
     :param backbone_layers: backbone depth (unwired; default 1).
     :param backbone_dropout: backbone dropout (unwired; default 0).
-    :param implementation: ``"reference"`` (per-step loop) or a registered faster unroll
-        with the same outputs.
+    :param implementation: ``"fast"`` (default: the compiled kernels of ``ncp_control.fast``
+        where they apply, else the per-step loop), ``"reference"`` (always the per-step loop),
+        or another registered unroll with the same outputs.
     """
 
     def __init__(
@@ -62,7 +63,7 @@ class CfC(LiquidRNN):
         backbone_units: int | None = None,
         backbone_layers: int | None = None,
         backbone_dropout: float | None = None,
-        implementation: str = "reference",
+        implementation: str = "fast",
     ) -> None:
         input_size = check_int("input_size", input_size, 1)
         if proj_size is not None:

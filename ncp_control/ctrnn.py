@@ -30,8 +30,9 @@ class CTRNN(LiquidRNN):
     :param ode_unfolds: solver steps per time step.
     :param solver: ``"semi_implicit"`` (default, stable for any step), ``"euler"``, ``"rk4"``.
     :param implicit_param_constraints: positive time constants through softplus.
-    :param implementation: ``"reference"`` (per-step loop) or a registered faster unroll
-        with the same outputs.
+    :param implementation: ``"fast"`` (default: the compiled kernels of ``ncp_control.fast``
+        where they apply, else the per-step loop), ``"reference"`` (always the per-step loop),
+        or another registered unroll with the same outputs.
     """
 
     def __init__(
@@ -44,7 +45,7 @@ class CTRNN(LiquidRNN):
         ode_unfolds: int = 6,
         solver: str = "semi_implicit",
         implicit_param_constraints: bool = True,
-        implementation: str = "reference",
+        implementation: str = "fast",
     ) -> None:
         input_size = check_int("input_size", input_size, 1)
         wiring = wiring_for(input_size, units)

@@ -45,8 +45,9 @@ class LTC(LiquidRNN):
     :param adjoint: adjoint-method backward pass (adaptive solvers).
     :param rtol: relative tolerance (adaptive solvers).
     :param atol: absolute tolerance (adaptive solvers).
-    :param implementation: ``"reference"`` (per-step loop) or a registered faster unroll
-        with the same outputs.
+    :param implementation: ``"fast"`` (default: the compiled kernels of ``ncp_control.fast``
+        where they apply, else the per-step loop), ``"reference"`` (always the per-step loop),
+        or another registered unroll with the same outputs.
     """
 
     def __init__(
@@ -65,7 +66,7 @@ class LTC(LiquidRNN):
         adjoint: bool = False,
         rtol: float = 1e-6,
         atol: float = 1e-8,
-        implementation: str = "reference",
+        implementation: str = "fast",
     ) -> None:
         input_size = check_int("input_size", input_size, 1)
         wiring = wiring_for(input_size, units)

@@ -64,8 +64,9 @@ class LiquidRNN(nn.Module):
     :param return_sequences: return every step's output (``[B, T, M]``) or only the last (``[B, M]``).
     :param batch_first: inputs are ``[B, T, F]`` (else ``[T, B, F]``; timespans and resets
         then are ``[T, B]`` too).
-    :param implementation: ``"reference"`` (the per-step loop) or a registered faster unroll
-        with the same outputs (see :func:`register_unroll`).
+    :param implementation: ``"fast"`` (default: compiled kernels where they apply, else the
+        per-step loop), ``"reference"`` (the per-step loop) or another registered unroll with
+        the same outputs (see :func:`register_unroll`).
     """
 
     _implementation: str
@@ -76,7 +77,7 @@ class LiquidRNN(nn.Module):
         cell: LiquidCell,
         return_sequences: bool = True,
         batch_first: bool = True,
-        implementation: str = "reference",
+        implementation: str = "fast",
     ) -> None:
         super().__init__()
         self.cell = cell
