@@ -122,7 +122,7 @@ class ChunkedRolloutBuffer:
         shape = (self.buffer_size, self.n_envs)
         if isinstance(self.obs_shape, dict):
             self.observations: np.ndarray | dict[str, np.ndarray] = {
-                key: np.zeros((*shape, *obs_shape), dtype=self.observation_space[key].dtype)  # type: ignore[index]
+                key: np.zeros((*shape, *obs_shape), dtype=self.observation_space[key].dtype)  # type: ignore[index,arg-type]
                 for key, obs_shape in self.obs_shape.items()
             }
         else:

@@ -28,7 +28,7 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
 from agents.extractors import resolve_extractor
-from agents.sequence import LIQUID_NETWORKS, NETWORKS, MLPSequence, make_sequence_model
+from agents.sequence import LIQUID_NETWORKS, NETWORKS, MLPSequence, make_sequence_model, size_of
 
 CRITICS = ("separate", "shared", "mlp")
 WIRINGS = ("ncp", "full", "none")
@@ -187,39 +187,40 @@ class RecurrentSequencePolicy(BasePolicy):
             network, self.features_dim, wired if wired is not None else self.units, self.cell_kwargs, self.net_arch, activation_fn
         )
         self.wired = wired is not None
+        actor_out = size_of(self.actor_net, "output_size")
         if self.wired:
-            if self.actor_net.output_size != n_out:
-                raise ValueError(f"the wiring has {self.actor_net.output_size} motor neurons, the action space needs {n_out}")
+            if actor_out != n_out:
+                raise ValueError(f"the wiring has {actor_out} motor neurons, the action space needs {n_out}")
             self.action_net: nn.Module = MotorReadout(*_motor_init(action_space, n_out))
         else:
-            self.action_net = nn.Linear(self.actor_net.output_size, n_out)
+            self.action_net = nn.Linear(actor_out, n_out)
             nn.init.orthogonal_(self.action_net.weight, gain=0.01)
             nn.init.zeros_(self.action_net.bias)
 
         self.critic_net: nn.Module | None
         if critic == "shared":
             self.critic_net = None
-            value_in = self.actor_net.output_size
+            value_in = actor_out
         elif critic == "mlp" or network == "mlp":
             self.critic_net = MLPSequence(self.features_dim, self.net_arch, activation_fn)
-            value_in = self.critic_net.output_size
+            value_in = size_of(self.critic_net, "output_size")
         else:
             self.critic_net = make_sequence_model(
                 network, self.features_dim, self.critic_units, self.cell_kwargs, self.net_arch, activation_fn
             )
-            value_in = self.critic_net.output_size
+            value_in = size_of(self.critic_net, "output_size")
         self.value_net = nn.Linear(value_in, 1)
-        self.actor_state_size = int(self.actor_net.state_size)
-        self.critic_state_size = int(self.critic_net.state_size) if self.critic_net is not None else 0
+        self.actor_state_size = size_of(self.actor_net, "state_size")
+        self.critic_state_size = size_of(self.critic_net, "state_size") if self.critic_net is not None else 0
 
         self.action_dist = make_proba_distribution(action_space, use_sde=use_sde, dist_kwargs=self._dist_kwargs())
         if isinstance(self.action_dist, DiagGaussianDistribution):
             self.log_std = nn.Parameter(th.ones(n_out) * log_std_init)
         elif isinstance(self.action_dist, StateDependentNoiseDistribution):
             _, self.log_std = self.action_dist.proba_distribution_net(
-                latent_dim=self.actor_net.output_size, log_std_init=log_std_init
+                latent_dim=actor_out, log_std_init=log_std_init
             )
-        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
 
     # ------------------------------------------------------------------ construction
 
@@ -367,7 +368,7 @@ class RecurrentSequencePolicy(BasePolicy):
         distribution = self._distribution(y[:, 0])
         actions = distribution.get_actions(deterministic=deterministic)
         log_prob = distribution.log_prob(actions)
-        return actions.reshape((-1, *self.action_space.shape)), values[:, 0], log_prob, new_state
+        return actions.reshape((-1, *(self.action_space.shape or ()))), values[:, 0], log_prob, new_state
 
     def evaluate_actions(
         self,
@@ -421,7 +422,7 @@ class RecurrentSequencePolicy(BasePolicy):
         y, _, new_state = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_critic=False)
         assert y is not None
         actions = self._distribution(y[:, 0]).get_actions(deterministic=deterministic)
-        return actions.reshape((-1, *self.action_space.shape)), new_state
+        return actions.reshape((-1, *(self.action_space.shape or ()))), new_state
 
     @staticmethod
     def _batch_size(obs: PyTorchObs) -> int:

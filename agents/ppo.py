@@ -64,7 +64,7 @@ class LiquidPPO(OnPolicyAlgorithm):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = POLICY_ALIASES
-    policy: RecurrentSequencePolicy
+    policy: RecurrentSequencePolicy  # type: ignore[assignment]
     rollout_buffer: ChunkedRolloutBuffer  # type: ignore[assignment]
 
     def __init__(
@@ -98,7 +98,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         _init_setup_model: bool = True,
     ) -> None:
         super().__init__(
-            policy,
+            policy,  # type: ignore[arg-type]
             env,
             learning_rate=learning_rate,
             n_steps=n_steps,
@@ -257,7 +257,7 @@ class LiquidPPO(OnPolicyAlgorithm):
                 th.as_tensor(dones, dtype=th.float32, device=self.device),
                 self._ts_tensor(self._last_timespans),
             )
-        rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=dones)
+        rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=np.asarray(dones))
         callback.update_locals(locals())
         callback.on_rollout_end()
         return True

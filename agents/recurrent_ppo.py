@@ -19,7 +19,7 @@ from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
 from agents.policies import action_outputs
-from agents.sequence import LIQUID_NETWORKS, make_liquid
+from agents.sequence import LIQUID_NETWORKS, make_liquid, size_of
 
 
 class LSTMShaped(nn.Module):
@@ -31,9 +31,9 @@ class LSTMShaped(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
-        self.input_size = int(model.input_size)
-        self.hidden_size = int(model.state_size)
-        self.output_size = int(model.output_size)
+        self.input_size = size_of(model, "input_size")
+        self.hidden_size = size_of(model, "state_size")
+        self.output_size = size_of(model, "output_size")
         self.num_layers = 1
 
     def forward(self, x: th.Tensor, state: tuple[th.Tensor, th.Tensor]) -> tuple[th.Tensor, tuple[th.Tensor, th.Tensor]]:
@@ -100,6 +100,7 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         self.units, self.wiring, self.sparsity_level, self.wiring_seed = units, wiring, sparsity_level, wiring_seed
         self.cell_kwargs = dict(cell_kwargs or {})
         self.cell_kwargs.setdefault("implementation", "fast")
+        built: Any
         if wiring == "ncp":
             built = ncp_control.AutoNCP(units, action_outputs(action_space), sparsity_level=sparsity_level,
                                         seed=wiring_seed, input_size=features_dim)
@@ -121,7 +122,7 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         if not (self.shared_lstm or self.enable_critic_lstm):
             self.critic = nn.Linear(self.features_dim, critic.output_size)
         self.lstm_hidden_state_shape = (1, 1, actor.hidden_size)
-        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
 
     def _build_mlp_extractor(self) -> None:
         pi_dim, vf_dim = self._latent_sizes
@@ -131,8 +132,8 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         )
 
     @staticmethod
-    def _process_sequence(
-        features: th.Tensor, lstm_states: tuple[th.Tensor, th.Tensor], episode_starts: th.Tensor, lstm: nn.Module
+    def _process_sequence(  # type: ignore[override]
+        features: th.Tensor, lstm_states: tuple[th.Tensor, th.Tensor], episode_starts: th.Tensor, lstm: Any
     ) -> tuple[th.Tensor, tuple[th.Tensor, th.Tensor]]:
         """One unroll of the liquid model over ``[n_seq, T]`` with episode starts as resets.
 

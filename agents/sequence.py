@@ -187,6 +187,11 @@ class MLPSequence(nn.Module):
         return self.net(x), empty
 
 
+def size_of(model: nn.Module, name: str) -> int:
+    """:return: an integer size attribute (``state_size``, ``output_size``...) of a sequence model."""
+    return int(getattr(model, name))
+
+
 def make_liquid(network: str, input_size: int, units_or_wiring: Any, cell_kwargs: dict[str, Any]) -> nn.Module:
     """Build a liquid sequence model of :mod:`ncp_control`.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.policies import ActorCriticPolicy
@@ -91,7 +92,7 @@ def _pop_ncp(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def _action_dim(action_space: spaces.Space) -> int:
     if isinstance(action_space, spaces.Box):
-        return int(th.Size(action_space.shape).numel())
+        return int(np.prod(action_space.shape))
     if isinstance(action_space, spaces.Discrete):
         return int(action_space.n)
     raise ValueError(f"NCP actors support Box and Discrete action spaces, got {action_space}")
@@ -146,10 +147,11 @@ class NCPSACActor(SACActor):
         if self.use_sde:
             raise ValueError("the NCP SAC actor does not support use_sde")
         self.ncp_options = ncp_options
-        self.latent_pi = StatelessNCP(self.features_dim, **ncp_options)
-        action_dim = self.mu.out_features
-        self.mu = nn.Linear(self.latent_pi.output_size, action_dim)
-        self.log_std = nn.Linear(self.latent_pi.output_size, action_dim)
+        ncp = StatelessNCP(self.features_dim, **ncp_options)
+        action_dim = int(np.prod(self.action_space.shape or (1,)))
+        self.latent_pi = ncp  # type: ignore[assignment]
+        self.mu = nn.Linear(ncp.output_size, action_dim)
+        self.log_std = nn.Linear(ncp.output_size, action_dim)  # type: ignore[assignment]
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         return {**super()._get_constructor_parameters(), "ncp_options": self.ncp_options}
@@ -161,7 +163,7 @@ class NCPSACPolicy(SACPolicy):
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[arg-type]
 
     def make_actor(self, features_extractor: Any = None) -> NCPSACActor:
         actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
@@ -178,7 +180,7 @@ class NCPTD3Actor(TD3Actor):
         super().__init__(*args, **kwargs)
         self.ncp_options = ncp_options
         ncp = StatelessNCP(self.features_dim, **ncp_options)
-        action_dim = int(th.Size(self.action_space.shape).numel())
+        action_dim = int(np.prod(self.action_space.shape or (1,)))
         self.mu = nn.Sequential(ncp, nn.Linear(ncp.output_size, action_dim), nn.Tanh())
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
@@ -191,7 +193,7 @@ class NCPTD3Policy(TD3Policy):
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[arg-type]
 
     def make_actor(self, features_extractor: Any = None) -> NCPTD3Actor:
         actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
