@@ -41,21 +41,23 @@ def trained() -> tuple[LiquidPPO, VecNormalize]:
     return model, venv
 
 
-def _episode(model: LiquidPPO, venv: VecNormalize, seed: int = 3, steps: int = 120) -> dict[str, np.ndarray]:
-    """Run ``model.predict`` (SB3's path: normalised observation, state, episode start, dt)."""
+def _episode(model: LiquidPPO, venv: VecNormalize, seed: int = 3) -> dict[str, np.ndarray]:
+    """Run ``model.predict`` over one whole episode (SB3's path: normalised observation, state,
+    episode start, dt); PendulumNoVel episodes end by time limit after 200 steps."""
     env = gym.make(ENV)
     obs, _ = env.reset(seed=seed)
     state, start, dt = None, np.ones(1), 0.05
     rows: dict[str, list[Any]] = {"obs": [], "dt": [], "action": []}
-    for _ in range(steps):
+    done = False
+    while not done:
         action, state = model.predict(venv.normalize_obs(obs[None]), state, start, deterministic=True, dt=dt)
         rows["obs"].append(obs[None])
         rows["dt"].append(np.array([dt], np.float32))
         rows["action"].append(action)
         obs, _, terminated, truncated, info = env.step(action[0])
-        start, dt = np.zeros(1), float(info["dt"])
-        assert not (terminated or truncated)
+        start, dt, done = np.zeros(1), float(info["dt"]), terminated or truncated
     env.close()
+    assert len(rows["action"]) == 200
     return {k: np.stack(v) for k, v in rows.items()}
 
 
@@ -134,6 +136,23 @@ def test_discrete_policy_without_dt_round_trips(tmp_path: Path) -> None:
         np.testing.assert_array_equal(got, expected)
     with pytest.raises(ValueError, match="deterministic"):
         loaded.predict(obs[0], deterministic=False)
+
+
+@pytest.mark.parametrize("policy", ["LSTMPolicy", "MlpPolicy"])
+def test_baseline_policies_export_too(policy: str, tmp_path: Path) -> None:
+    model = LiquidPPO(policy, "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, seed=0)
+    module = model_onestep(model)
+    loaded = load_policy(save_policy(model, tmp_path / "w"))
+    onnx = OnnxPolicy(to_onnx(module, tmp_path / "p.onnx"))
+    obs = np.random.default_rng(0).normal(size=(15, 2, 3)).astype(np.float32)
+    state = loaded_state = None
+    onnx_state = np.zeros((2, module.state_size), np.float32)
+    for t in range(15):
+        expected, state = model.predict(obs[t], state, np.zeros(2), deterministic=True)
+        got, loaded_state = loaded.predict(obs[t], loaded_state, np.zeros(2))
+        onnx_action, onnx_state = onnx(obs[t], onnx_state, np.full(2, 0.05, np.float32))
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+        np.testing.assert_allclose(onnx_action, expected, atol=1e-5)
 
 
 def test_image_policy_with_cnn_extractor_exports(image_env: Any, tmp_path: Path) -> None:
