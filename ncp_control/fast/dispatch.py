@@ -108,6 +108,16 @@ def _unroll_ltc(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, k
     return y, hseq[:, -1]
 
 
+def _unroll_ctrnn(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor) -> Any:
+    from ncp_control.fast.ctrnn import ctrnn_semi_implicit_sequence
+
+    if cell.solver != "semi_implicit":
+        return None
+    hseq = ctrnn_semi_implicit_sequence(cell, x, h, ts, keep)
+    y = hseq[:, :, : cell.motor_size] * cell.output_w + cell.output_b
+    return y, hseq[:, -1]
+
+
 def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None) -> Any:
     from ncp_control.cells.cfc_cell import CfCCell
     from ncp_control.cells.wired_cfc_cell import WiredCfCCell
@@ -163,11 +173,12 @@ def fast_unroll(
         memory, LTC solvers other than semi-implicit, backbones deeper than one layer)
     """
     from ncp_control.cells.cfc_cell import CfCCell
+    from ncp_control.cells.ctrnn_cell import CTRNNCell
     from ncp_control.cells.ltc_cell import LTCCell
     from ncp_control.cells.wired_cfc_cell import WiredCfCCell
 
     cell: Any = model.cell
-    if not available() or not isinstance(cell, (CfCCell, WiredCfCCell, LTCCell)):
+    if not available() or not isinstance(cell, (CfCCell, WiredCfCCell, LTCCell, CTRNNCell)):
         return None
     if (
         x.dtype != torch.float32
@@ -176,7 +187,7 @@ def fast_unroll(
         or ts.dtype != torch.float32
     ):
         return None
-    if not torch.is_grad_enabled():
+    if not torch.is_grad_enabled() and not isinstance(cell, CTRNNCell):
         return _infer(cell, x, h, ts, resets)
     keep = torch.ones_like(ts) if resets is None else (~resets).to(ts.dtype)
     if ts.requires_grad:
@@ -185,4 +196,6 @@ def fast_unroll(
         return None
     if isinstance(cell, (CfCCell, WiredCfCCell)):
         return _unroll_cfc(cell, x, h, ts, keep)
+    if isinstance(cell, CTRNNCell):
+        return _unroll_ctrnn(cell, x, h, ts, keep)
     return _unroll_ltc(cell, x, h, ts, keep)

@@ -118,6 +118,7 @@ def test_unsupported_models_fall_back_to_the_loop() -> None:
     for model in (
         CfC(F, 6, mixed_memory=True),
         LTC(F, AutoNCP(8, 2, seed=1), solver="rk4"),
+        CTRNN(F, AutoNCP(8, 2, seed=1), solver="euler"),
         CfC(F, 6, backbone_layers=2),
     ):
         x, h0, ts, resets = _inputs(0, model.state_size)
@@ -164,5 +165,15 @@ def test_no_grad_and_single_step_match() -> None:
         assert_same(list(step_fast), list(step_ref))
 
 
-def test_ctrnn_equal() -> None:
-    check(CTRNN(F, AutoNCP(8, 2, seed=2)))
+@pytest.mark.parametrize("implicit", [True, False])
+def test_ctrnn_semi_implicit(implicit: bool) -> None:
+    model = CTRNN(F, AutoNCP(8, 2, seed=2), implicit_param_constraints=implicit)
+    _assert_fast_used(model)
+    check(model)
+    check(CTRNN(F, FullyConnected(5, 2), ode_unfolds=2))
+    with torch.no_grad():
+        x = torch.randn(B, T, F)
+        model.implementation = "reference"
+        ref = model(x)
+        model.implementation = "fast"
+        assert_same(list(model(x)), list(ref))

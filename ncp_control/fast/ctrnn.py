@@ -1,0 +1,91 @@
+"""The CT-RNN cell's semi-implicit solver over a whole sequence through the compiled kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ._numpy import as_numpy
+
+
+def _kernels() -> Any:
+    from . import _ctrnn_kernels
+
+    return _ctrnn_kernels
+
+
+class _CTRNNFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        drive: torch.Tensor,
+        h0: torch.Tensor,
+        ts: torch.Tensor,
+        keep: torch.Tensor,
+        w: torch.Tensor,
+        inv_tau: torch.Tensor,
+        unfolds: int,
+    ) -> torch.Tensor:
+        hseq, vs, ths = _kernels().ctrnn_forward(
+            as_numpy(drive),
+            as_numpy(h0),
+            as_numpy(ts),
+            as_numpy(keep),
+            as_numpy(w),
+            as_numpy(inv_tau),
+            unfolds,
+            True,
+        )
+        out = torch.from_numpy(hseq)
+        ctx.save_for_backward(ts, keep, w, inv_tau, out, torch.from_numpy(vs), torch.from_numpy(ths))
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, dhseq: torch.Tensor) -> Any:  # type: ignore[override]
+        ts, keep, w, inv_tau, hseq, vs, ths = ctx.saved_tensors
+        ddrive, dz, dh0, dinv = _kernels().ctrnn_backward(
+            as_numpy(dhseq),
+            as_numpy(hseq),
+            as_numpy(vs),
+            as_numpy(ths),
+            as_numpy(ts),
+            as_numpy(keep),
+            as_numpy(w),
+            as_numpy(inv_tau),
+        )
+        n = w.shape[0]
+        dw = vs.reshape(-1, n).t() @ torch.from_numpy(dz).reshape(-1, n)
+        return torch.from_numpy(ddrive), torch.from_numpy(dh0), None, None, dw, torch.from_numpy(dinv), None
+
+
+def ctrnn_semi_implicit_sequence(
+    cell: Any, x: torch.Tensor, h0: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor
+) -> torch.Tensor:
+    """Unroll a :class:`~ncp_control.cells.CTRNNCell` (semi-implicit solver) over a sequence.
+
+    :param cell: the cell
+    :param x: inputs ``[B, T, F]`` (float32)
+    :param h0: initial state ``[B, N]``
+    :param ts: elapsed times ``[B, T]``
+    :param keep: ``[B, T]``: 0.0 where the state is zeroed before the step, else 1.0
+    :return: the state after every step ``[B, T, N]``
+    """
+    drive = (x * cell.input_w + cell.input_b) @ (cell.sensory_w * cell.sensory_sparsity_mask) + cell.bias
+    w = (cell.w * cell.sparsity_mask).contiguous()
+    inv_tau = (1.0 / cell.time_constant()).contiguous()
+    args = (
+        drive.transpose(0, 1).contiguous(),
+        h0.contiguous(),
+        ts.t().contiguous(),
+        keep.t().contiguous(),
+        w,
+        inv_tau,
+    )
+    if torch.is_grad_enabled() and any(a.requires_grad for a in args):
+        hseq: torch.Tensor = _CTRNNFunction.apply(*args, cell.ode_unfolds)
+    else:
+        hseq = torch.from_numpy(
+            _kernels().ctrnn_forward(*(as_numpy(a) for a in args), cell.ode_unfolds, False)[0]
+        )
+    return hseq.transpose(0, 1)
