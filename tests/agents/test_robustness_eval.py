@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sb3_contrib import RecurrentPPO
-from stable_baselines3 import PPO
+from stable_baselines3 import PPO, SAC, TD3
 
 from agents.robustness import (
     Suite,
@@ -109,7 +109,17 @@ def _sequential_returns(model, seeds, steps=200, make=lambda: gym.make("Pendulum
     return out
 
 
-@pytest.mark.parametrize("name", ["ppo", "recurrent"])
+@pytest.fixture(scope="module")
+def sac():
+    return SAC("MlpPolicy", "Pendulum-v1", seed=0, policy_kwargs={"net_arch": [16]})
+
+
+@pytest.fixture(scope="module")
+def td3():
+    return TD3("MlpPolicy", "Pendulum-v1", seed=0, policy_kwargs={"net_arch": [16]})
+
+
+@pytest.mark.parametrize("name", ["ppo", "recurrent", "sac", "td3"])
 def test_lockstep_batch_equals_sequential_episodes(name, request):
     model = request.getfixturevalue(name)
     seeds = [3, 4, 5]
