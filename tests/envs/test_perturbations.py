@@ -168,3 +168,22 @@ def test_info_reports_the_perturbation(name: str, key: str, kwargs: dict[str, An
     assert record["name"] == name and record["family"] == cls.family and record["level"] == 0.5
     assert record["unit"] == cls.unit
     assert record["magnitude"] == pytest.approx(0.5 * cls.default_scale)
+
+
+MUJOCO_STACK = [("mass", 1.0), ("inertia", 1.0), ("friction", 1.0), ("damping", 1.0), ("gravity", 1.0),
+                ("wind", 1.0), ("external_force", 1.0), ("gain_loss", 1.0), ("control_rate", 1.0)]
+
+
+@pytest.mark.parametrize("env_id", ["Hopper-v5", "Walker2d-v5", "Ant-v5", "Humanoid-v5", "InvertedPendulum-v5"])
+def test_other_mujoco_tasks(env_id: str) -> None:
+    """The dynamics, actuation and timing perturbations work on Gymnasium's other MuJoCo
+    tasks through the model's fields: exact at level 0, effective at level 1, restored on close."""
+    bare = rollout(gym.make(env_id), "mujoco", seed=1, steps=15)
+    zero = perturbations.make_stack(gym.make(env_id), [(name, 0.0) for name, _ in MUJOCO_STACK])
+    assert same(bare, rollout(zero, "mujoco", seed=1, steps=15))
+    env = gym.make(env_id)
+    nominal = physics_snapshot(env)
+    full = perturbations.make_stack(env, MUJOCO_STACK)
+    assert not same(bare, rollout(full, "mujoco", seed=1, steps=15))
+    full.close()
+    assert snapshots_equal(nominal, physics_snapshot(env))
