@@ -56,7 +56,8 @@ class ActionPerturbation(Perturbation):
         return obs, info
 
     def _perturbed_step(self, action: Any) -> StepResult:
-        return self.env.step(self._act(np.asarray(action, dtype=np.float64)))
+        # a copy: delay and sticky actions keep commands, which the caller may reuse in place
+        return self.env.step(self._act(np.array(action, dtype=np.float64)))
 
 
 class ActionNoise(ActionPerturbation):

@@ -276,4 +276,4 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         """Undo changes to the environment (called on close)."""
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} level={self.level} scale={self.scale}{self.unit and ' ' + self.unit}{self.env}>"
+        return f"<{type(self).__name__}(level={self.level}, scale={self.scale} {self.unit}){self.env}>"
