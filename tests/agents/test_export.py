@@ -138,6 +138,19 @@ def test_discrete_policy_without_dt_round_trips(tmp_path: Path) -> None:
         loaded.predict(obs[0], deterministic=False)
 
 
+def test_deployed_policy_works_in_evaluate_policy(trained: Any, tmp_path: Path) -> None:
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    model, venv = trained
+    policy = load_policy(save_policy(model, tmp_path / "w"))
+    raw = make_vec_env(ENV, n_envs=2, seed=7)
+    normalized = VecNormalize(make_vec_env(ENV, n_envs=2, seed=7), training=False, norm_reward=False)
+    normalized.obs_rms = venv.obs_rms
+    deployed, _ = evaluate_policy(policy, raw, n_eval_episodes=2)  # type: ignore[arg-type]
+    original, _ = evaluate_policy(model, normalized, n_eval_episodes=2)
+    assert deployed == pytest.approx(original, rel=1e-5)
+
+
 @pytest.mark.parametrize("policy", ["LSTMPolicy", "MlpPolicy"])
 def test_baseline_policies_export_too(policy: str, tmp_path: Path) -> None:
     model = LiquidPPO(policy, "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, seed=0)
