@@ -190,3 +190,18 @@ def test_spec_rebuilds_the_stack() -> None:
     np.testing.assert_array_equal(first, second)
     action = np.full(6, 0.3, dtype=np.float32)
     np.testing.assert_array_equal(env.step(action)[0], rebuilt.step(action)[0])
+
+
+@pytest.mark.parametrize(("env_id", "nominal"), [("NCPControl/HalfCheetahNoVel-v5", 0.05),
+                                                 ("NCPControl/PendulumNoVel-v1", 0.05),
+                                                 ("NCPControl/CartPoleNoVel-v1", 0.02)])
+def test_memory_variants(env_id: str, nominal: float) -> None:
+    """Perturbations stack on the velocity-masked tasks: noise on the masked observation,
+    true step lengths from the underlying task."""
+    bare = gym.make(env_id)
+    env = perturbations.make_stack(gym.make(env_id), [("gaussian_noise", 1.0), ("dt_jitter", 1.0)])
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == bare.observation_space.shape
+    action = bare.action_space.sample()
+    dts = [env.step(action)[4]["dt"] for _ in range(5)]
+    assert all(0.5 * nominal - 1e-12 <= dt <= 1.5 * nominal + 1e-12 for dt in dts) and len(set(dts)) > 1
