@@ -60,13 +60,15 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "safetensors":
         if isinstance(model, LiquidRNN):
             save_model(model, out)
+            files = "model.safetensors + config.json"
         elif model is not None:
             from agents.export import save_policy
 
             save_policy(model, out, vec_normalize)
+            files = "policy.safetensors + config.json"
         else:
             raise ValueError(f"{target} is already a weights-only policy")
-        print(f"wrote {out} (policy.safetensors + config.json: loads without unpickling)")
+        print(f"wrote {out} ({files}: loads without unpickling)")
         return 0
     if args.format == "torchscript":
         to_torchscript(module, out)
