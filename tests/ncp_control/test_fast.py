@@ -177,3 +177,29 @@ def test_ctrnn_semi_implicit(implicit: bool) -> None:
         ref = model(x)
         model.implementation = "fast"
         assert_same(list(model(x)), list(ref))
+
+
+@pytest.mark.parametrize("kind", ["cfc", "ltc"])
+def test_no_grad_path_sees_parameter_updates(kind: str) -> None:
+    def make(seed: int) -> torch.nn.Module:
+        torch.manual_seed(seed)
+        wiring = AutoNCP(10, 2, seed=3)
+        return CfC(F, wiring) if kind == "cfc" else LTC(F, wiring)
+
+    model, other = make(0), make(1)
+    x = torch.randn(B, T, F)
+
+    def outputs(m: torch.nn.Module, implementation: str) -> torch.Tensor:
+        m.implementation = implementation
+        with torch.no_grad():
+            return m(x)[0]
+
+    before = outputs(model, "fast")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    model(x)[0].square().sum().backward()
+    optimizer.step()
+    after = outputs(model, "fast")
+    assert not torch.allclose(before, after)
+    assert_same([after], [outputs(model, "reference")])
+    model.load_state_dict(other.state_dict())
+    assert_same([outputs(model, "fast")], [outputs(other, "reference")])
