@@ -149,6 +149,9 @@ class RecurrentSequencePolicy(BasePolicy):
         if use_sde and not isinstance(action_space, spaces.Box):
             raise ValueError("use_sde needs a Box action space")
         extractor_class = resolve_extractor(observation_space, features_extractor)
+        optimizer_kwargs = dict(optimizer_kwargs or {})
+        if optimizer_class in (th.optim.Adam, th.optim.AdamW):
+            optimizer_kwargs.setdefault("foreach", True)  # many small tensors: one multi-tensor update
         super().__init__(
             observation_space,
             action_space,

@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--n-epochs", type=int, default=5, help="epochs per update")
     parser.add_argument("--seq-len", type=int, default=32, help="LiquidPPO chunk length")
     parser.add_argument("--units", type=int, default=32, help="CfC units (AutoNCP wiring)")
+    parser.add_argument("--critics", nargs="+", default=["separate", "mlp"], choices=["separate", "shared", "mlp"],
+                        help="LiquidPPO critic variants to time (separate: own CfC; mlp: feed-forward)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["recurrent_ppo", "ppo"], help="anchors to skip")
     return parser
 
@@ -63,22 +65,29 @@ def main(argv: list[str] | None = None) -> int:
         return make_vec_env(args.env, n_envs=args.n_envs, seed=0)
 
     rows: list[tuple[str, float]] = []
-    rows.append((
-        f"LiquidPPO CfCPolicy AutoNCP({args.units})",
-        _throughput(lambda: LiquidPPO("CfCPolicy", env(), seq_len=args.seq_len, policy_kwargs={"units": args.units}, **common),
-                    args.steps, warmup),
-    ))
+    for critic in args.critics:
+        kwargs = {"units": args.units, "critic": critic}
+        rows.append((
+            f"LiquidPPO CfCPolicy AutoNCP({args.units}), {critic} critic",
+            _throughput(lambda kw=kwargs: LiquidPPO("CfCPolicy", env(), seq_len=args.seq_len, policy_kwargs=kw, **common),
+                        args.steps, warmup),
+        ))
+    anchors: dict[str, float] = {}
     if "recurrent_ppo" not in args.skip:
-        rows.append(("sb3-contrib RecurrentPPO MlpLstmPolicy", _throughput(lambda: RecurrentPPO("MlpLstmPolicy", env(), **common), args.steps, warmup)))
+        anchors["RecurrentPPO"] = _throughput(lambda: RecurrentPPO("MlpLstmPolicy", env(), **common), args.steps, warmup)
+        rows.append(("sb3-contrib RecurrentPPO MlpLstmPolicy", anchors["RecurrentPPO"]))
     if "ppo" not in args.skip:
-        rows.append(("SB3 PPO MlpPolicy", _throughput(lambda: PPO("MlpPolicy", env(), **common), args.steps, warmup)))
+        anchors["PPO"] = _throughput(lambda: PPO("MlpPolicy", env(), **common), args.steps, warmup)
+        rows.append(("SB3 PPO MlpPolicy", anchors["PPO"]))
     print(f"{args.env}, {args.n_envs} envs, n_steps {args.n_steps}, batch {args.batch_size}, {args.n_epochs} epochs, "
           f"{args.steps} timed steps, 1 thread")
-    print(f"| {'algorithm':<42} | env steps/s | ratio LiquidPPO/this |")
-    print(f"|{'-' * 44}|-------------|----------------------|")
-    ours = rows[0][1]
+    header = "".join(f" x {name} |" for name in anchors)
+    print(f"| {'algorithm':<48} | env steps/s |{header}")
+    print(f"|{'-' * 50}|-------------|" + "".join("-" * (len(name) + 4) + "|" for name in anchors))
     for name, rate in rows:
-        print(f"| {name:<42} | {rate:11.0f} | {ours / rate:20.2f} |")
+        ratios = "".join(f" {rate / ref:{len(n) + 2}.2f} |" for n, ref in anchors.items())
+        print(f"| {name:<48} | {rate:11.0f} |{ratios}")
+    print("targets: LiquidPPO >= 3x RecurrentPPO and >= 0.5x PPO")
     return 0
 
 

@@ -1,0 +1,36 @@
+"""Shipped hyperparameters: every entry builds a model; schedules decay linearly."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+import envs  # noqa: F401  (registers NCPControl/ ids)
+from agents import LiquidPPO
+from agents.zoo import hyperparams_file, make_tuned, tuned
+
+
+def test_every_shipped_entry_builds_a_model() -> None:
+    table = yaml.safe_load(hyperparams_file().read_text())
+    assert {"NCPControl/CartPoleNoVel-v1", "NCPControl/PendulumNoVel-v1", "HalfCheetah-v5"} <= set(table)
+    for env_id in table:
+        params = {k: v for k, v in tuned(env_id).items() if k not in ("n_envs", "n_timesteps")}
+        policy = params.pop("policy")
+        model = LiquidPPO(policy, env_id, **params)
+        assert model.n_steps % model.seq_len == 0 and model.batch_size % model.seq_len == 0
+
+
+def test_lin_schedules_decay_to_zero_and_tuned_model_has_budget() -> None:
+    params = tuned("NCPControl/CartPoleNoVel-v1")
+    assert params["learning_rate"](1.0) == pytest.approx(1e-3) and params["learning_rate"](0.0) == 0.0
+    assert params["clip_range"](0.5) == pytest.approx(0.1)
+    model, budget = make_tuned("NCPControl/CartPoleNoVel-v1", seed=3, policy="LSTMPolicy")
+    assert budget == 100_000 and model.n_envs == params["n_envs"] and type(model.policy).__name__ == "LSTMPolicy"
+    assert model.dt_nominal == pytest.approx(0.02)
+
+
+def test_unknown_task_or_algo_raise() -> None:
+    with pytest.raises(ValueError, match="no tuned hyperparameters"):
+        tuned("NoSuchEnv-v0")
+    with pytest.raises(ValueError, match="no hyperparameters for algo"):
+        hyperparams_file("dqn")
