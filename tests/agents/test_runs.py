@@ -77,7 +77,7 @@ def test_training_killed_with_sigkill_resumes_without_corrupt_checkpoints(tmp_pa
     hp = tmp_path / "hp.yaml"
     hp.write_text(yaml.safe_dump(PPO_PARAMS))
     argv = [sys.executable, "-m", "scripts.cli", "train", "Pendulum-v1", "--algo", "PPO", "--policy", "MlpPolicy",
-            "--timesteps", "1024", "--config", str(hp), "--checkpoint-freq", "128", "--eval-freq", "256",
+            "--timesteps", "512", "--config", str(hp), "--checkpoint-freq", "128", "--eval-freq", "128",
             "--eval-episodes", "1", "--out", str(run), "--no-progress"]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -92,9 +92,9 @@ def test_training_killed_with_sigkill_resumes_without_corrupt_checkpoints(tmp_pa
     resumed = subprocess.run([sys.executable, "-m", "scripts.cli", "train", "--resume", str(run), "--no-progress"],
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert folder.is_done() and folder.info()["timesteps"] == 1024
-    assert PPO.load(run / "model.zip").num_timesteps == 1024
+    assert folder.is_done() and folder.info()["timesteps"] == 512
+    assert PPO.load(run / "model.zip").num_timesteps == 512
     steps = np.loadtxt(run / "eval.csv", delimiter=",", skiprows=1, usecols=0).tolist()
-    assert steps == list(range(256, 1025, 256))  # every evaluation exactly once
+    assert steps == list(range(128, 513, 128))  # every evaluation exactly once
     assert json.loads((run / "run.json").read_text())["status"] == "done"
     assert Path(run / "weights" / "policy.safetensors").stat().st_size > 0

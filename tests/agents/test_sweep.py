@@ -78,7 +78,7 @@ def _check_complete(out, seeds):
 @pytest.mark.slow
 def test_sweep_killed_with_sigkill_resumes_every_cell_once(tmp_path):
     config = tmp_path / "sweep.yaml"
-    config.write_text(yaml.safe_dump(_spec(seeds=[0, 1, 2], timesteps=256, episodes=2)))
+    config.write_text(yaml.safe_dump(_spec(seeds=[0, 1], timesteps=256, episodes=2)))
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "scripts.cli", "sweep", str(config), "--out", str(out), "--workers", "2",
             "--no-progress"]
@@ -93,7 +93,7 @@ def test_sweep_killed_with_sigkill_resumes_every_cell_once(tmp_path):
     time.sleep(1.5)
     resumed = subprocess.run(argv, capture_output=True, text=True, timeout=400)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    _check_complete(out, [0, 1, 2])
+    _check_complete(out, [0, 1])
 
 
 @pytest.mark.slow
