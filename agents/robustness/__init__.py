@@ -18,7 +18,14 @@ from agents.robustness.metrics import (
     worst_case,
 )
 from agents.robustness.plots import plot_auc, plot_retention
-from agents.robustness.policies import ControllerPolicy, EvalPolicy, ModelPolicy, RandomPolicy, as_eval_policy
+from agents.robustness.policies import (
+    ControllerPolicy,
+    EvalPolicy,
+    ModelPolicy,
+    RandomPolicy,
+    as_eval_policy,
+    reference_policy,
+)
 from agents.robustness.suites import Suite, SuiteEntry, available_suites, resolve_suite
 from agents.robustness.summary import (
     add_retention,
@@ -60,6 +67,7 @@ __all__ = [
     "probability_of_improvement",
     "rate",
     "read_results",
+    "reference_policy",
     "resolve_suite",
     "retention",
     "run_episodes",

@@ -102,9 +102,18 @@ class ModelPolicy(EvalPolicy):
         return np.asarray(actions)
 
 
+def _takes_observation(method: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in parameters)
+
+
 def _single_action(controller: Any, observation: Any) -> np.ndarray:
     if hasattr(controller, "act"):
-        return np.asarray(controller.act(observation))
+        # privileged controllers read the env's state themselves: ``act()``
+        return np.asarray(controller.act(observation) if _takes_observation(controller.act) else controller.act())
     if hasattr(controller, "predict"):
         result = controller.predict(observation)
         return np.asarray(result[0] if isinstance(result, tuple) else result)
@@ -186,4 +195,25 @@ def as_eval_policy(policy: Any, deterministic: bool = True) -> EvalPolicy:
     raise ValueError(
         f"cannot evaluate {type(policy).__name__}: expected a model with predict(obs, state, episode_start, "
         "deterministic), a controller with act(obs), or a factory env -> controller"
+    )
+
+
+def reference_policy(env_id: str) -> EvalPolicy:
+    """The reference controller of one of our tasks, as an evaluation policy.
+
+    :param env_id: ``NCPControl/LaneKeeping-v0`` (state observation) or a quadrotor task.
+    :return: the controller policy (one controller per evaluated env).
+    :raises ValueError: for a task without a reference controller.
+    """
+    if env_id == "NCPControl/LaneKeeping-v0":
+        from envs.car.controller import LaneKeepingController
+
+        return ControllerPolicy(lambda env: LaneKeepingController())
+    if env_id.startswith("NCPControl/Quad"):
+        from envs.quadrotor.controller import ReferenceController
+
+        return ControllerPolicy(ReferenceController)
+    raise ValueError(
+        f"no reference controller for {env_id!r}; there is one for NCPControl/LaneKeeping-v0 and the "
+        "NCPControl/Quad* tasks"
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from agents.robustness.evaluate import evaluate_robustness
+from agents.robustness.policies import reference_policy
 from agents.robustness.report import format_summary, write_report
 from agents.robustness.table import read_results
 from agents.sweep import parse_sweep, run_sweep
@@ -70,10 +71,8 @@ def run(args: argparse.Namespace) -> int:
     if report.results is None:
         return 1
     reference = out / "reference.csv"
-    from envs.car.controller import LaneKeepingController
-
     for suite in SUITES:
-        evaluate_robustness(LaneKeepingController(), ENV_ID, suite, levels, episodes, 0, name="reference",
+        evaluate_robustness(reference_policy(ENV_ID), ENV_ID, suite, levels, episodes, 0, name="reference",
                             results=reference)
     frame = pd.concat([read_results(report.results), read_results(reference)], ignore_index=True)
     results = out / "results_with_reference.csv"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.robustness.evaluate import evaluate_random, evaluate_robustness, make_env
+from agents.robustness.policies import reference_policy
 from agents.robustness.report import format_summary, write_report
 from agents.robustness.suites import resolve_suite
 from agents.robustness.table import read_results
@@ -47,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     names = args.names.split(",") if args.names else _names([info for _, info in loaded])
     if len(names) != len(loaded):
         raise ValueError(f"--names needs {len(loaded)} comma-separated names, got {len(names)}")
+    if args.reference:
+        reference_policy(env_id)  # fail early for a task without one
     env = make_env(env_id)
     try:
         for suite in args.suite:
@@ -54,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         env.close()
     evaluate_random(env_id, args.episodes, args.seed, results=results)
+    if args.reference:
+        for suite in args.suite:
+            print(f"reference controller: suite {suite}")
+            evaluate_robustness(reference_policy(env_id), env_id, suite, args.levels, args.episodes, args.seed,
+                                name="reference", results=results, progress=not args.no_progress)
     for (model, info), name in zip(loaded, names):
         for suite in args.suite:
             print(f"{name} (seed {info['seed']}): suite {suite}")
@@ -87,5 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--env", default=None, help="env id (default: the runs')")
     parser.add_argument("--names", default=None, help="comma-separated model names (default: policy names)")
     parser.add_argument("--out", default="robustness", help="output folder (default ./robustness)")
+    parser.add_argument("--reference", action="store_true",
+                        help="also evaluate the task's reference controller (lane keeping, quadrotor tasks)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)

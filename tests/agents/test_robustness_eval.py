@@ -15,6 +15,7 @@ from agents.robustness import (
     evaluate_robustness,
     evaluate_robustness_sweep,
     read_results,
+    reference_policy,
     run_episodes,
 )
 from agents.robustness.policies import as_eval_policy
@@ -220,3 +221,16 @@ def test_bad_input_messages():
         evaluate_robustness(lambda env: None, "Pendulum-v1", SUITE_A, levels=[2.0], n_episodes=1)
     with pytest.raises(ValueError, match="n_episodes"):
         evaluate_robustness(lambda env: None, "Pendulum-v1", SUITE_A, n_episodes=0)
+
+
+def test_reference_controllers_of_our_tasks():
+    """The quadrotor reference reads the env's state (``act()``), one controller per episode."""
+    dead = Suite("g", (SuiteEntry("gain", "action", (1.0,)),), wrap)
+    frame = evaluate_robustness(reference_policy("NCPControl/QuadHover-v0"), "NCPControl/QuadHover-v0", dead,
+                                n_episodes=2, name="reference")
+    clean = frame[frame["perturbation"] == "none"]
+    assert (clean["success"] == 1.0).all() and (clean["crash"] == 0.0).all()
+    assert clean["tracking_error"].notna().all()
+    assert frame.loc[frame["perturbation"] == "gain", "return"].max() < clean["return"].min()
+    with pytest.raises(ValueError, match="no reference controller"):
+        reference_policy("Pendulum-v1")
