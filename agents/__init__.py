@@ -13,6 +13,8 @@ from agents.policies import (
 )
 from agents.ppo import LiquidPPO
 from agents.recurrent_ppo import RecurrentCfCPolicy, RecurrentCTRNNPolicy, RecurrentLTCPolicy
+from agents.robustness import evaluate_random, evaluate_robustness, evaluate_robustness_sweep
+from agents.runs import RunConfig, load_model, train_run
 from agents.stateless import NCPActorCriticPolicy, NCPSACPolicy, NCPTD3Policy
 
 __all__ = [
@@ -35,4 +37,10 @@ __all__ = [
     "RecurrentSequencePolicy",
     "load_policy",
     "save_policy",
+    "RunConfig",
+    "evaluate_random",
+    "evaluate_robustness",
+    "evaluate_robustness_sweep",
+    "load_model",
+    "train_run",
 ]
