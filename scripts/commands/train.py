@@ -15,6 +15,20 @@ def default_run_dir(env_id: str, policy: str, seed: int) -> Path:
     return Path("runs") / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', env_id).strip('-')}__{policy}__seed{seed}"
 
 
+def _tuned(env_id: str, algo: str) -> dict:
+    """The package's tuned LiquidPPO hyperparameters for ``env_id``, if it has them."""
+    if algo != "LiquidPPO":
+        return {}
+    from agents.zoo import hyperparams_file
+
+    try:
+        params = load_hyperparams(hyperparams_file(), env_id)
+    except ValueError:
+        return {}
+    print(f"using the tuned hyperparameters of {env_id} from {hyperparams_file()}")
+    return params
+
+
 def run(args: argparse.Namespace) -> int:
     """Train (or resume) and print where the run folder is.
 
@@ -30,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.env:
         raise ValueError("give an env id to train on, or --resume RUN_DIR")
-    params = load_hyperparams(args.config, args.env) if args.config else {}
+    params = load_hyperparams(args.config, args.env) if args.config else _tuned(args.env, args.algo)
     n_envs = int(params.pop("n_envs", 1)) if args.n_envs is None else args.n_envs
     file_steps = params.pop("n_timesteps", None)
     file_policy = params.pop("policy", None)
@@ -68,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", default=None, help="policy alias (default CfCPolicy, or the config file's)")
     parser.add_argument("--algo", default="LiquidPPO", choices=sorted(algorithms()), help="algorithm (default LiquidPPO)")
     parser.add_argument("--timesteps", type=int, default=None, help="training steps (default: config file or 100000)")
-    parser.add_argument("--config", default=None, help="hyperparameters YAML (rl-zoo3 style or flat)")
+    parser.add_argument("--config", default=None,
+                        help="hyperparameters YAML (rl-zoo3 style or flat; default: the package's tuned ones, if any)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--n-envs", type=int, default=None, help="parallel envs (default: config file or 1)")
     parser.add_argument("--out", default=None, help="run folder (default runs/<env>__<policy>__seed<S>)")
