@@ -23,3 +23,11 @@ def test_demo_tiny_budget_writes_table_and_plots(tmp_path, capsys):
     plots = sorted((out / "report").glob("*.png")) + sorted((out / "report").glob("*.svg"))
     assert len(plots) == 4 and all(p.stat().st_size > 1000 for p in plots)
     assert str(out / "report") in printed
+    # the demo's run folders are ordinary runs: evaluate one and render its first episode
+    run = out / "runs" / "NCPControl-LaneKeeping-v0__CfC-NCP__seed0"
+    assert main(["evaluate", str(run), "--episodes", "1", "--render", str(tmp_path / "frames")]) == 0
+    frames = sorted((tmp_path / "frames").glob("frame_*.png"))
+    length = int(table[(table["model"] == "CfC-NCP") & (table["perturbation"] == "none")]["length"].iloc[0])
+    assert len(frames) == length and frames[0].stat().st_size > 1000
+    assert main(["evaluate", str(run), "--episodes", "1", "--render", str(tmp_path / "drive.gif")]) == 0
+    assert (tmp_path / "drive.gif").stat().st_size > 1000
