@@ -28,6 +28,35 @@ def _example(module: nn.Module, batch_size: int) -> tuple[torch.Tensor, ...]:
     return tuple(make(batch_size))
 
 
+def _check_inputs(module: nn.Module, batch_size: int = 3) -> tuple[torch.Tensor, ...]:
+    """Random inputs of the module's shapes (different from the tracing example)."""
+    obs, state, dt = _example(module, batch_size)
+    g = torch.Generator().manual_seed(1234)
+    if obs.dtype.is_floating_point:
+        obs = torch.randn(obs.shape, generator=g).to(obs.dtype)
+    elif obs.dtype == torch.uint8:
+        obs = torch.randint(0, 256, obs.shape, generator=g, dtype=torch.uint8)
+    state = 0.1 * torch.randn(state.shape, generator=g)
+    unit = getattr(module, "time_unit", None) or 1.0
+    dt = unit * (0.5 + torch.rand(dt.shape, generator=g))
+    return obs, state, dt
+
+
+def _verify(module: nn.Module, run: Any, what: str, tolerance: float = 1e-4) -> None:
+    """Compare an exported runtime with eager PyTorch on fresh inputs.
+
+    :raises RuntimeError: if they disagree (e.g. a code path that tracing cannot record).
+    """
+    inputs = _check_inputs(module)
+    with torch.no_grad():
+        expected = module(*inputs)
+    got = run(*inputs)
+    for name, a, b in zip(OUTPUT_NAMES, expected, got):
+        b = torch.as_tensor(b)
+        if a.shape != b.shape or not torch.allclose(a.to(torch.float64), b.to(torch.float64), atol=tolerance):
+            raise RuntimeError(f"the {what} file's {name} differs from PyTorch's; the module cannot be exported")
+
+
 def _temporary(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.with_name(f".tmp-{os.getpid()}-{path.name}")
@@ -37,18 +66,22 @@ def to_torchscript(module: nn.Module, path: str | os.PathLike[str]) -> Path:
     """Trace the one-step policy and save it as a TorchScript file (written atomically).
 
     The network is traced once: the number of solver unfolds and every option are fixed in
-    the file; the batch size stays free.
+    the file; the batch size stays free. The traced module is checked against the eager one
+    on fresh inputs before it is written.
 
     :param module: a :class:`~ncp_control.export.OneStepPolicy` (or any module with
         ``example_inputs``).
     :param path: destination (``.pt``).
     :return: the path written.
+    :raises RuntimeError: if the traced module disagrees with PyTorch.
     """
     target = Path(path)
     module = module.eval()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         traced = torch.jit.trace(module, _example(module, 2), check_trace=False)
+    with torch.no_grad():
+        _verify(module, traced, "TorchScript")
     tmp = _temporary(target)
     torch.jit.save(traced, str(tmp))
     os.replace(tmp, target)
@@ -64,13 +97,15 @@ def load_torchscript(path: str | os.PathLike[str]) -> torch.jit.ScriptModule:
 
 
 def to_onnx(module: nn.Module, path: str | os.PathLike[str], opset: int = MIN_OPSET) -> Path:
-    """Export the one-step policy to ONNX (dynamic batch), written atomically.
+    """Export the one-step policy to ONNX (dynamic batch), written atomically after checking it
+    in onnxruntime (when installed) against the eager module on fresh inputs.
 
     :param module: a :class:`~ncp_control.export.OneStepPolicy` (or any module with
         ``example_inputs``).
     :param path: destination (``.onnx``).
     :param opset: ONNX opset, >= 17.
     :return: the path written.
+    :raises RuntimeError: if the exported file disagrees with PyTorch.
     """
     if int(opset) < MIN_OPSET:
         raise ValueError(f"opset must be >= {MIN_OPSET}, got {opset}")
@@ -90,6 +125,16 @@ def to_onnx(module: nn.Module, path: str | os.PathLike[str], opset: int = MIN_OP
             output_names=list(OUTPUT_NAMES),
             dynamic_axes=axes,
         )
+    try:
+        session = OnnxPolicy(tmp)
+    except ImportError:  # onnxruntime not installed: the file is written unchecked
+        os.replace(tmp, target)
+        return target
+    try:
+        _verify(module, lambda *xs: session(*(x.numpy() for x in xs)), "ONNX")
+    except RuntimeError:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, target)
     return target
 

@@ -147,6 +147,22 @@ def test_onnx_batch_is_dynamic_and_opset_is_checked(tmp_path: Path) -> None:
         to_onnx(policy, tmp_path / "old.onnx", opset=13)
 
 
+class _PythonScale(torch.nn.Module):
+    """Data-dependent Python arithmetic: tracing freezes the number, so an export would be wrong."""
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        return y * float(y.abs().sum())
+
+
+def test_exports_that_disagree_with_pytorch_are_refused(tmp_path: Path) -> None:
+    policy = OneStepPolicy(_models()["cfc_ncp"], head=_PythonScale()).eval()
+    with pytest.raises(RuntimeError, match="differs from PyTorch"):
+        to_torchscript(policy, tmp_path / "p.pt")
+    with pytest.raises(RuntimeError, match="differs from PyTorch"):
+        to_onnx(policy, tmp_path / "p.onnx")
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("name", list(_models()))
 def test_weights_only_round_trip_gives_identical_outputs(name: str, tmp_path: Path) -> None:
     model = _models()[name].eval()
