@@ -23,11 +23,12 @@ from stable_baselines3.common.distributions import (
     make_proba_distribution,
 )
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, FlattenExtractor
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
 from agents.extractors import resolve_extractor
+from agents.normalize import RunningNormalizer
 from agents.sequence import LIQUID_NETWORKS, NETWORKS, MLPSequence, make_sequence_model, size_of
 
 CRITICS = ("separate", "shared", "mlp")
@@ -107,6 +108,8 @@ class RecurrentSequencePolicy(BasePolicy):
     :param full_std: gSDE option.
     :param use_expln: gSDE option.
     :param dt_nominal: nominal control period in seconds: ``predict(..., dt=...)`` divides by it.
+    :param normalize_observations: normalise vector observations with running statistics kept
+        in the policy (updated by LiquidPPO after each update; saved with the weights).
     """
 
     network: str = "cfc"
@@ -137,6 +140,7 @@ class RecurrentSequencePolicy(BasePolicy):
         full_std: bool = True,
         use_expln: bool = False,
         dt_nominal: float = 1.0,
+        normalize_observations: bool = False,
     ) -> None:
         network = (network or self.network).lower()
         if network not in NETWORKS:
@@ -180,6 +184,12 @@ class RecurrentSequencePolicy(BasePolicy):
         self.full_std = full_std
         self.use_expln = use_expln
         self.dt_nominal = float(dt_nominal)
+        self.normalize_observations = normalize_observations
+        self.obs_normalizer: RunningNormalizer | None = None
+        if normalize_observations:
+            if not isinstance(observation_space, spaces.Box) or extractor_class is not FlattenExtractor:
+                raise ValueError("normalize_observations needs a vector Box observation space")
+            self.obs_normalizer = RunningNormalizer(observation_space.shape)
 
         self.features_extractor = self.make_features_extractor()
         self.features_dim = self.features_extractor.features_dim
@@ -273,6 +283,7 @@ class RecurrentSequencePolicy(BasePolicy):
             full_std=self.full_std,
             use_expln=self.use_expln,
             dt_nominal=self.dt_nominal,
+            normalize_observations=self.normalize_observations,
             optimizer_class=self.optimizer_class,
             optimizer_kwargs=self.optimizer_kwargs,
             lr_schedule=self._dummy_schedule,
@@ -302,6 +313,9 @@ class RecurrentSequencePolicy(BasePolicy):
 
     def _features(self, obs: PyTorchObs, batch: int, length: int, extractor: BaseFeaturesExtractor) -> th.Tensor:
         """:param obs: ``[B*T, ...]`` (or a dict of them). :return: ``[B, T, F]``."""
+        if self.obs_normalizer is not None:
+            assert isinstance(obs, th.Tensor)
+            obs = self.obs_normalizer(obs.float())
         return self.extract_features(obs, extractor).reshape(batch, length, -1)
 
     def _unroll(

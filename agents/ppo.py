@@ -354,6 +354,10 @@ class LiquidPPO(OnPolicyAlgorithm):
             if not continue_training:
                 break
         buffer = self.rollout_buffer
+        if self.policy.obs_normalizer is not None:
+            assert isinstance(buffer.observations, np.ndarray)
+            flat = buffer.observations.reshape(-1, *buffer.observations.shape[2:])
+            self.policy.obs_normalizer.update(th.as_tensor(flat, device=self.device))
         explained_var = explained_variance(buffer.values.flatten(), buffer.returns.flatten())
         self.logger.record("train/entropy_loss", np.mean(entropy_losses))
         self.logger.record("train/policy_gradient_loss", np.mean(pg_losses))

@@ -217,3 +217,37 @@ def test_unsupported_action_space_and_wrong_wiring_raise() -> None:
         LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, policy_kwargs={"wiring": wiring})
     with pytest.raises(ValueError, match="seq_len"):
         LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=10, batch_size=8, seq_len=4)
+
+
+def test_observation_normalisation_is_saved_and_replays_exactly(masked_cartpole: Any, tmp_path: Path) -> None:
+    env = make_vec_env(masked_cartpole, n_envs=2, seed=0)
+    model = LiquidPPO("CfCPolicy", env, n_steps=16, batch_size=32, seq_len=8, n_epochs=1, seed=0,
+                      policy_kwargs={"units": 8, "normalize_observations": True})
+    model.learn(32)
+    normalizer = model.policy.obs_normalizer
+    assert normalizer is not None and float(normalizer.count) == pytest.approx(32, abs=1e-3)
+    all_obs = model.rollout_buffer.observations.reshape(-1, 2)
+    np.testing.assert_allclose(normalizer.mean.numpy(), all_obs.mean(0), rtol=1e-4, atol=1e-5)
+    _collect(model)  # replay with fixed statistics equals the rollout
+    for batch in model.rollout_buffer.get(32):
+        with th.no_grad():
+            _, log_prob, _ = model.policy.evaluate_actions(
+                batch.observations, batch.actions.long().flatten(), batch.states, batch.episode_starts, batch.timespans
+            )
+        th.testing.assert_close(log_prob, batch.old_log_prob.flatten(), atol=1e-5, rtol=1e-5)
+    obs = np.array([[0.5, 0.05]], np.float32)
+    model.save(tmp_path / "m.zip")
+    loaded = LiquidPPO.load(tmp_path / "m.zip")
+    th.testing.assert_close(loaded.policy.obs_normalizer.mean, normalizer.mean)
+    np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    with pytest.raises(ValueError, match="normalize_observations"):
+        LiquidPPO("CfCPolicy", DummyVecEnv([_dict_env_factory()]), n_steps=8, batch_size=8, seq_len=8,
+                  policy_kwargs={"normalize_observations": True})
+
+
+def _dict_env_factory() -> Any:
+    class DictObs(gym.Env):
+        observation_space = gym.spaces.Dict({"a": gym.spaces.Box(-1, 1, (2,), np.float32)})
+        action_space = gym.spaces.Discrete(2)
+
+    return DictObs
