@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -145,11 +144,20 @@ def _memory_child(case: str, which: str) -> None:
     small = torch.randn(2, 3, FEATURES)
     _train_step(model, small)()  # load kernels, allocate parameter gradients
     x = torch.randn(BATCH, STEPS, FEATURES)
-    with open("/proc/self/statm") as handle:
-        before = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    before = _rss_mb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as handle:  # reset the peak (VmHWM) to the current RSS
+        handle.write("5")
     _train_step(model, x)()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _rss_mb("VmHWM")
     print(json.dumps({"peak_mb": max(0.0, peak - before), "before_mb": before}))
+
+
+def _rss_mb(field: str) -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def compile_seconds() -> dict[str, float]:

@@ -17,19 +17,23 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._math import FASTMATH, JIT, copy_into, fill, fsigmoid
+from ._math import FASTMATH, JIT, copy_into, fill, fsigmoid, fsigmoid_strict
 
-#: like JIT, but reductions over the batch may be re-associated (vectorised sums)
+#: like JIT, but reductions over the batch may be re-associated (vectorised sums); code
+#: compiled with it calls ``fsigmoid_strict``, never the numba-inlined exp helpers
 JIT_REDUCE = dict(JIT, fastmath=FASTMATH | {"reassoc"})
 
 
 @numba.njit(**JIT)
-def _synapses(v, src, dst, mu, sigma, w, wr, num, den):  # type: ignore[no-untyped-def]
-    """``num[dst] += wr * s``, ``den[dst] += w * s`` with ``s = sigmoid(sigma (v[src] - mu))``."""
+def _synapses(v, idx, par, num, den):  # type: ignore[no-untyped-def]
+    """``num[dst] += wr * s``, ``den[dst] += w * s`` with ``s = sigmoid(sigma (v[src] - mu))``.
+
+    ``idx [2, E]`` holds ``(src, dst)``, ``par [4, E]`` holds ``(mu, sigma, w, wr)``.
+    """
     B = v.shape[1]
-    for e in range(src.shape[0]):
-        i, j = src[e], dst[e]
-        m, sg, we, wre = mu[e], sigma[e], w[e], wr[e]
+    for e in range(idx.shape[1]):
+        i, j = idx[0, e], idx[1, e]
+        m, sg, we, wre = par[0, e], par[1, e], par[2, e], par[3, e]
         for b in range(B):
             s = fsigmoid(sg * (v[i, b] - m))
             num[j, b] += wre * s
@@ -37,20 +41,21 @@ def _synapses(v, src, dst, mu, sigma, w, wr, num, den):  # type: ignore[no-untyp
 
 
 @numba.njit(**JIT_REDUCE)
-def _synapses_backward(v, src, dst, mu, sigma, w, wr, dnum, dden, dv, dmu, dsigma, dw, dwr):  # type: ignore[no-untyped-def]
-    """Gradients of :func:`_synapses` given ``dnum``/``dden`` ``[N, B]``; accumulates."""
+def _synapses_backward(v, idx, par, dnum, dden, dv, dpar):  # type: ignore[no-untyped-def]
+    """Gradients of :func:`_synapses` given ``dnum``/``dden`` ``[N, B]``; accumulates into
+    ``dv`` and ``dpar [4, E]``."""
     B = v.shape[1]
     one = np.float32(1.0)
-    for e in range(src.shape[0]):
-        i, j = src[e], dst[e]
-        m, sg, we, wre = mu[e], sigma[e], w[e], wr[e]
+    for e in range(idx.shape[1]):
+        i, j = idx[0, e], idx[1, e]
+        m, sg, we, wre = par[0, e], par[1, e], par[2, e], par[3, e]
         a_mu = np.float32(0.0)
         a_sg = np.float32(0.0)
         a_w = np.float32(0.0)
         a_wr = np.float32(0.0)
         for b in range(B):
             d = v[i, b] - m
-            s = fsigmoid(sg * d)
+            s = fsigmoid_strict(sg * d)
             gn = dnum[j, b]
             gd = dden[j, b]
             a_wr += s * gn
@@ -59,18 +64,20 @@ def _synapses_backward(v, src, dst, mu, sigma, w, wr, dnum, dden, dv, dmu, dsigm
             a_sg += dz * d
             a_mu -= dz * sg
             dv[i, b] += dz * sg
-        dmu[e] += a_mu
-        dsigma[e] += a_sg
-        dw[e] += a_w
-        dwr[e] += a_wr
+        dpar[0, e] += a_mu
+        dpar[1, e] += a_sg
+        dpar[2, e] += a_w
+        dpar[3, e] += a_wr
 
 
 @numba.njit(**JIT)
-def ltc_forward(x, h0, ts, keep, cm, gleak, vleak, eps, unfolds, min_step, sens, rec, save):  # type: ignore[no-untyped-def]
+def ltc_forward(x, h0, ts, keep, cm, gleak, vleak, eps, unfolds, min_step, s_idx, s_par, r_idx, r_par, save):  # type: ignore[no-untyped-def]
     """Unroll over ``x [T, F, B]`` (mapped inputs) from ``h0 [N, B]``.
 
-    :param sens: sensory edges ``(src, dst, mu, sigma, w, wr)`` (src indexes inputs)
-    :param rec: neuron-to-neuron edges, same tuple
+    :param s_idx: sensory edges ``[2, Es]`` (src indexes inputs, dst neurons)
+    :param s_par: their ``(mu, sigma, w, wr)`` ``[4, Es]``
+    :param r_idx: neuron-to-neuron edges ``[2, E]``
+    :param r_par: their parameters ``[4, E]``
     :return: ``hseq [T, N, B]``, and when ``save`` the states entering each unfold
         ``vs [T, U, N, B]`` and their denominators ``ds [T, U, N, B]``
     """
@@ -90,7 +97,7 @@ def ltc_forward(x, h0, ts, keep, cm, gleak, vleak, eps, unfolds, min_step, sens,
     for t in range(T):
         fill(num, 0.0)
         fill(den, 0.0)
-        _synapses(x[t], sens[0], sens[1], sens[2], sens[3], sens[4], sens[5], num, den)
+        _synapses(x[t], s_idx, s_par, num, den)
         for j in range(N):
             glv = gleak[j] * vleak[j]
             for b in range(B):
@@ -103,7 +110,7 @@ def ltc_forward(x, h0, ts, keep, cm, gleak, vleak, eps, unfolds, min_step, sens,
         for k in range(U):
             fill(num, 0.0)
             fill(den, 0.0)
-            _synapses(v, rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], num, den)
+            _synapses(v, r_idx, r_par, num, den)
             for j in range(N):
                 for b in range(B):
                     d = base[j, b] + den[j, b]
@@ -118,11 +125,13 @@ def ltc_forward(x, h0, ts, keep, cm, gleak, vleak, eps, unfolds, min_step, sens,
 
 
 @numba.njit(**JIT_REDUCE)
-def ltc_backward(dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak, unfolds, min_step, sens, rec):  # type: ignore[no-untyped-def]
+def ltc_backward(
+    dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak, unfolds, min_step, s_idx, s_par, r_idx, r_par
+):  # type: ignore[no-untyped-def]
     """Backward pass of :func:`ltc_forward`.
 
     :return: ``dx [T, F, B]``, ``dh0 [N, B]``, ``dcm``, ``dgleak``, ``dvleak`` ``[N]``, and
-        per-edge gradients ``(dmu, dsigma, dw, dwr)`` for the sensory and the recurrent edges.
+        the gradients of ``s_par`` and ``r_par``.
     """
     T, F, _ = x.shape
     N, B = dhseq.shape[1], dhseq.shape[2]
@@ -131,7 +140,7 @@ def ltc_backward(dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak, unfolds, mi
     dcm = np.zeros(N, np.float32)
     dgl = np.zeros(N, np.float32)
     dvl = np.zeros(N, np.float32)
-    es, er = sens[0].shape[0], rec[0].shape[0]
+    es, er = s_idx.shape[1], r_idx.shape[1]
     gs = np.zeros((4, es), np.float32)
     gr = np.zeros((4, er), np.float32)
     g = np.zeros((N, B), np.float32)
@@ -162,9 +171,7 @@ def ltc_backward(dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak, unfolds, mi
                     dbase[j, b] -= rr * vn[j, b]
                     dcmt[j, b] += v[j, b] * rr
                     gnew[j, b] = cmt[j, b] * rr
-            _synapses_backward(
-                v, rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], r, dd, gnew, gr[0], gr[1], gr[2], gr[3]
-            )
+            _synapses_backward(v, r_idx, r_par, r, dd, gnew, gr)
             copy_into(g, gnew)
         for j in range(N):
             a_cm = np.float32(0.0)
@@ -179,20 +186,5 @@ def ltc_backward(dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak, unfolds, mi
             dcm[j] += a_cm
             dgl[j] += a_gl
             dvl[j] += a_vl
-        _synapses_backward(
-            x[t],
-            sens[0],
-            sens[1],
-            sens[2],
-            sens[3],
-            sens[4],
-            sens[5],
-            dleak,
-            dbase,
-            dx[t],
-            gs[0],
-            gs[1],
-            gs[2],
-            gs[3],
-        )
+        _synapses_backward(x[t], s_idx, s_par, dleak, dbase, dx[t], gs)
     return dx, g, dcm, dgl, dvl, gs, gr

@@ -65,6 +65,14 @@ def fsigmoid(x: float) -> float:
     return np.float32(1.0) / (np.float32(1.0) + fexp(-x))
 
 
+@numba.njit(**JIT)
+def fsigmoid_strict(x: float) -> float:
+    """:func:`fsigmoid` as its own function, for callers compiled with ``reassoc``: LLVM
+    inlines it with its own flags, whereas inlining ``fexp`` at numba level would let
+    re-association fold away its rounding step."""
+    return fsigmoid(x)
+
+
 @numba.njit(**INLINE)
 def ftanh(x: float) -> float:
     a = abs(x)

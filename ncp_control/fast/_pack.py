@@ -72,12 +72,13 @@ def _positive(x, implicit):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**JIT)
-def pack_ltc_edges(src, dst, mu, sigma, w, erev, mask, implicit):  # type: ignore[no-untyped-def]
-    """Per-edge ``(mu, sigma, w, w * erev)`` with ``w = positive(w) * mask``, as the LTC kernel takes them."""
-    E = src.shape[0]
+def pack_ltc_edges(idx, mu, sigma, w, erev, mask, implicit):  # type: ignore[no-untyped-def]
+    """Per-edge ``(mu, sigma, w, w * erev)`` ``[4, E]`` with ``w = positive(w) * mask`` for the
+    edges ``idx [2, E]``, as the LTC kernel takes them."""
+    E = idx.shape[1]
     out = np.empty((4, E), np.float32)
     for e in range(E):
-        i, j = src[e], dst[e]
+        i, j = idx[0, e], idx[1, e]
         we = _positive(w[i, j], implicit) * mask[i, j]
         out[0, e] = mu[i, j]
         out[1, e] = sigma[i, j]

@@ -148,10 +148,8 @@ def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets
         return (y if cell.fc is None else cell.fc(y)), hseq[:, -1]
     if cell.solver != "semi_implicit" or cell.w.dtype != torch.float32:
         return None
-    hseq = torch.from_numpy(inference.ltc_states(cell, x, h, ts, keep)).permute(2, 0, 1)
-    batch, steps, units = hseq.shape
-    y = cell.map_outputs(hseq.reshape(batch * steps, units)).reshape(batch, steps, -1)
-    return y, hseq[:, -1]
+    states, outputs = inference.ltc_states(cell, x, h, ts, keep)
+    return torch.from_numpy(outputs), torch.from_numpy(np.ascontiguousarray(states[:, -1]))
 
 
 def fast_unroll(

@@ -139,7 +139,7 @@ def ltc_states(
     ts: torch.Tensor,
     keep: np.ndarray,
     sparse: bool | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """The semi-implicit LTC without gradients.
 
     :param cell: an :class:`~ncp_control.cells.LTCCell`
@@ -147,8 +147,8 @@ def ltc_states(
     :param h0: ``[B, N]`` (detached)
     :param ts: ``[B, T]`` (detached)
     :param keep: ``[B, T]`` numpy
-    :param sparse: over the wiring's edges (else all pairs)
-    :return: states ``[T, N, B]``
+    :param sparse: over the wiring's edges (else all pairs; None: when that is cheaper)
+    :return: states ``[B, T, N]`` and mapped outputs ``[B, T, M]``
     """
     from ncp_control.cells.ltc_cell import MIN_STEP
 
@@ -158,13 +158,13 @@ def ltc_states(
     if sparse is not None and plan[0] != sparse:
         clear_cache(cell)
         plan = cached_plan(cell, lambda: ltc_arrays(cell, sparse))
-    _, in_w, in_b, cm, gleak, vleak, sens, rec = plan
+    _, in_w, in_b, out_w, out_b, cm, gleak, vleak, s_idx, s_par, r_idx, r_par = plan
     xm = x.numpy()
     if in_w is not None:
         xm = xm * in_w
     if in_b is not None:
         xm = xm + in_b
-    return ltc_forward(
+    hseq = ltc_forward(
         np.ascontiguousarray(xm.transpose(1, 2, 0)),
         np.ascontiguousarray(h0.numpy().T),
         np.ascontiguousarray(ts.numpy().T),
@@ -175,10 +175,18 @@ def ltc_states(
         np.float32(cell.epsilon),
         cell.ode_unfolds,
         np.float32(MIN_STEP),
-        sens,
-        rec,
+        s_idx,
+        s_par,
+        r_idx,
+        r_par,
         False,
-    )[0]
+    )[0].transpose(2, 0, 1)
+    y = hseq[:, :, : cell.motor_size]
+    if out_w is not None:
+        y = y * out_w
+    if out_b is not None:
+        y = y + out_b
+    return hseq, np.ascontiguousarray(y)
 
 
 def ltc_arrays(cell: Any, sparse: bool | None) -> tuple[Any, ...]:
@@ -186,7 +194,8 @@ def ltc_arrays(cell: Any, sparse: bool | None) -> tuple[Any, ...]:
 
     :param cell: the cell
     :param sparse: over the wiring's edges (else all pairs; None: when that is cheaper)
-    :return: ``(sparse, input_w, input_b, cm, gleak, vleak, sensory edges, edges)``
+    :return: ``(sparse, input_w, input_b, output_w, output_b, cm, gleak, vleak, s_idx, s_par,
+        r_idx, r_par)``
     """
     from . import _pack
     from .ltc import SPARSE_BELOW_DENSITY, cached_edges
@@ -194,21 +203,13 @@ def ltc_arrays(cell: Any, sparse: bool | None) -> tuple[Any, ...]:
     if sparse is None:
         sparse = float(cell.sparsity_mask.mean()) < SPARSE_BELOW_DENSITY
     implicit = cell.implicit_param_constraints
-    src, dst = cached_edges(cell.sparsity_mask, sparse)
-    s_src, s_dst = cached_edges(cell.sensory_sparsity_mask, sparse)
-    rec = _pack.pack_ltc_edges(
-        src,
-        dst,
-        _np(cell.mu),
-        _np(cell.sigma),
-        _np(cell.w),
-        _np(cell.erev),
-        _np(cell.sparsity_mask),
-        implicit,
+    r_idx = cached_edges(cell.sparsity_mask, sparse)
+    s_idx = cached_edges(cell.sensory_sparsity_mask, sparse)
+    r_par = _pack.pack_ltc_edges(
+        r_idx, _np(cell.mu), _np(cell.sigma), _np(cell.w), _np(cell.erev), _np(cell.sparsity_mask), implicit
     )
-    sens = _pack.pack_ltc_edges(
-        s_src,
-        s_dst,
+    s_par = _pack.pack_ltc_edges(
+        s_idx,
         _np(cell.sensory_mu),
         _np(cell.sensory_sigma),
         _np(cell.sensory_w),
@@ -216,15 +217,18 @@ def ltc_arrays(cell: Any, sparse: bool | None) -> tuple[Any, ...]:
         _np(cell.sensory_sparsity_mask),
         implicit,
     )
-    in_w = _np(cell.input_w).copy() if cell.input_mapping in ("affine", "linear") else None
-    in_b = _np(cell.input_b).copy() if cell.input_mapping == "affine" else None
+    linear_in, linear_out = ("affine", "linear"), ("affine", "linear")
     return (
         sparse,
-        in_w,
-        in_b,
+        _np(cell.input_w).copy() if cell.input_mapping in linear_in else None,
+        _np(cell.input_b).copy() if cell.input_mapping == "affine" else None,
+        _np(cell.output_w).copy() if cell.output_mapping in linear_out else None,
+        _np(cell.output_b).copy() if cell.output_mapping == "affine" else None,
         _pack.positive(_np(cell.cm, _EMPTY1), implicit),
         _pack.positive(_np(cell.gleak, _EMPTY1), implicit),
         _np(cell.vleak, _EMPTY1).copy(),
-        (s_src, s_dst, sens[0], sens[1], sens[2], sens[3]),
-        (src, dst, rec[0], rec[1], rec[2], rec[3]),
+        s_idx,
+        s_par,
+        r_idx,
+        r_par,
     )

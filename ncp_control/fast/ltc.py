@@ -44,94 +44,47 @@ class _LTCFunction(torch.autograd.Function):
         cm: torch.Tensor,
         gleak: torch.Tensor,
         vleak: torch.Tensor,
-        *rest: Any,
+        s_idx: torch.Tensor,
+        s_par: torch.Tensor,
+        r_idx: torch.Tensor,
+        r_par: torch.Tensor,
+        eps: np.float32,
+        unfolds: int,
+        min_step: np.float32,
     ) -> torch.Tensor:
-        sens, rec, eps, unfolds, min_step = rest[:6], rest[6:12], rest[12], rest[13], rest[14]
-        sens_np = tuple(as_numpy(t) for t in sens)
-        rec_np = tuple(as_numpy(t) for t in rec)
+        tensors = (x, h0, ts, keep, cm, gleak, vleak)
+        edges_ = (s_idx, s_par, r_idx, r_par)
         hseq, vs, ds = _kernels().ltc_forward(
-            as_numpy(x),
-            as_numpy(h0),
-            as_numpy(ts),
-            as_numpy(keep),
-            as_numpy(cm),
-            as_numpy(gleak),
-            as_numpy(vleak),
-            eps,
-            unfolds,
-            min_step,
-            sens_np,
-            rec_np,
-            True,
+            *(as_numpy(t) for t in tensors), eps, unfolds, min_step, *(as_numpy(t) for t in edges_), True
         )
         hseq_t = torch.from_numpy(hseq)
         ctx.save_for_backward(
-            x, ts, keep, cm, gleak, vleak, hseq_t, torch.from_numpy(vs), torch.from_numpy(ds), *sens, *rec
+            x, ts, keep, cm, gleak, vleak, hseq_t, torch.from_numpy(vs), torch.from_numpy(ds), *edges_
         )
         ctx.consts = (unfolds, min_step)
         return hseq_t
 
     @staticmethod
     def backward(ctx: Any, dhseq: torch.Tensor) -> Any:  # type: ignore[override]
-        x, ts, keep, cm, gleak, vleak, hseq, vs, ds, *edges_ = ctx.saved_tensors
+        x, ts, keep, cm, gleak, vleak, hseq, vs, ds, s_idx, s_par, r_idx, r_par = ctx.saved_tensors
         unfolds, min_step = ctx.consts
-        sens = tuple(as_numpy(t) for t in edges_[:6])
-        rec = tuple(as_numpy(t) for t in edges_[6:])
         dx, dh0, dcm, dgl, dvl, gs, gr = _kernels().ltc_backward(
-            as_numpy(dhseq),
-            as_numpy(x),
-            as_numpy(hseq),
-            as_numpy(vs),
-            as_numpy(ds),
-            as_numpy(ts),
-            as_numpy(keep),
-            as_numpy(cm),
-            as_numpy(gleak),
-            as_numpy(vleak),
+            *(as_numpy(t) for t in (dhseq, x, hseq, vs, ds, ts, keep, cm, gleak, vleak)),
             unfolds,
             min_step,
-            sens,
-            rec,
+            *(as_numpy(t) for t in (s_idx, s_par, r_idx, r_par)),
         )
-        gs_t, gr_t = torch.from_numpy(gs), torch.from_numpy(gr)
-        return (
-            torch.from_numpy(dx),
-            torch.from_numpy(dh0),
-            None,
-            None,
-            torch.from_numpy(dcm),
-            torch.from_numpy(dgl),
-            torch.from_numpy(dvl),
-            None,
-            None,
-            gs_t[0],
-            gs_t[1],
-            gs_t[2],
-            gs_t[3],
-            None,
-            None,
-            gr_t[0],
-            gr_t[1],
-            gr_t[2],
-            gr_t[3],
-            None,
-            None,
-            None,
-        )
+        grads = [torch.from_numpy(a) for a in (dx, dh0, dcm, dgl, dvl, gs, gr)]
+        dx_, dh0_, dcm_, dgl_, dvl_, gs_, gr_ = grads
+        return dx_, dh0_, None, None, dcm_, dgl_, dvl_, None, gs_, None, gr_, None, None, None
 
 
 def _edge_params(
     mask: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, w: torch.Tensor, wr: torch.Tensor, sparse: bool
-) -> tuple[torch.Tensor, ...]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     src, dst = edges(mask, sparse)
-    return (
-        src.to(torch.int32),
-        dst.to(torch.int32),
-        mu[src, dst],
-        sigma[src, dst],
-        w[src, dst],
-        wr[src, dst],
-    )
+    idx = torch.stack([src, dst]).to(torch.int32)
+    return idx, torch.stack([mu[src, dst], sigma[src, dst], w[src, dst], wr[src, dst]])
 
 
 def ltc_semi_implicit_sequence(
@@ -159,67 +112,53 @@ def ltc_semi_implicit_sequence(
     if sparse is None:
         sparse = float(mask.mean()) < SPARSE_BELOW_DENSITY
     w_masked, w_erev = cell.weights()
-    rec = _edge_params(mask, cell.mu, cell.sigma, w_masked, w_erev, sparse)
+    r_idx, r_par = _edge_params(mask, cell.mu, cell.sigma, w_masked, w_erev, sparse)
     sw = cell.positive(cell.sensory_w) * smask
-    sens = _edge_params(smask, cell.sensory_mu, cell.sensory_sigma, sw, sw * cell.sensory_erev, sparse)
-    xm = cell.map_inputs(x).permute(1, 2, 0).contiguous()
-    args = (
-        xm,
+    s_idx, s_par = _edge_params(
+        smask, cell.sensory_mu, cell.sensory_sigma, sw, sw * cell.sensory_erev, sparse
+    )
+    tensors = (
+        cell.map_inputs(x).permute(1, 2, 0).contiguous(),
         h0.t().contiguous(),
         ts.t().contiguous(),
         keep.t().contiguous(),
         cell.positive(cell.cm).contiguous(),
         cell.positive(cell.gleak).contiguous(),
         cell.vleak.contiguous(),
-        *sens,
-        *rec,
-        cell.epsilon,
-        cell.ode_unfolds,
     )
-    eps, min_step = float(cell.epsilon), float(MIN_STEP)
-    eps32, min32 = np.float32(eps), np.float32(min_step)
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
-    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        hseq: torch.Tensor = _LTCFunction.apply(*args[:-2], eps32, cell.ode_unfolds, min32)
+    eps, min_step = np.float32(cell.epsilon), np.float32(MIN_STEP)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (*tensors, s_par, r_par)):
+        hseq: torch.Tensor = _LTCFunction.apply(
+            *tensors, s_idx, s_par, r_idx, r_par, eps, cell.ode_unfolds, min_step
+        )
     else:
+        arrays = [as_numpy(t) for t in tensors]
+        edge_arrays = [as_numpy(t) for t in (s_idx, s_par, r_idx, r_par)]
         hseq = torch.from_numpy(
-            _kernels().ltc_forward(
-                as_numpy(args[0]),
-                as_numpy(args[1]),
-                as_numpy(args[2]),
-                as_numpy(args[3]),
-                as_numpy(args[4]),
-                as_numpy(args[5]),
-                as_numpy(args[6]),
-                eps32,
-                cell.ode_unfolds,
-                min32,
-                tuple(as_numpy(t) for t in sens),
-                tuple(as_numpy(t) for t in rec),
-                False,
-            )[0]
+            _kernels().ltc_forward(*arrays, eps, cell.ode_unfolds, min_step, *edge_arrays, False)[0]
         )
     return hseq.permute(2, 0, 1)
 
 
-_EDGE_CACHE: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+_EDGE_CACHE: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
 
 
-def cached_edges(mask: torch.Tensor, sparse: bool) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`edges` as int32 numpy arrays, remembered per mask (validated by content).
+def cached_edges(mask: torch.Tensor, sparse: bool) -> np.ndarray:
+    """:func:`edges` as an int32 ``[2, E]`` array ``(src, dst)``, remembered per mask
+    (validated by content).
 
     :param mask: the sparsity mask ``[S, N]``
     :param sparse: see :func:`edges`
-    :return: ``(src, dst)``
+    :return: ``[2, E]``
     """
     values = mask.detach().numpy()
     key = (mask.data_ptr(), tuple(mask.shape), sparse)
     hit = _EDGE_CACHE.get(key)
     if hit is not None and np.array_equal(hit[0], values):
-        return hit[1], hit[2]
+        return hit[1]
     src, dst = edges(mask.detach(), sparse)
     if len(_EDGE_CACHE) > 64:
         _EDGE_CACHE.clear()
-    entry = (values.copy(), src.to(torch.int32).numpy(), dst.to(torch.int32).numpy())
+    entry = (values.copy(), torch.stack([src, dst]).to(torch.int32).numpy())
     _EDGE_CACHE[key] = entry
-    return entry[1], entry[2]
+    return entry[1]
