@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -95,7 +96,7 @@ def median_times(fns: dict[str, Callable[[], None]], repeats: int, inner: int = 
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def time_cases(repeats: int) -> list[dict[str, object]]:
+def time_cases(repeats: int) -> list[dict[str, Any]]:
     """Training and inference timings of every case against ncps and the LSTM."""
     x = torch.randn(BATCH, STEPS, FEATURES)
     lstm = _lstm()
@@ -107,9 +108,12 @@ def time_cases(repeats: int) -> list[dict[str, object]]:
             # ncps' single-layer wired CfC returns every unit, ours the motor neurons
             error = float((a - b).abs().max()) if a.shape == b.shape else float("nan")
         train = median_times(
-            {"ours": _train_step(ours, x), "ncps": _train_step(theirs, x), "lstm": _train_step(lstm, x)}, repeats
+            {"ours": _train_step(ours, x), "ncps": _train_step(theirs, x), "lstm": _train_step(lstm, x)},
+            repeats,
         )
-        infer = median_times({"ours": _forward(ours, x), "ncps": _forward(theirs, x), "lstm": _forward(lstm, x)}, repeats)
+        infer = median_times(
+            {"ours": _forward(ours, x), "ncps": _forward(theirs, x), "lstm": _forward(lstm, x)}, repeats
+        )
         steps = {}
         for batch in (1, 8, 64):
             xs = x[:batch, :1]
@@ -180,38 +184,49 @@ def _compile_child() -> None:
 
     result = {}
     x = torch.randn(2, 3, FEATURES)
-    for label, (kind, wiring) in (("cfc_wired", ("cfc", "ncp")), ("cfc_unwired", ("cfc", "unwired")), ("ltc", ("ltc", "ncp"))):
+    cases = (("CfC wired", ("cfc", "ncp")), ("CfC unwired", ("cfc", "unwired")), ("LTC", ("ltc", "ncp")))
+    for label, (kind, wiring) in cases:
         _, ours = build(kind, wiring)
         start = time.perf_counter()
         _train_step(ours, x)()
-        result[label] = time.perf_counter() - start
+        result[f"{label} fwd+bwd"] = time.perf_counter() - start
+        start = time.perf_counter()
+        _forward(ours, x)()
+        result[f"{label} no-grad"] = time.perf_counter() - start
     print(json.dumps(result))
 
 
-def crossover(repeats: int, units_list: list[int], batch: int = 16, steps: int = 32) -> list[dict[str, float]]:
+def crossover(
+    repeats: int, units_list: list[int], batch: int = 16, steps: int = 32
+) -> list[dict[str, float]]:
     """LTC forward + backward over the wiring's edges and over all pairs, AutoNCP default sparsity."""
     from ncp_control import LTC, AutoNCP
-    from ncp_control.fast.ltc import ltc_semi_implicit_sequence
 
     rows = []
     for units in units_list:
-        model = LTC(FEATURES, AutoNCP(units, 4, seed=22222))
+        model: Any = LTC(FEATURES, AutoNCP(units, 4, seed=22222))
         x = torch.randn(batch, steps, FEATURES)
         h0 = torch.zeros(batch, units)
         ts = torch.ones(batch, steps)
 
-        def run(sparse: bool) -> Callable[[], None]:
-            def go() -> None:
-                model.zero_grad(set_to_none=True)
-                ltc_semi_implicit_sequence(model.cell, x, h0, ts, ts, sparse=sparse).square().mean().backward()
-
-            return go
-
-        times = median_times({"sparse": run(True), "dense": run(False)}, repeats)
+        runs = {name: _ltc_train(model, x, h0, ts, name == "sparse") for name in ("sparse", "dense")}
+        times = median_times(runs, repeats)
         synapses = int(model.cell.sparsity_mask.sum()) + int(model.cell.sensory_sparsity_mask.sum())
         pairs = units * units + FEATURES * units
         rows.append({"units": units, "synapses": synapses, "pairs": pairs, **times})
     return rows
+
+
+def _ltc_train(
+    model: Any, x: torch.Tensor, h0: torch.Tensor, ts: torch.Tensor, sparse: bool
+) -> Callable[[], None]:
+    from ncp_control.fast.ltc import ltc_semi_implicit_sequence
+
+    def run() -> None:
+        model.zero_grad(set_to_none=True)
+        ltc_semi_implicit_sequence(model.cell, x, h0, ts, ts, sparse=sparse).square().mean().backward()
+
+    return run
 
 
 def _ms(seconds: float) -> str:
@@ -222,11 +237,17 @@ def _us(seconds: float) -> str:
     return f"{seconds * 1e6:8.1f}"
 
 
-def report(rows: list[dict[str, object]], memory: dict[str, dict[str, float]], compile_s: dict[str, float],
-           cross: list[dict[str, float]]) -> str:
+def report(
+    rows: list[dict[str, Any]],
+    memory: dict[str, dict[str, float]],
+    compile_s: dict[str, float],
+    cross: list[dict[str, float]],
+) -> str:
     """The tables, speed-ups first."""
     lines = [f"batch {BATCH}, sequence {STEPS}, {FEATURES} inputs, 1 torch thread, medians", ""]
-    lines.append("| case | fwd+bwd vs ncps | fwd vs ncps | step b=1 vs ncps | fwd+bwd vs LSTM | ours fwd+bwd ms | ncps ms | LSTM ms |")
+    lines.append(
+        "| case | fwd+bwd vs ncps | fwd vs ncps | step b=1 vs ncps | fwd+bwd vs LSTM | ours fwd+bwd ms | ncps ms | LSTM ms |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|")
     for row in rows:
         tr, inf, st = row["train"], row["infer"], row["steps"][1]  # type: ignore[index]
@@ -242,23 +263,37 @@ def report(rows: list[dict[str, object]], memory: dict[str, dict[str, float]], c
         cells = []
         for batch in (1, 8, 64):
             t = row["steps"][batch]  # type: ignore[index]
-            cells.append(f"{_us(t['ours']).strip()} / {_us(t['ncps']).strip()} / {_us(t['lstm']).strip()} ({t['ncps'] / t['ours']:.1f}x)")
+            cells.append(
+                f"{_us(t['ours']).strip()} / {_us(t['ncps']).strip()} / {_us(t['lstm']).strip()} ({t['ncps'] / t['ours']:.1f}x)"
+            )
         lines.append(f"| {row['case']} | " + " | ".join(cells) + " |")
     if memory:
         lines += ["", "Peak memory added by one forward + backward (MB, own process each)", ""]
         lines.append("| case | ours | ncps | ncps/ours | LSTM |")
         lines.append("|---|---|---|---|---|")
         for case, mem in memory.items():
-            lines.append(f"| {case} | {mem['ours']:.1f} | {mem['ncps']:.1f} | {mem['ncps'] / max(mem['ours'], 1e-3):.0f}x | {mem['lstm']:.1f} |")
+            lines.append(
+                f"| {case} | {mem['ours']:.1f} | {mem['ncps']:.1f} | {mem['ncps'] / max(mem['ours'], 1e-3):.0f}x | {mem['lstm']:.1f} |"
+            )
     if compile_s:
         parts = ", ".join(f"{k} {v:.1f} s" for k, v in compile_s.items())
-        lines += ["", f"First use with an empty kernel cache (compile, forward + backward): {parts}; later runs load the cache."]
+        lines += [
+            "",
+            f"First use with an empty kernel cache (compiling; kernels shared between cases compile once): {parts}."
+            " Later processes load the compiled kernels from the cache.",
+        ]
     if cross:
-        lines += ["", "LTC synapses over the wiring's edges vs all pairs (AutoNCP(units, 4), batch 16, sequence 32, fwd+bwd ms)", ""]
+        lines += [
+            "",
+            "LTC synapses over the wiring's edges vs all pairs (AutoNCP(units, 4), batch 16, sequence 32, fwd+bwd ms)",
+            "",
+        ]
         lines.append("| units | synapses / pairs | edges ms | all pairs ms | all pairs / edges |")
         lines.append("|---|---|---|---|---|")
         for c in cross:
-            lines.append(f"| {c['units']} | {c['synapses']} / {c['pairs']} | {_ms(c['sparse'])} | {_ms(c['dense'])} | {c['dense'] / c['sparse']:.2f}x |")
+            lines.append(
+                f"| {c['units']} | {c['synapses']} / {c['pairs']} | {_ms(c['sparse'])} | {_ms(c['dense'])} | {c['dense'] / c['sparse']:.2f}x |"
+            )
     return "\n".join(lines)
 
 
@@ -271,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ncp-control bench cells", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per measurement (median; >= 7)")
     parser.add_argument("--quick", action="store_true", help="skip memory, compile time and crossover")
-    parser.add_argument("--units", type=int, nargs="+", default=[16, 32, 64, 128, 256], help="crossover sizes")
+    parser.add_argument(
+        "--units", type=int, nargs="+", default=[16, 32, 64, 128, 256], help="crossover sizes"
+    )
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--compile-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
