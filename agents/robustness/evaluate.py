@@ -176,13 +176,19 @@ def _evaluate_cells(
     progress: bool,
 ) -> list[dict[str, Any]]:
     cells = _cells(suite) if suite is not None else [(None, 0.0)]
-    done = finished_cells(results) if results is not None else set()
+    done = finished_cells(results) if results is not None else {}
     seeds = [seed + i for i in range(n_episodes)]
     rows: list[dict[str, Any]] = []
     bar = tqdm(cells, desc=f"{name} {suite.name if suite else 'clean'}", disable=not progress, leave=False)
     for entry, level in bar:
         perturbation = entry.perturbation if entry else CLEAN
-        if cell_key(name, train_seed, env_id, perturbation, level) in done:
+        key = cell_key(name, train_seed, env_id, perturbation, level)
+        if key in done:
+            if done[key] != tuple(seeds):
+                raise ValueError(
+                    f"{results} already holds {name} / {perturbation} / level {level} with evaluation seeds "
+                    f"{list(done[key])}, not {seeds}: use the same --episodes and --seed, or another results file"
+                )
             continue
 
         def make(entry: SuiteEntry | None = entry, level: float = level) -> gym.Env:
@@ -204,7 +210,7 @@ def _evaluate_cells(
         cell_rows = [{**base, **episode} for episode in episodes]
         if results is not None:
             append_rows(results, cell_rows)
-        done.add(cell_key(name, train_seed, env_id, perturbation, level))
+        done[key] = tuple(seeds)
         rows.extend(cell_rows)
     return rows
 

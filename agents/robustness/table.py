@@ -127,16 +127,17 @@ def cell_key(model: str, train_seed: Any, env_id: str, perturbation: str, level:
     return _cell_key([model, "" if train_seed is None else train_seed, env_id, perturbation, float(level)])
 
 
-def finished_cells(path: str | os.PathLike[str]) -> set[tuple[str, ...]]:
-    """The keys (see :func:`cell_key`) of the cells already in the table.
+def finished_cells(path: str | os.PathLike[str]) -> dict[tuple[str, ...], tuple[int, ...]]:
+    """The cells already in the table, with the evaluation seeds of their episodes.
 
     :param path: the results file.
-    :return: the set of finished cell keys.
+    :return: cell key (see :func:`cell_key`) -> sorted episode seeds.
     """
     frame = read_results(path)
-    keys = set()
-    for row in frame[CELL_KEY].drop_duplicates().itertuples(index=False):
-        model, train_seed, env_id, perturbation, level = row
+    cells: dict[tuple[str, ...], tuple[int, ...]] = {}
+    for values, group in frame.groupby(CELL_KEY, dropna=False, sort=False):
+        model, train_seed, env_id, perturbation, level = values
         seed = "" if pd.isna(train_seed) else (int(train_seed) if float(train_seed).is_integer() else train_seed)
-        keys.add(cell_key(str(model), seed, str(env_id), str(perturbation), float(level)))
-    return keys
+        key = cell_key(str(model), seed, str(env_id), str(perturbation), float(level))
+        cells[key] = tuple(sorted(int(s) for s in group["seed"]))
+    return cells

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,29 @@ def _finished(root: Path, job: Job, state: dict[str, dict[str, Any]]) -> bool:
     return entry.get("status") == "done" and RunFolder(run_folder(root, job)).is_done()
 
 
+def _job_spec(job: Job) -> dict[str, Any]:
+    spec = asdict(job)
+    spec["levels"] = None if job.levels is None else list(job.levels)
+    spec["suites"] = list(job.suites)
+    return json.loads(json.dumps(spec, default=str))
+
+
+def _check_job_spec(root: Path, job: Job) -> None:
+    """Record a job's settings in its run folder, or refuse to resume it with other settings."""
+    path = run_folder(root, job) / "job.json"
+    spec = _job_spec(job)
+    if path.exists():
+        stored = json.loads(path.read_text())
+        changed = sorted(k for k in set(spec) | set(stored) if spec.get(k) != stored.get(k))
+        if changed:
+            raise ValueError(
+                f"{path.parent} was run with other settings ({', '.join(changed)} differ); "
+                "use another output folder for a changed sweep"
+            )
+        return
+    atomic_write_bytes(path, json.dumps(spec, indent=2).encode())
+
+
 def run_sweep(
     config: SweepConfig,
     out_dir: str | os.PathLike[str],
@@ -84,6 +107,8 @@ def run_sweep(
     state_path = root / "sweep_state.json"
     state = _load_state(state_path)
     report = SweepReport()
+    for job in config.jobs:
+        _check_job_spec(root, job)
     pending = [job for job in config.jobs if not _finished(root, job, state)]
     report.done = [job.job_id for job in config.jobs if job not in pending]
     for job in pending:

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     timesteps = args.timesteps or (2048 if args.quick else 32_768)
     episodes = args.episodes or (2 if args.quick else 5)
     levels = args.levels or ([1.0] if args.quick else None)
-    out = Path(args.out)
+    out = Path(args.out or ("ncp-control-demo-quick" if args.quick else "ncp-control-demo"))
     print(f"ncp-control demo: CfC (NCP wiring) vs MLP on {ENV_ID}, {timesteps} training steps each, "
           f"then suites {', '.join(SUITES)} with {episodes} paired episodes per cell -> {out}/")
     config = parse_sweep(sweep_spec(timesteps, episodes, levels, args.seed))
@@ -96,7 +96,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--out", default="ncp-control-demo", help="output folder (default ./ncp-control-demo)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default ./ncp-control-demo, ./ncp-control-demo-quick with --quick)")
     parser.add_argument("--timesteps", type=int, default=None, help="training steps per policy (default 32768)")
     parser.add_argument("--episodes", type=int, default=None, help="episodes per cell (default 5)")
     parser.add_argument("--levels", type=float, nargs="+", default=None, help="levels (default: the suites')")

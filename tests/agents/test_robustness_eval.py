@@ -177,6 +177,8 @@ def test_partial_table_completes_every_cell_once(tmp_path, ppo):
     assert len(table) == 6 * 2
     assert not table.duplicated(["model", "perturbation", "level", "seed"]).any()
     pd.testing.assert_frame_equal(table.iloc[: len(first)].reset_index(drop=True), first)
+    with pytest.raises(ValueError, match="evaluation seeds"):  # other seeds would mix into finished cells
+        evaluate_robustness(ppo, "Pendulum-v1", SUITE_A, n_episodes=3, results=results, name="ppo")
 
 
 def test_controller_dt_and_random_baseline():

@@ -59,6 +59,8 @@ def test_failing_job_is_retried_once_and_reported(tmp_path):
     again = run_sweep(parse_sweep(_spec()), tmp_path, workers=1, progress=False)
     assert again.done == ["Pendulum-v1__ppo__seed0"]
     pd.testing.assert_frame_equal(pd.read_csv(again.results), table)
+    with pytest.raises(ValueError, match="other settings"):  # a changed budget is not a resume
+        run_sweep(parse_sweep(_spec(timesteps=256)), tmp_path, workers=1, progress=False)
 
 
 def _check_complete(out, seeds):
