@@ -11,7 +11,15 @@ seeding, ``info["perturbation"]``) and :mod:`envs.perturbations.suites` for name
 """
 
 from envs.perturbations.base import Perturbation, check_level
-from envs.perturbations.registry import PERTURBATIONS, PerturbationInfo, available, get, make, make_stack
+from envs.perturbations.registry import (
+    PERTURBATIONS,
+    PerturbationInfo,
+    available,
+    compose,
+    get,
+    make,
+    make_stack,
+)
 from envs.perturbations.schedules import (
     Constant,
     Drift,
@@ -22,6 +30,7 @@ from envs.perturbations.schedules import (
     Step,
     make_schedule,
 )
+from envs.perturbations.stack import Stack
 from envs.perturbations.suites import LEVELS, SUITES, suite, suite_for, supported
 
 __all__ = [
@@ -36,9 +45,11 @@ __all__ = [
     "PerturbationInfo",
     "RandomWalk",
     "Schedule",
+    "Stack",
     "Step",
     "available",
     "check_level",
+    "compose",
     "get",
     "make",
     "make_schedule",

@@ -17,7 +17,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.perturbations.base import Perturbation, StepResult, fast_clip
+from envs.perturbations.base import Perturbation, fast_clip
 from envs.perturbations.physics import Channel, control_dt, mujoco_handles, params_channel, params_interface
 from envs.perturbations.schedules import Schedule
 
@@ -55,9 +55,9 @@ class ActionPerturbation(Perturbation):
         self._start_episode()
         return obs, info
 
-    def _perturbed_step(self, action: Any) -> StepResult:
+    def _before(self, action: Any) -> Any:
         # a copy: delay and sticky actions keep commands, which the caller may reuse in place
-        return self.env.step(self._act(np.array(action, dtype=np.float64)))
+        return self._act(np.array(action, dtype=np.float64))
 
 
 class ActionNoise(ActionPerturbation):
@@ -178,12 +178,14 @@ class ActuatorLag(ActionPerturbation):
         self._state = command
         return command
 
-    def _perturbed_step(self, action: Any) -> StepResult:
-        result = self.env.step(self._act(action))
-        dt = result[4].get("dt")
+    def _before(self, action: Any) -> Any:
+        return self._act(action)
+
+    def _after(self, obs: Any, info: dict[str, Any]) -> Any:
+        dt = info.get("dt")
         if dt is not None and dt > 0:
             self._dt = dt
-        return result
+        return obs
 
 
 class RateLimit(ActionPerturbation):
@@ -272,13 +274,13 @@ class GainLoss(ActionPerturbation):
         self._write()
         return obs, info
 
-    def _perturbed_step(self, action: Any) -> StepResult:
+    def _before(self, action: Any) -> Any:
         if not self.schedule.constant:
             self._write()
         if self.channel is not None:
-            return self.env.step(action)
+            return action
         command = np.asarray(action, dtype=np.float64)
-        return self.env.step(self._clip(self._mid + (command - self._mid) * self._gains))
+        return self._clip(self._mid + (command - self._mid) * self._gains)
 
     def _restore(self) -> None:
         if self.channel is not None:

@@ -193,16 +193,7 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return self.magnitude
 
     def _record(self, info: dict[str, Any]) -> dict[str, Any]:
-        record = self._last_record
-        if record is None or record["magnitude"] != self.magnitude:
-            # a new dict whenever the magnitude changes: records already handed out stay as they were
-            record = self._last_record = {
-                "name": self.name,
-                "family": self.family,
-                "level": self.level,
-                "magnitude": self.magnitude,
-                "unit": self.unit,
-            }
+        record = self.current_record()
         previous = info.get("perturbation")
         info["perturbation"] = [*previous, record] if previous else [record]
         return info
@@ -214,18 +205,30 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         :param options: reset options passed on to the environment.
         :return: the first observation and the info dict.
         """
+        obs, info = self.env.reset(seed=seed, options=self._begin_reset(seed, options))
+        return self._end_reset(obs, info)
+
+    def _begin_reset(self, seed: int | None, options: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The part of :meth:`reset` before the inner reset (also run by :class:`Stack`).
+
+        :return: the options for the inner reset.
+        """
         if seed is not None:
             self.np_random_perturbation = np.random.default_rng([int(seed), *self._stream])
         self._t = 0
         if not self.active:
-            obs, info = self.env.reset(seed=seed, options=options)
-            self.magnitude = 0.0
-            return obs, self._record(info)
+            return options
         self.schedule.reset(self.np_random_perturbation)
         for stream in self._draws:
             stream.reset(self.np_random_perturbation)
         self._before_reset()
-        obs, info = self.env.reset(seed=seed, options=self._reset_options(options))
+        return self._reset_options(options)
+
+    def _end_reset(self, obs: Any, info: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The part of :meth:`reset` after the inner reset (also run by :class:`Stack`)."""
+        if not self.active:
+            self.magnitude = 0.0
+            return obs, self._record(info)
         self._update_magnitude()
         obs, info = self._on_reset(obs, info)
         return obs, self._record(info)
@@ -250,6 +253,20 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         info["perturbation"] = [*previous, record] if previous else [record]
         return obs, reward, terminated, truncated, info
 
+    def current_record(self) -> dict[str, Any]:
+        """:return: this wrapper's ``info["perturbation"]`` record for its current magnitude
+            (the same dict until the magnitude changes: records handed out stay as they were)."""
+        record = self._last_record
+        if record is None or record["magnitude"] != self.magnitude:
+            record = self._last_record = {
+                "name": self.name,
+                "family": self.family,
+                "level": self.level,
+                "magnitude": self.magnitude,
+                "unit": self.unit,
+            }
+        return record
+
     def close(self) -> None:
         """Undo any change to the environment, then close it."""
         if self.active:
@@ -269,8 +286,36 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return obs, info
 
     def _perturbed_step(self, action: Any) -> StepResult:
-        """One step at level > 0; :attr:`magnitude` holds the current magnitude."""
-        return self.env.step(action)
+        """One step at level > 0; :attr:`magnitude` holds the current magnitude.
+
+        Wrappers that keep this method (and :meth:`step`) are *fusable*: their whole step is
+        :meth:`_before`, the inner step, :meth:`_after`, so :class:`Stack` can run several of
+        them in one layer with exactly the same results.
+        """
+        obs, reward, terminated, truncated, info = self.env.step(self._before(action))
+        return self._after(obs, info), reward, terminated, truncated, info
+
+    def _before(self, action: Any) -> Any:
+        """Before the inner step (level > 0): change the action or the physics.
+
+        :param action: the action from the agent (or from the wrapper outside).
+        :return: the action passed on inwards.
+        """
+        return action
+
+    def _after(self, obs: Any, info: dict[str, Any]) -> Any:
+        """After the inner step (level > 0): change the observation or update state.
+
+        :param obs: the observation from the inner environment.
+        :param info: the inner step's info dict (read it; records are added later).
+        :return: the observation passed on outwards.
+        """
+        return obs
+
+    @classmethod
+    def fusable(cls) -> bool:
+        """:return: whether a step of this wrapper is exactly ``_before``, inner step, ``_after``."""
+        return cls.step is Perturbation.step and cls._perturbed_step is Perturbation._perturbed_step
 
     def _restore(self) -> None:
         """Undo changes to the environment (called on close)."""

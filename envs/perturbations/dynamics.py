@@ -17,7 +17,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from envs.perturbations.base import Perturbation, StepResult
+from envs.perturbations.base import Perturbation
 from envs.perturbations.physics import (
     control_dt,
     mujoco_handles,
@@ -99,10 +99,10 @@ class ScaledParameter(Perturbation):
         self._apply()
         return obs, info
 
-    def _perturbed_step(self, action: Any) -> StepResult:
+    def _before(self, action: Any) -> Any:
         if not self.schedule.constant:
             self._apply()
-        return self.env.step(action)
+        return action
 
     def _restore(self) -> None:
         self.channel.restore()
@@ -249,10 +249,10 @@ class ExternalForce(_BodyForce):
         self._set_force(self.magnitude * self.weight * self._direction)
         return obs, info
 
-    def _perturbed_step(self, action: Any) -> StepResult:
+    def _before(self, action: Any) -> Any:
         if not self.schedule.constant:
             self._set_force(self.magnitude * self.weight * self._direction)
-        return self.env.step(action)
+        return action
 
 
 class Impulse(_BodyForce):
@@ -297,7 +297,7 @@ class Impulse(_BodyForce):
         self._next = self.rng.uniform(0.0, self.interval)
         return obs, info
 
-    def _perturbed_step(self, action: Any) -> StepResult:
+    def _before(self, action: Any) -> Any:
         if self._time <= self._next < self._time + self.dt:
             fixed = self._fixed_direction
             direction = fixed if fixed is not None else _horizontal_direction(self.rng)
@@ -305,6 +305,8 @@ class Impulse(_BodyForce):
             self._next += self.interval * self.rng.uniform(0.5, 1.5)
         elif self._applied.any():
             self._set_force(np.zeros(3))
-        result = self.env.step(action)
-        self._time += float(result[4].get("dt", self.dt))
-        return result
+        return action
+
+    def _after(self, obs: Any, info: dict[str, Any]) -> Any:
+        self._time += float(info.get("dt", self.dt))
+        return obs

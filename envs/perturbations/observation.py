@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from envs.perturbations.base import Perturbation, StepResult, fast_clip
+from envs.perturbations.base import Perturbation, fast_clip
 from envs.perturbations.schedules import Schedule
 
 
@@ -63,9 +63,8 @@ class ObservationPerturbation(Perturbation):
         self._start_episode(obs)
         return self._observe(obs), info
 
-    def _perturbed_step(self, action: Any) -> StepResult:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        return self._observe(obs), reward, terminated, truncated, info
+    def _after(self, obs: Any, info: dict[str, Any]) -> Any:
+        return self._observe(obs)
 
 
 class _AdditiveNoise(ObservationPerturbation):
@@ -87,14 +86,12 @@ class _AdditiveNoise(ObservationPerturbation):
             return self._finish(obs + self._noise())
         return self._finish(obs + self.magnitude * self._noise())
 
-    def _perturbed_step(self, action: Any) -> StepResult:
-        obs, reward, terminated, truncated, info = self.env.step(action)
+    def _after(self, obs: Any, info: dict[str, Any]) -> Any:
+        # _observe with _finish inlined: this runs every step
         noisy = obs + self._noise() if self._constant else obs + self.magnitude * self._noise()
-        if self._bounded:  # _finish, inlined: this runs every step
-            fast_clip(noisy, self._low, self._high, out=noisy)
-        if noisy.dtype is not self._dtype:
-            noisy = noisy.astype(self._dtype)
-        return noisy, reward, terminated, truncated, info
+        if self._bounded:
+            fast_clip(noisy, self._low, self._high, noisy)
+        return noisy if noisy.dtype is self._dtype else noisy.astype(self._dtype)
 
 
 class GaussianNoise(_AdditiveNoise):

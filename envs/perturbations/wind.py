@@ -10,6 +10,7 @@ while it is active, and restores the model's own medium on reset and close.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import gymnasium as gym
@@ -17,7 +18,7 @@ import mujoco
 import numpy as np
 
 from envs.params import PhysicalParams
-from envs.perturbations.base import Perturbation, StepResult
+from envs.perturbations.base import Perturbation
 from envs.perturbations.physics import control_dt, mujoco_handles, params_interface, resolve_channel
 from envs.perturbations.schedules import Schedule
 
@@ -141,10 +142,10 @@ class Wind(Perturbation):
     def _start_episode(self) -> None:
         """Draw per-episode random state (gust phases, turbulence)."""
 
-    def _perturbed_step(self, action: Any) -> StepResult:
+    def _before(self, action: Any) -> Any:
         if not self._constant:
             self._write(self._wind())
-        return self.env.step(action)
+        return action
 
     def _restore(self) -> None:
         self.channel.restore()
@@ -176,34 +177,82 @@ class Gust(Wind):
             raise ValueError(f"correlation_time must be a positive number of seconds, got {correlation_time!r}")
         self.correlation_time = float(correlation_time)
         self._decay = math.exp(-self.dt / self.correlation_time)
-        self._decay_vector = np.full(3, self._decay)
         self._drive = math.sqrt(1.0 - self._decay**2)
         self._axes = np.array([1.0, 1.0, 0.5])
         self._state = np.zeros(3)
-        self._normals = self.draws("normal", (3,))
+        self._process = GaussMarkov(self._decay)
 
     def _start_episode(self) -> None:
         self._state = self.rng.standard_normal(3)
-        live = self._live is not None and self._constant
-        # in place, the field holds magnitude * axes * state: scale the innovations likewise
-        self._normals.factor = self.magnitude * self._drive * self._axes if live else None
+        if self._live is not None and self._constant:
+            # in place, the field holds magnitude * axes * state: the process runs scaled likewise
+            scaled = self.magnitude * self._axes
+            self._process.reset(self.rng, scaled * self._state, self._drive * scaled)
+        else:
+            self._process.reset(self.rng, self._state, np.full(3, self._drive))
 
     def _wind(self) -> np.ndarray:
         return self.magnitude * self._axes * self._state
 
-    def _perturbed_step(self, action: Any) -> StepResult:
+    def _before(self, action: Any) -> Any:
+        if self._field_now is None:
+            self._write(self._wind())
+        return action
+
+    def _after(self, obs: Any, info: dict[str, Any]) -> Any:
         field = self._field_now
         if field is None:
-            self._write(self._wind())
-        result = self.env.step(action)
-        if field is not None:
-            field *= self._decay_vector
-            field += self._normals()
+            self._state = self._process()
         else:
-            state = self._state
-            state *= self._decay
-            state += self._drive * self._normals()
-        return result
+            field[...] = self._process()
+        return obs
+
+
+class GaussMarkov:
+    """A vector first-order Gauss-Markov process ``x[t+1] = decay * x[t] + factor * n[t]``
+    (``n`` standard normal), computed a block of steps at a time and handed out one step a call.
+
+    A block is one draw of normal numbers and a log2(block)-step prefix scan: a few array
+    operations for hundreds of steps instead of a few per step.
+
+    :param decay: the per-step decay in (0, 1).
+    :param block: steps per block.
+    """
+
+    def __init__(self, decay: float, block: int = 256) -> None:
+        self.decay = float(decay)
+        self.block = int(block)
+        self._powers = self.decay ** np.arange(1, self.block + 1, dtype=np.float64)[:, None]
+        self._rng = np.random.default_rng()
+        self._last = np.zeros(3)
+        self._factor = np.ones(3)
+        self._rows: Iterator[np.ndarray] = iter(())
+
+    def reset(self, rng: np.random.Generator, start: np.ndarray, factor: np.ndarray) -> None:
+        """:param rng: the generator of the innovations. :param start: the state at step 0.
+        :param factor: scales the standard normal innovations (per entry)."""
+        self._rng = rng
+        self._last = np.array(start, dtype=np.float64)
+        self._factor = np.asarray(factor, dtype=np.float64)
+        self._rows = iter(())
+
+    def _refill(self) -> Iterator[np.ndarray]:
+        states = self._rng.standard_normal((self.block, self._last.shape[0])) * self._factor
+        shift, decay = 1, self.decay
+        while shift < self.block:  # after the pass with shift s, row t sums the innovations of steps t-2s+1..t
+            states[shift:] += decay * states[:-shift]
+            shift, decay = 2 * shift, decay * decay
+        states += self._powers * self._last
+        self._last = states[-1].copy()
+        self._rows = iter(states)
+        return self._rows
+
+    def __call__(self) -> np.ndarray:
+        """:return: the state at the next step (a row of the current block: do not change it)."""
+        try:
+            return next(self._rows)
+        except StopIteration:
+            return next(self._refill())
 
 
 class SineWind(Wind):
@@ -232,11 +281,11 @@ class SineWind(Wind):
         angle = 2.0 * math.pi * self._t * self.dt / self.period + self._phase
         return self.magnitude * math.sin(angle) * self.direction
 
-    def _perturbed_step(self, action: Any) -> StepResult:
+    def _before(self, action: Any) -> Any:
         field = self._field_now
         if field is None:
             self._write(self._wind())
         else:
             angle = 2.0 * math.pi * self._t * self.dt / self.period + self._phase
             np.multiply(self.direction, self.magnitude * math.sin(angle), out=field)
-        return self.env.step(action)
+        return action
