@@ -7,7 +7,7 @@ YAML layout (every key but ``envs`` and ``policies`` optional)::
       - CfCPolicy
       - {name: mlp, policy: MlpPolicy, algo: LiquidPPO, hyperparams: {n_steps: 64}}
     seeds: [0, 1, 2]
-    timesteps: 50000                # training budget per job
+    timesteps: 50000                # training budget per job (alias: budget)
     n_envs: 4
     hyperparams: {n_steps: 128}     # shared algorithm arguments (per-policy ones win)
     env_kwargs: {}
@@ -31,7 +31,7 @@ import yaml
 
 from agents.runs import RunConfig
 
-_KEYS = {"envs", "policies", "seeds", "timesteps", "n_envs", "hyperparams", "env_kwargs", "checkpoint_freq",
+_KEYS = {"envs", "policies", "seeds", "timesteps", "budget", "n_envs", "hyperparams", "env_kwargs", "checkpoint_freq",
          "suites", "levels", "episodes", "eval_seed", "algo"}
 _POLICY_KEYS = {"name", "policy", "algo", "hyperparams"}
 
@@ -99,6 +99,9 @@ def parse_sweep(data: dict[str, Any]) -> SweepConfig:
     if not envs or not policies:
         raise ValueError("a sweep needs at least one entry in 'envs' and in 'policies'")
     seeds = [int(s) for s in _as_list(data.get("seeds", [0]), "seeds")]
+    if "budget" in data and "timesteps" in data:
+        raise ValueError("give the training budget as 'timesteps' or 'budget', not both")
+    timesteps = int(float(data.get("timesteps", data.get("budget", 50_000))))
     levels = data.get("levels")
     shared = dict(data.get("hyperparams") or {})
     entries = []
@@ -118,7 +121,7 @@ def parse_sweep(data: dict[str, Any]) -> SweepConfig:
             env_id=env_id,
             policy=str(spec["policy"]),
             algo=str(spec.get("algo", data.get("algo", "LiquidPPO"))),
-            timesteps=int(data.get("timesteps", 50_000)),
+            timesteps=timesteps,
             seed=seed,
             n_envs=int(data.get("n_envs", 1)),
             hyperparams={**shared, **dict(spec.get("hyperparams") or {})},

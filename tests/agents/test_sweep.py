@@ -34,7 +34,12 @@ def test_grid_expansion_and_validation(tmp_path):
     ppo = [job for job in config.jobs if job.model == "ppo"][0]
     assert ppo.config.hyperparams["n_steps"] == 128  # per-policy settings win
     with pytest.raises(ValueError, match="unknown sweep keys"):
-        parse_sweep(_spec(budget=3))
+        parse_sweep(_spec(worker_count=3))
+    spec = _spec(budget=1e3)
+    del spec["timesteps"]
+    assert parse_sweep(spec).jobs[0].config.timesteps == 1000  # budget: alias of timesteps
+    with pytest.raises(ValueError, match="not both"):
+        parse_sweep(_spec(budget=1e3))
     with pytest.raises(ValueError, match="unique"):
         parse_sweep(_spec(policies=[GOOD, GOOD]))
     with pytest.raises(ValueError, match="unknown algorithm"):
