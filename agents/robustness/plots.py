@@ -122,6 +122,7 @@ def plot_auc(families: pd.DataFrame, out_stem: str | os.PathLike[str], reps: int
         axis.bar(positions, heights, width, yerr=errors, capsize=3, label=model)
     axis.set_xticks(np.arange(len(names)), names)
     axis.set_ylabel("area under retention curve")
+    axis.set_title("per-family AUC: IQM over training seeds, 95% bootstrap CI", fontsize="medium")
     axis.axhline(1.0, color="grey", lw=0.8, ls="--")
     axis.legend(loc="best", fontsize="small")
     figure.tight_layout()
