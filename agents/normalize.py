@@ -18,6 +18,10 @@ class RunningNormalizer(nn.Module):
     :param eps: variance floor.
     """
 
+    mean: th.Tensor
+    var: th.Tensor
+    count: th.Tensor
+
     def __init__(self, shape: tuple[int, ...], clip: float = 10.0, eps: float = 1e-8) -> None:
         super().__init__()
         self.register_buffer("mean", th.zeros(shape))

@@ -65,13 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         return make_vec_env(args.env, n_envs=args.n_envs, seed=0)
 
     rows: list[tuple[str, float]] = []
-    for critic in args.critics:
+    def liquid(critic: str) -> Callable[[], Any]:
         kwargs = {"units": args.units, "critic": critic}
-        rows.append((
-            f"LiquidPPO CfCPolicy AutoNCP({args.units}), {critic} critic",
-            _throughput(lambda kw=kwargs: LiquidPPO("CfCPolicy", env(), seq_len=args.seq_len, policy_kwargs=kw, **common),
-                        args.steps, warmup),
-        ))
+        return lambda: LiquidPPO("CfCPolicy", env(), seq_len=args.seq_len, policy_kwargs=kwargs, **common)
+
+    for critic in args.critics:
+        rows.append((f"LiquidPPO CfCPolicy AutoNCP({args.units}), {critic} critic", _throughput(liquid(critic), args.steps, warmup)))
     anchors: dict[str, float] = {}
     if "recurrent_ppo" not in args.skip:
         anchors["RecurrentPPO"] = _throughput(lambda: RecurrentPPO("MlpLstmPolicy", env(), **common), args.steps, warmup)
