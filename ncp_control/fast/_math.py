@@ -21,7 +21,7 @@ from numba.extending import intrinsic
 #: fastmath flags: everything but re-association (the rounding trick in fexp relies on it).
 FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
 JIT = {"fastmath": FASTMATH, "error_model": "numpy", "cache": True, "nogil": True}
-INLINE = {"fastmath": FASTMATH, "error_model": "numpy", "inline": "always"}
+INLINE = {"fastmath": FASTMATH, "error_model": "numpy"}
 
 ACT_LECUN, ACT_TANH, ACT_RELU, ACT_SILU, ACT_GELU = 0, 1, 2, 3, 4
 ACTIVATION_CODES = {

@@ -10,6 +10,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ncp_control.cells.cfc_cell import ACTIVATIONS, CfCCell
+from ncp_control.cells.ctrnn_cell import CTRNNCell
+from ncp_control.cells.ltc_cell import LTCCell
+from ncp_control.cells.wired_cfc_cell import WiredCfCCell
+from ncp_control.fast import inference
+
 
 @lru_cache(maxsize=1)
 def available() -> bool:
@@ -18,8 +24,6 @@ def available() -> bool:
 
 
 def _activation_name(module: nn.Module) -> str | None:
-    from ncp_control.cells.cfc_cell import ACTIVATIONS
-
     for name, kind in ACTIVATIONS.items():
         if type(module) is kind:
             if isinstance(module, nn.GELU) and module.approximate != "none":
@@ -76,9 +80,6 @@ def _cfc_states(
 
 
 def _unroll_cfc(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor) -> Any:
-    from ncp_control.cells.cfc_cell import CfCCell
-    from ncp_control.cells.wired_cfc_cell import WiredCfCCell
-
     if isinstance(cell, CfCCell):
         states = _cfc_states([cell], x, [h], ts, keep)
         if states is None:
@@ -118,37 +119,37 @@ def _unroll_ctrnn(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor,
     return y, hseq[:, -1]
 
 
+def _cfc_plan(cell: Any) -> Any:
+
+    if isinstance(cell, WiredCfCCell):
+        return inference.cfc_stack_plan(list(cell.layer_cells), [a for a, _ in cell._slices])
+    return inference.cfc_stack_plan([cell], [0])
+
+
 def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None) -> Any:
-    from ncp_control.cells.cfc_cell import CfCCell
-    from ncp_control.cells.wired_cfc_cell import WiredCfCCell
 
-    from . import inference
-
-    x, h, ts = x.detach(), h.detach(), ts.detach()
-    keep = np.ones(ts.shape, np.float32) if resets is None else (~resets.numpy()).astype(np.float32)
+    x_np, h_np, ts_np = x.detach().numpy(), h.detach().numpy(), ts.detach().numpy()
+    keep = np.ones(ts_np.shape, np.float32) if resets is None else (~resets.numpy()).astype(np.float32)
     if isinstance(cell, (CfCCell, WiredCfCCell)):
         from ._cfc_kernels import cfc_stack_forward
 
-        wired = isinstance(cell, WiredCfCCell)
-        any_cell: Any = cell
-        layers: list[Any] = list(any_cell.layer_cells) if wired else [cell]
-        starts: list[int] = [a for a, _ in any_cell._slices] if wired else [0]
-        plan = inference.cached_plan(cell, lambda: inference.cfc_stack_plan(layers, starts))
-        if plan is None or cell.fc is not None and cell.fc.weight.dtype != torch.float32:
+        plan = inference.cached_plan(cell, lambda: _cfc_plan(cell))
+        fc = cell.fc
+        if plan is None or (fc is not None and fc.weight.dtype != torch.float32):
             return None
-        hseq_np = cfc_stack_forward(
-            np.ascontiguousarray(x.numpy().transpose(1, 0, 2)),
-            np.ascontiguousarray(h.numpy()),
-            np.ascontiguousarray(ts.numpy().T),
+        hseq = cfc_stack_forward(
+            np.ascontiguousarray(x_np.transpose(1, 0, 2)),
+            np.ascontiguousarray(h_np),
+            np.ascontiguousarray(ts_np.T),
             np.ascontiguousarray(keep.T),
             *plan,
-        )
-        hseq = torch.from_numpy(hseq_np).transpose(0, 1)
-        y = hseq[:, :, : cell.motor_size] if wired else hseq
-        return (y if cell.fc is None else cell.fc(y)), hseq[:, -1]
+        ).transpose(1, 0, 2)
+        h_last = torch.from_numpy(np.ascontiguousarray(hseq[:, -1]))
+        y = torch.from_numpy(np.ascontiguousarray(hseq[:, :, : cell.motor_size]))
+        return (y if fc is None else fc(y)), h_last
     if cell.solver != "semi_implicit" or cell.w.dtype != torch.float32:
         return None
-    states, outputs = inference.ltc_states(cell, x, h, ts, keep)
+    states, outputs = inference.ltc_states(cell, x.detach(), h.detach(), ts.detach(), keep)
     return torch.from_numpy(outputs), torch.from_numpy(np.ascontiguousarray(states[:, -1]))
 
 
@@ -170,11 +171,6 @@ def fast_unroll(
         (numba missing, non-float32 or non-CPU tensors, differentiable timespans, mixed
         memory, LTC solvers other than semi-implicit, backbones deeper than one layer)
     """
-    from ncp_control.cells.cfc_cell import CfCCell
-    from ncp_control.cells.ctrnn_cell import CTRNNCell
-    from ncp_control.cells.ltc_cell import LTCCell
-    from ncp_control.cells.wired_cfc_cell import WiredCfCCell
-
     cell: Any = model.cell
     if not available() or not isinstance(cell, (CfCCell, WiredCfCCell, LTCCell, CTRNNCell)):
         return None
