@@ -85,3 +85,20 @@ def test_one_line_errors(run_dir, tmp_path, capsys):
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("data", "{not json")
     assert "not a model saved by Stable-Baselines3" in _error(["evaluate", str(broken), "--env", "Pendulum-v1"], capsys)
+
+
+def test_robustness_aggregates_training_seeds(run_dir, tmp_path):
+    second = tmp_path / "run_seed1"
+    config = run_dir.parent / "hp.yaml"
+    assert main(["train", "Pendulum-v1", "--policy", "CfCPolicy", "--timesteps", "64", "--config", str(config),
+                 "--seed", "1", "--checkpoint-freq", "0", "--eval-freq", "0", "--out", str(second),
+                 "--no-progress"]) == 0
+    out = tmp_path / "rob"
+    assert main(["robustness", str(run_dir), str(second), "--suite", "timing", "--levels", "0.5", "1.0",
+                 "--episodes", "2", "--out", str(out), "--no-progress"]) == 0
+    table = pd.read_csv(out / "results.csv")
+    assert set(table.loc[table["model"] != "random", "model"]) == {"CfCPolicy"}
+    assert sorted(table.loc[table["model"] != "random", "train_seed"].unique()) == [0, 1]
+    models = pd.read_csv(out / "models.csv")
+    row = models[models["model"] == "CfCPolicy"].iloc[0]
+    assert row["seeds"] == 2 and row["auc_low"] <= row["auc_iqm"] <= row["auc_high"]
