@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from agents.sweep import BACKENDS, load_sweep, run_sweep
 
@@ -38,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("config", help="sweep YAML (envs, policies, seeds, timesteps, suites, ...)")
     parser.add_argument("--out", default="sweep", help="output folder (default ./sweep)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel jobs (default 1)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="parallel jobs in local processes, or CPUs of a local Ray instance (default: CPU count; "
+                        "1 runs the jobs in this process)")
     parser.add_argument("--backend", default="local", choices=BACKENDS, help="local processes or ray")
     parser.add_argument("--address", default=None, help="Ray cluster address (default: a local instance)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
