@@ -260,7 +260,9 @@ def evaluate_robustness(
         return pd.DataFrame(rows, columns=COLUMNS)
     frame = read_results(results)
     names = {CLEAN} | {e.perturbation for e in resolved.entries}
+    seeds = frame["train_seed"].fillna(-1).astype(float)
     keep = (frame["model"] == name) & (frame["env_id"] == env_id) & frame["perturbation"].isin(names)
+    keep &= seeds == (-1.0 if train_seed is None else float(train_seed))
     return frame[keep].reset_index(drop=True)
 
 
