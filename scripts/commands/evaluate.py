@@ -42,13 +42,18 @@ def _render_episode(model: Any, env_id: str, seed: int, target: Path) -> Path:
         env.close()
     suffix = target.suffix.lower()
     if suffix in (".gif", ".mp4"):
-        import imageio.v2 as imageio
-
+        try:
+            import imageio.v2 as imageio
+        except ImportError:
+            raise ValueError("--render to a .gif or .mp4 needs imageio (pip install imageio); or give a folder") from None
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             imageio.mimsave(target, frames, **({"duration": 1 / 30} if suffix == ".gif" else {"fps": 30}))
-        except (ValueError, ImportError, RuntimeError) as error:
-            raise ValueError(f"cannot write {target} ({error}); .mp4 needs imageio-ffmpeg, or use .gif or a folder") from None
+        except (ValueError, ImportError, RuntimeError, OSError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ValueError(
+                f"cannot write {target} ({first}); .mp4 needs imageio-ffmpeg, or use .gif or a folder"
+            ) from None
         return target
     if suffix:
         raise ValueError(f"--render takes a folder (PNG frames), a .gif or a .mp4 file, got {target}")
