@@ -17,7 +17,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.perturbations.base import Perturbation, fast_clip
+from envs.perturbations.base import Hook, Perturbation, fast_clip
 from envs.perturbations.physics import Channel, control_dt, mujoco_handles, params_channel, params_interface
 from envs.perturbations.schedules import Schedule
 
@@ -154,29 +154,37 @@ class ActuatorLag(ActionPerturbation):
                  seed: int | None = None) -> None:
         super().__init__(env, level, scale, schedule, seed)
         self.dt = control_dt(env)
+        self._shape = self._space_low.shape
+        self._flat = len(self._shape) == 1
 
     def _start_episode(self) -> None:
-        self._state: np.ndarray | None = None
         self._dt = self.dt
         self._alpha_dt = self._alpha_magnitude = math.nan
-        self._alpha = np.ones_like(self._space_low)
+        self._fresh = True
+        # in the action space's dtype (float32 for our envs): mixed dtypes cost a cast per op.
+        # Row 0: the saturated command; row 1: the applied action (the lag's state). The new
+        # applied action is one product, blend @ rows, with blend = (alpha, 1 - alpha).
+        self._rows = np.zeros((2, self._space_low.size), dtype=self._dtype)
+        self._command, self._state = self._rows[0].reshape(self._shape), self._rows[1]
+        self._blend = np.array([1.0, 0.0], dtype=self._dtype)  # the first step applies the command
+
+    def _update_blend(self) -> None:
+        if self._fresh:  # first step: the actuator starts at the command; the lag acts from the next
+            self._fresh = False
+            return
+        self._alpha_dt, self._alpha_magnitude = self._dt, self.magnitude
+        alpha = 1.0 - math.exp(-self._dt / self.magnitude) if self.magnitude > 0 else 1.0
+        self._blend[0], self._blend[1] = alpha, 1.0 - alpha
 
     def _act(self, action: Any) -> np.ndarray:
-        # in the action space's dtype (float32 for our envs): mixed dtypes cost a cast per op
-        if not (type(action) is np.ndarray and action.dtype == self._dtype):
+        if not (type(action) is np.ndarray and action.dtype is self._dtype):
             action = np.asarray(action, dtype=self._dtype)
-        command = fast_clip(action, self._space_low, self._space_high)
-        state = self._state
-        if state is not None and self.magnitude > 0:
-            if self._alpha_dt != self._dt or self._alpha_magnitude != self.magnitude:
-                self._alpha_dt, self._alpha_magnitude = self._dt, self.magnitude
-                self._alpha[:] = 1.0 - math.exp(-self._dt / self.magnitude)
-            # the new state is a fresh array (never changed later), so it can be handed on as is
-            command -= state
-            command *= self._alpha
-            command += state
-        self._state = command
-        return command
+        if self._alpha_dt != self._dt or self._alpha_magnitude != self.magnitude:
+            self._update_blend()
+        fast_clip(action, self._space_low, self._space_high, self._command)
+        applied = np.dot(self._blend, self._rows)  # a fresh array, never changed later: handed on as is
+        self._state[...] = applied
+        return applied if self._flat else applied.reshape(self._shape)
 
     def _before(self, action: Any) -> Any:
         return self._act(action)
@@ -186,6 +194,37 @@ class ActuatorLag(ActionPerturbation):
         if dt is not None and dt > 0:
             self._dt = dt
         return obs
+
+    def _step_hooks(self) -> tuple[Hook | None, Hook | None]:
+        if not self._constant:
+            return super()._step_hooks()
+        # _before and _after over this episode's constants: the same arithmetic, fewer lookups
+        low, high, dtype, flat, shape = self._space_low, self._space_high, self._dtype, self._flat, self._shape
+        rows, command, state, blend = self._rows, self._command, self._state, self._blend
+        ndarray, asarray, dot = np.ndarray, np.asarray, np.dot
+        seen_dt, blend_dt = self._dt, self._alpha_dt
+
+        def before(action: Any) -> Any:
+            nonlocal blend_dt
+            if not (type(action) is ndarray and action.dtype is dtype):
+                action = asarray(action, dtype=dtype)
+            if blend_dt != seen_dt:
+                self._dt = seen_dt
+                self._update_blend()
+                blend_dt = self._alpha_dt
+            fast_clip(action, low, high, command)
+            applied = dot(blend, rows)
+            state[...] = applied
+            return applied if flat else applied.reshape(shape)
+
+        def after(obs: Any, info: dict[str, Any]) -> Any:
+            nonlocal seen_dt
+            dt = info.get("dt")
+            if dt is not None and dt > 0:
+                seen_dt = dt
+            return obs
+
+        return before, after
 
 
 class RateLimit(ActionPerturbation):
@@ -273,6 +312,9 @@ class GainLoss(ActionPerturbation):
         self._start_episode()
         self._write()
         return obs, info
+
+    def _step_hooks(self) -> tuple[Hook | None, Hook | None]:
+        return (None, None) if self._constant and self.channel is not None else super()._step_hooks()
 
     def _before(self, action: Any) -> Any:
         if not self.schedule.constant:

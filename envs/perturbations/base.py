@@ -23,7 +23,7 @@ import functools
 import inspect
 import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
@@ -36,14 +36,18 @@ _CORE: Any = getattr(np, "_core", None) or np.core  # numpy >= 2 has _core, olde
 fast_clip: np.ufunc = _CORE.umath.clip
 
 StepResult = tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]
+#: a step hook: ``before(action) -> action`` or ``after(obs, info) -> obs`` (see ``Perturbation._step_hooks``).
+Hook = Callable[..., Any]
 
 
 class Draws:
     """Random numbers drawn in blocks from a wrapper's generator, handed out one row a step.
 
     One generator call per block instead of one per step: a call costs microseconds, about
-    as much as the arithmetic of a whole wrapper step. Blocks restart at every reset, so an
-    episode's numbers depend only on the episode seed.
+    as much as the arithmetic of a whole wrapper step. The rows of a block are made in one
+    go (array views, or floats for shape ``()``), so taking one is a plain ``next``: hot
+    paths do ``next(draws.rows)`` and call :meth:`refill` on ``StopIteration``. Blocks
+    restart at every reset, so an episode's numbers depend only on the episode seed.
 
     :param kind: ``"normal"`` (standard normal), ``"uniform"`` (in [-1, 1)) or
         ``"random"`` (in [0, 1)).
@@ -59,7 +63,8 @@ class Draws:
         self.dtype = np.dtype(dtype)
         self.block = max(1, min(256, 8192 // max(1, int(np.prod(self.shape)))))
         self._rng = np.random.default_rng()
-        self._rows: Iterator[Any] = iter(())
+        #: the rows of the current block not handed out yet.
+        self.rows: Iterator[Any] = iter(())
         #: multiplies every number (a scalar or an array broadcast over a row), or ``None``;
         #: set it before the first draw of an episode.
         self.factor: Any = None
@@ -67,27 +72,28 @@ class Draws:
     def reset(self, rng: np.random.Generator) -> None:
         """:param rng: the generator to draw from (after the wrapper's reset)."""
         self._rng = rng
-        self._rows = iter(())
+        self.rows = iter(())
 
-    def _refill(self) -> Iterator[Any]:
+    def refill(self) -> Any:
+        """Draw the next block. :return: its first row."""
         size = (self.block, *self.shape)
         if self.kind == "normal":
-            rows = self._rng.standard_normal(size, dtype=self.dtype)
+            block = self._rng.standard_normal(size, dtype=self.dtype)
         elif self.kind == "random":
-            rows = self._rng.random(size, dtype=self.dtype)
+            block = self._rng.random(size, dtype=self.dtype)
         else:
-            rows = 2.0 * self._rng.random(size, dtype=self.dtype) - 1.0
+            block = 2.0 * self._rng.random(size, dtype=self.dtype) - 1.0
         if self.factor is not None:
-            rows *= self.factor
-        self._rows = iter(rows if self.shape else rows.tolist())
-        return self._rows
+            block *= self.factor
+        self.rows = iter(list(block) if self.shape else block.tolist())
+        return next(self.rows)
 
     def __call__(self) -> Any:
         """:return: the next row (an array of ``shape``, or a float for shape ``()``)."""
         try:
-            return next(self._rows)
+            return next(self.rows)
         except StopIteration:
-            return next(self._refill())
+            return self.refill()
 
 
 def check_level(level: Any) -> float:
@@ -123,6 +129,9 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
     default_scale: ClassVar[float] = 1.0
     #: the environments this perturbation works on, for error messages and ``available()``.
     supports: ClassVar[str] = "any Gymnasium environment"
+    #: whether its hooks read the step index ``_t`` (a :class:`Stack` keeps ``_t`` counting
+    #: only for these and for scheduled perturbations).
+    uses_step_index: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Record the arguments of the outermost ``__init__`` of every subclass."""
@@ -168,6 +177,8 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.magnitude = self.level * self.scale * self.schedule(0) if self.schedule.constant else 0.0
         self._last_record: dict[str, Any] | None = None
         self._draws: list[Draws] = []
+        #: this episode's step hooks, from :meth:`_step_hooks` at every reset.
+        self._hooks: tuple[Hook | None, Hook | None] | None = None
 
     # -- shared machinery ---------------------------------------------------------------
     @property
@@ -231,6 +242,7 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
             return obs, self._record(info)
         self._update_magnitude()
         obs, info = self._on_reset(obs, info)
+        self._hooks = self._step_hooks()
         return obs, self._record(info)
 
     def step(self, action: Any) -> StepResult:
@@ -292,8 +304,22 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         :meth:`_before`, the inner step, :meth:`_after`, so :class:`Stack` can run several of
         them in one layer with exactly the same results.
         """
-        obs, reward, terminated, truncated, info = self.env.step(self._before(action))
-        return self._after(obs, info), reward, terminated, truncated, info
+        before, after = self._hooks or self._step_hooks()
+        obs, reward, terminated, truncated, info = self.env.step(action if before is None else before(action))
+        return obs if after is None else after(obs, info), reward, terminated, truncated, info
+
+    def _step_hooks(self) -> tuple[Hook | None, Hook | None]:
+        """The ``(before, after)`` hooks of the episode that just started, ``None`` for no-ops.
+
+        Called after every reset at level > 0; both the wrapper's own step and a
+        :class:`Stack` run these, so both compute exactly the same. By default the bound
+        :meth:`_before` and :meth:`_after` where a class overrides them; hot paths return
+        closures over the episode's constants instead (a fraction of the attribute lookups).
+        """
+        cls = type(self)
+        before = self._before if cls._before is not Perturbation._before else None
+        after = self._after if cls._after is not Perturbation._after else None
+        return before, after
 
     def _before(self, action: Any) -> Any:
         """Before the inner step (level > 0): change the action or the physics.

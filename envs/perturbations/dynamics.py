@@ -17,7 +17,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from envs.perturbations.base import Perturbation
+from envs.perturbations.base import Hook, Perturbation
 from envs.perturbations.physics import (
     control_dt,
     mujoco_handles,
@@ -103,6 +103,9 @@ class ScaledParameter(Perturbation):
         if not self.schedule.constant:
             self._apply()
         return action
+
+    def _step_hooks(self) -> tuple[Hook | None, Hook | None]:
+        return (None, None) if self._constant else super()._step_hooks()
 
     def _restore(self) -> None:
         self.channel.restore()
@@ -253,6 +256,9 @@ class ExternalForce(_BodyForce):
         if not self.schedule.constant:
             self._set_force(self.magnitude * self.weight * self._direction)
         return action
+
+    def _step_hooks(self) -> tuple[Hook | None, Hook | None]:
+        return (None, None) if self._constant else super()._step_hooks()
 
 
 class Impulse(_BodyForce):

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from envs.perturbations.base import Perturbation, fast_clip
+from envs.perturbations.base import Hook, Perturbation, fast_clip
 from envs.perturbations.schedules import Schedule
 
 
@@ -86,12 +86,26 @@ class _AdditiveNoise(ObservationPerturbation):
             return self._finish(obs + self._noise())
         return self._finish(obs + self.magnitude * self._noise())
 
-    def _after(self, obs: Any, info: dict[str, Any]) -> Any:
-        # _observe with _finish inlined: this runs every step
-        noisy = obs + self._noise() if self._constant else obs + self.magnitude * self._noise()
-        if self._bounded:
-            fast_clip(noisy, self._low, self._high, noisy)
-        return noisy if noisy.dtype is self._dtype else noisy.astype(self._dtype)
+    def _step_hooks(self) -> tuple[Hook | None, Hook | None]:
+        if not self._constant:
+            return super()._step_hooks()
+        draws, low, high, bounded, dtype = self._noise, self._low, self._high, self._bounded, self._dtype
+        rows = draws.rows
+
+        def after(obs: Any, info: dict[str, Any]) -> Any:
+            # _observe with _finish and the noise draw inlined: this runs every step
+            nonlocal rows
+            try:
+                noise = next(rows)
+            except StopIteration:
+                noise = draws.refill()
+                rows = draws.rows
+            noisy = obs + noise
+            if bounded:
+                fast_clip(noisy, low, high, noisy)
+            return noisy if noisy.dtype is dtype else noisy.astype(dtype)
+
+        return None, after
 
 
 class GaussianNoise(_AdditiveNoise):
@@ -212,6 +226,7 @@ class Distractor(ObservationPerturbation):
     """
 
     name = "distractor"
+    uses_step_index = True
     unit = "obs units (amplitude)"
     default_scale = 1.0
     description = "task-irrelevant distractor dimensions appended to the observation"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
-from envs.perturbations.base import Perturbation, StepResult
+from envs.perturbations.base import Hook, Perturbation, StepResult
 
 if TYPE_CHECKING:
     from envs.perturbations.registry import Entry
@@ -54,8 +54,10 @@ class Stack(gym.Wrapper, gym.utils.RecordConstructorArgs):
         active = [p for p in parts if p.active]
         self._active = active
         self._scheduled = [p for p in active if not p._constant]
-        self._befores = [p._before for p in reversed(active) if type(p)._before is not Perturbation._before]
-        self._afters = [p._after for p in active if type(p)._after is not Perturbation._after]
+        #: parts whose step index is kept counting (the others' ``_t`` is not used, and not kept).
+        self._counted = [p for p in active if not p._constant or p.uses_step_index]
+        self._befores: list[Hook] = []
+        self._afters: list[Hook] = []
         self._records: list[dict[str, Any]] = []
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
@@ -71,6 +73,9 @@ class Stack(gym.Wrapper, gym.utils.RecordConstructorArgs):
         obs, info = self.env.reset(seed=seed, options=options)
         for part in self.perturbations:
             obs, info = part._end_reset(obs, info)
+        hooks = [part._hooks or part._step_hooks() for part in self._active]
+        self._befores = [before for before, _ in reversed(hooks) if before is not None]
+        self._afters = [after for _, after in hooks if after is not None]
         self._records = [part.current_record() for part in self.perturbations]
         return obs, info
 
@@ -88,7 +93,7 @@ class Stack(gym.Wrapper, gym.utils.RecordConstructorArgs):
         obs, reward, terminated, truncated, info = self.env.step(action)
         for after in self._afters:
             obs = after(obs, info)
-        for part in self._active:
+        for part in self._counted:
             part._t += 1
         records = self._records
         if self._scheduled:

@@ -18,7 +18,7 @@ import mujoco
 import numpy as np
 
 from envs.params import PhysicalParams
-from envs.perturbations.base import Perturbation
+from envs.perturbations.base import Hook, Perturbation
 from envs.perturbations.physics import control_dt, mujoco_handles, params_interface, resolve_channel
 from envs.perturbations.schedules import Schedule
 
@@ -147,6 +147,9 @@ class Wind(Perturbation):
             self._write(self._wind())
         return action
 
+    def _step_hooks(self) -> tuple[Hook | None, Hook | None]:
+        return (None, None) if self._constant and type(self) is Wind else super()._step_hooks()
+
     def _restore(self) -> None:
         self.channel.restore()
         self._field_now = None
@@ -200,12 +203,31 @@ class Gust(Wind):
         return action
 
     def _after(self, obs: Any, info: dict[str, Any]) -> Any:
+        state = self._process()
+        if self._field_now is None:
+            self._state = state
+        else:
+            self._field_now[...] = state
+        return obs
+
+    def _step_hooks(self) -> tuple[Hook | None, Hook | None]:
         field = self._field_now
         if field is None:
-            self._state = self._process()
-        else:
-            field[...] = self._process()
-        return obs
+            return super()._step_hooks()
+        process = self._process
+        rows = process.rows
+
+        def after(obs: Any, info: dict[str, Any]) -> Any:
+            # in place: the field already holds this step's wind, so only the update is left
+            nonlocal rows
+            try:
+                field[...] = next(rows)
+            except StopIteration:
+                field[...] = process.refill()
+                rows = process.rows
+            return obs
+
+        return None, after
 
 
 class GaussMarkov:
@@ -226,7 +248,8 @@ class GaussMarkov:
         self._rng = np.random.default_rng()
         self._last = np.zeros(3)
         self._factor = np.ones(3)
-        self._rows: Iterator[np.ndarray] = iter(())
+        #: the states of the current block not handed out yet.
+        self.rows: Iterator[np.ndarray] = iter(())
 
     def reset(self, rng: np.random.Generator, start: np.ndarray, factor: np.ndarray) -> None:
         """:param rng: the generator of the innovations. :param start: the state at step 0.
@@ -234,9 +257,10 @@ class GaussMarkov:
         self._rng = rng
         self._last = np.array(start, dtype=np.float64)
         self._factor = np.asarray(factor, dtype=np.float64)
-        self._rows = iter(())
+        self.rows = iter(())
 
-    def _refill(self) -> Iterator[np.ndarray]:
+    def refill(self) -> np.ndarray:
+        """Compute the next block. :return: its first state."""
         states = self._rng.standard_normal((self.block, self._last.shape[0])) * self._factor
         shift, decay = 1, self.decay
         while shift < self.block:  # after the pass with shift s, row t sums the innovations of steps t-2s+1..t
@@ -244,15 +268,15 @@ class GaussMarkov:
             shift, decay = 2 * shift, decay * decay
         states += self._powers * self._last
         self._last = states[-1].copy()
-        self._rows = iter(states)
-        return self._rows
+        self.rows = iter(list(states))
+        return next(self.rows)
 
     def __call__(self) -> np.ndarray:
         """:return: the state at the next step (a row of the current block: do not change it)."""
         try:
-            return next(self._rows)
+            return next(self.rows)
         except StopIteration:
-            return next(self._refill())
+            return self.refill()
 
 
 class SineWind(Wind):
@@ -262,6 +286,7 @@ class SineWind(Wind):
     """
 
     name = "wind_sine"
+    uses_step_index = True
     unit = "m/s amplitude"
     default_scale = 8.0
     description = "sinusoidal gusts"
