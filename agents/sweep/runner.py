@@ -16,8 +16,9 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from agents.robustness.evaluate import evaluate_random
+from agents.robustness.evaluate import evaluate_random, make_env
 from agents.robustness.report import write_report
+from agents.robustness.suites import resolve_suite
 from agents.robustness.table import COLUMNS, atomic_write_bytes, read_results
 from agents.runs import RunFolder
 from agents.sweep.backends import make_backend
@@ -59,6 +60,19 @@ def _save_state(path: Path, state: dict[str, dict[str, Any]]) -> None:
 def _finished(root: Path, job: Job, state: dict[str, dict[str, Any]]) -> bool:
     entry = state.get(job.job_id, {})
     return entry.get("status") == "done" and RunFolder(run_folder(root, job)).is_done()
+
+
+def _check_envs_and_suites(config: SweepConfig) -> None:
+    """Fail before any training for an unknown env id, suite or level (one line each)."""
+    for env_id in config.envs:
+        env = make_env(env_id)
+        try:
+            for job in config.jobs:
+                if job.config.env_id == env_id:
+                    for suite in job.suites:
+                        resolve_suite(suite, job.levels, env)
+        finally:
+            env.close()
 
 
 def _job_spec(job: Job) -> dict[str, Any]:
@@ -107,6 +121,7 @@ def run_sweep(
     state_path = root / "sweep_state.json"
     state = _load_state(state_path)
     report = SweepReport()
+    _check_envs_and_suites(config)
     for job in config.jobs:
         _check_job_spec(root, job)
     pending = [job for job in config.jobs if not _finished(root, job, state)]

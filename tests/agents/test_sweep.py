@@ -66,6 +66,12 @@ def test_failing_job_is_retried_once_and_reported(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(again.results), table)
     with pytest.raises(ValueError, match="other settings"):  # a changed budget is not a resume
         run_sweep(parse_sweep(_spec(timesteps=256)), tmp_path, workers=1, progress=False)
+    # mistakes in the file stop the sweep before any training
+    with pytest.raises(ValueError, match="unknown suite 'timin'"):
+        run_sweep(parse_sweep(_spec(suites=["timin"])), tmp_path / "b", workers=1, progress=False)
+    with pytest.raises(ValueError, match="unknown env id"):
+        run_sweep(parse_sweep(_spec(envs=["Pendulum-v9"])), tmp_path / "c", workers=1, progress=False)
+    assert not (tmp_path / "b" / "runs").exists() and not (tmp_path / "c" / "runs").exists()
 
 
 def _check_complete(out, seeds):
