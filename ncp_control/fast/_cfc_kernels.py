@@ -191,6 +191,9 @@ def cfc_backward(dhseq, ts, keep, a_s, q_s, WrecT, WhT, A, wtau, mode, act, back
     dh = np.zeros((B, H), np.float32)
     dq = np.empty((B, K), np.float32)
     dg = np.empty((B, G), np.float32)
+    f1v = np.empty(H, np.float32)
+    f2v = np.empty(H, np.float32)
+    sv = np.empty(H, np.float32)
     one = np.float32(1.0)
     for t in range(T - 1, -1, -1):
         q = q_s[t]
@@ -205,11 +208,13 @@ def cfc_backward(dhseq, ts, keep, a_s, q_s, WrecT, WhT, A, wtau, mode, act, back
                     dq[b, k] = -A[k] * e * (one - tb * abs(f1)) * d
                     dwtau[k] += A[k] * tb * f1 * e * np.sign(wtau[k]) * d
             else:
+                for k in range(H):  # transcendental part alone, so that it vectorises
+                    f1v[k] = ftanh(q[b, k])
+                    f2v[k] = ftanh(q[b, H + k])
+                    sv[k] = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
                 for k in range(H):
                     d = dhseq[t, b, k] + dh[b, k]
-                    f1 = ftanh(q[b, k])
-                    f2 = ftanh(q[b, H + k])
-                    s = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
+                    f1, f2, s = f1v[k], f2v[k], sv[k]
                     if mode == MODE_NO_GATE:
                         df1 = d
                         ds = d * f2
