@@ -52,11 +52,12 @@ class MotorReadout(nn.Module):
 
     :param gain: ``[M]`` initial gains (half the action range for bounded Box actions).
     :param bias: ``[M]`` initial offsets (the centre of the action range).
+    :param trainable_gain: learn the gains (else they stay fixed).
     """
 
-    def __init__(self, gain: np.ndarray, bias: np.ndarray) -> None:
+    def __init__(self, gain: np.ndarray, bias: np.ndarray, trainable_gain: bool = True) -> None:
         super().__init__()
-        self.gain = nn.Parameter(th.as_tensor(gain, dtype=th.float32))
+        self.gain = nn.Parameter(th.as_tensor(gain, dtype=th.float32), requires_grad=trainable_gain)
         self.bias = nn.Parameter(th.as_tensor(bias, dtype=th.float32))
 
     def forward(self, motors: th.Tensor) -> th.Tensor:
@@ -64,14 +65,14 @@ class MotorReadout(nn.Module):
         return motors * self.gain + self.bias
 
 
-def _motor_init(action_space: spaces.Space, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+def _motor_init(action_space: spaces.Space, n_out: int, logit_gain: float) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(action_space, spaces.Box):
         low, high = action_space.low.astype(np.float64), action_space.high.astype(np.float64)
         finite = np.isfinite(low) & np.isfinite(high)
         gain = np.where(finite, (high - low) / 2.0, 1.0)
         bias = np.where(finite, (high + low) / 2.0, 0.0)
         return gain, bias
-    return np.ones(n_out), np.zeros(n_out)
+    return np.full(n_out, logit_gain), np.zeros(n_out)
 
 
 class RecurrentSequencePolicy(BasePolicy):
@@ -110,6 +111,8 @@ class RecurrentSequencePolicy(BasePolicy):
     :param dt_nominal: nominal control period in seconds: ``predict(..., dt=...)`` divides by it.
     :param normalize_observations: normalise vector observations with running statistics kept
         in the policy (updated by LiquidPPO after each update; saved with the weights).
+    :param motor_logit_gain: Discrete actions with NCP wiring: a fixed gain from motor neurons
+        to logits (None: a learned gain per motor, starting at 1).
     """
 
     network: str = "cfc"
@@ -141,6 +144,7 @@ class RecurrentSequencePolicy(BasePolicy):
         use_expln: bool = False,
         dt_nominal: float = 1.0,
         normalize_observations: bool = False,
+        motor_logit_gain: float | None = None,
     ) -> None:
         network = (network or self.network).lower()
         if network not in NETWORKS:
@@ -185,6 +189,9 @@ class RecurrentSequencePolicy(BasePolicy):
         self.use_expln = use_expln
         self.dt_nominal = float(dt_nominal)
         self.normalize_observations = normalize_observations
+        if motor_logit_gain is not None and not (isinstance(action_space, spaces.Discrete) and motor_logit_gain > 0):
+            raise ValueError(f"motor_logit_gain is a positive number for Discrete actions, got {motor_logit_gain}")
+        self.motor_logit_gain = motor_logit_gain
         self.obs_normalizer: RunningNormalizer | None = None
         if normalize_observations:
             if not isinstance(observation_space, spaces.Box) or extractor_class is not FlattenExtractor:
@@ -204,7 +211,8 @@ class RecurrentSequencePolicy(BasePolicy):
         if self.wired:
             if actor_out != n_out:
                 raise ValueError(f"the wiring has {actor_out} motor neurons, the action space needs {n_out}")
-            self.action_net: nn.Module = MotorReadout(*_motor_init(action_space, n_out))
+            gain, bias = _motor_init(action_space, n_out, motor_logit_gain or 1.0)
+            self.action_net: nn.Module = MotorReadout(gain, bias, trainable_gain=motor_logit_gain is None)
         else:
             self.action_net = nn.Linear(actor_out, n_out)
             nn.init.orthogonal_(self.action_net.weight, gain=0.01)
@@ -284,6 +292,7 @@ class RecurrentSequencePolicy(BasePolicy):
             use_expln=self.use_expln,
             dt_nominal=self.dt_nominal,
             normalize_observations=self.normalize_observations,
+            motor_logit_gain=self.motor_logit_gain,
             optimizer_class=self.optimizer_class,
             optimizer_kwargs=self.optimizer_kwargs,
             lr_schedule=self._dummy_schedule,
