@@ -2,7 +2,8 @@
 
 ``agents/hyperparams/liquid_ppo.yml`` holds one entry per env id with ``n_envs``,
 ``n_timesteps``, ``policy`` and the algorithm's arguments; ``lin_X`` is a linear decay from
-X to 0 over training, as in rl-baselines3-zoo.
+X to 0 over training, as in rl-baselines3-zoo; ``normalize_reward: true`` scales the training
+rewards by a running estimate of the return's spread (SB3's ``VecNormalize``, rewards only).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import VecNormalize
 
 from agents.ppo import LiquidPPO
 
@@ -61,5 +63,8 @@ def make_tuned(env_id: str, seed: int = 0, policy: str | None = None, **override
     n_envs = int(params.pop("n_envs", 1))
     budget = int(float(params.pop("n_timesteps")))
     tuned_policy = params.pop("policy")
+    normalize_reward = bool(params.pop("normalize_reward", False))
     env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    if normalize_reward:  # training returns only: evaluation and predict see the raw env
+        env = VecNormalize(env, norm_obs=False, norm_reward=True, gamma=float(params.get("gamma", 0.99)))
     return LiquidPPO(policy or tuned_policy, env, seed=seed, **params), budget

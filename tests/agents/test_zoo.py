@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from stable_baselines3.common.vec_env import VecNormalize
 
 import envs  # noqa: F401  (registers NCPControl/ ids)
 from agents import LiquidPPO
@@ -14,10 +15,10 @@ def test_every_shipped_entry_builds_a_model() -> None:
     table = yaml.safe_load(hyperparams_file().read_text())
     assert {"NCPControl/CartPoleNoVel-v1", "NCPControl/PendulumNoVel-v1", "HalfCheetah-v5"} <= set(table)
     for env_id in table:
-        params = {k: v for k, v in tuned(env_id).items() if k not in ("n_envs", "n_timesteps")}
-        policy = params.pop("policy")
-        model = LiquidPPO(policy, env_id, **params)
+        model, budget = make_tuned(env_id)
+        assert isinstance(model, LiquidPPO) and budget == int(float(table[env_id]["n_timesteps"]))
         assert model.n_steps % model.seq_len == 0 and model.batch_size % model.seq_len == 0
+        assert isinstance(model.get_env(), VecNormalize) == bool(table[env_id].get("normalize_reward", False))
 
 
 def test_lin_schedules_decay_to_zero_and_tuned_model_has_budget() -> None:
