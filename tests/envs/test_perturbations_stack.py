@@ -141,3 +141,15 @@ def test_gauss_markov_blocks_follow_the_recurrence() -> None:
         state = decay * state + factor * n
         reference.append(state)
     np.testing.assert_allclose(blocked, np.array(reference), rtol=1e-10, atol=1e-12)
+
+
+def test_benchmark_times_compose_and_nested_against_the_bare_env(capsys: pytest.CaptureFixture[str]) -> None:
+    from scripts import bench_perturbations
+
+    times = bench_perturbations.measure("NCPControl/QuadHover-v0", ["gaussian_noise", "gust"], 0.5, steps=30, rounds=2)
+    assert set(times) == {"bare", "composed", "nested"} and all(len(t) == 2 and min(t) > 0 for t in times.values())
+    assert bench_perturbations.main(["--steps", "30", "--rounds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "compose (one layer)" in out and "nested wrappers" in out and "median paired ratio" in out
+    with pytest.raises(ValueError, match="--steps"):
+        bench_perturbations.main(["--steps", "0"])
