@@ -5,6 +5,7 @@
 >>> env = perturbations.make(gym.make("HalfCheetah-v5"), "mass", level=0.5)  # +25% mass
 >>> [p.name for p in perturbations.available("timing")]
 ['control_rate', 'dt_jitter']
+>>> env = perturbations.compose(gym.make("HalfCheetah-v5"), [("gaussian_noise", 0.5), ("gust", 1.0)])  # one layer
 
 See :mod:`envs.perturbations.base` for the shared interface (level, scale, schedule,
 seeding, ``info["perturbation"]``) and :mod:`envs.perturbations.suites` for named suites.

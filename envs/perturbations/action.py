@@ -209,7 +209,6 @@ class ActuatorLag(ActionPerturbation):
             if not (type(action) is ndarray and action.dtype is dtype):
                 action = asarray(action, dtype=dtype)
             if blend_dt != seen_dt:
-                self._dt = seen_dt
                 self._update_blend()
                 blend_dt = self._alpha_dt
             fast_clip(action, low, high, command)
@@ -220,8 +219,8 @@ class ActuatorLag(ActionPerturbation):
         def after(obs: Any, info: dict[str, Any]) -> Any:
             nonlocal seen_dt
             dt = info.get("dt")
-            if dt is not None and dt > 0:
-                seen_dt = dt
+            if dt is not None and dt > 0 and dt != seen_dt:
+                seen_dt = self._dt = dt  # kept on the wrapper too, as _after does
             return obs
 
         return before, after

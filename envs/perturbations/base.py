@@ -109,9 +109,12 @@ def check_level(level: Any) -> float:
 class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Base class of every perturbation wrapper.
 
-    Subclasses set the class attributes and override :meth:`_on_reset` and
-    :meth:`_perturbed_step`; neither is called at level 0. Constructor arguments are
-    recorded (``env.spec`` lists the wrapper), so ``gym.make(env.spec)`` rebuilds the stack.
+    Subclasses set the class attributes and override :meth:`_on_reset` and the step hooks
+    :meth:`_before` and :meth:`_after` (or :meth:`_step_hooks`, for per-episode closures);
+    none is called at level 0. A subclass that overrides :meth:`_perturbed_step` or
+    :meth:`step` instead cannot be fused into a :class:`~envs.perturbations.stack.Stack`.
+    Constructor arguments are recorded (``env.spec`` lists the wrapper), so
+    ``gym.make(env.spec)`` rebuilds the stack.
 
     :param env: the environment to perturb.
     :param level: severity in [0, 1].

@@ -153,3 +153,21 @@ def test_benchmark_times_compose_and_nested_against_the_bare_env(capsys: pytest.
     assert "compose (one layer)" in out and "nested wrappers" in out and "median paired ratio" in out
     with pytest.raises(ValueError, match="--steps"):
         bench_perturbations.main(["--steps", "0"])
+
+
+@pytest.mark.parametrize("name", ["gaussian_noise", "uniform_noise", "actuator_lag"])
+def test_episode_closures_equal_the_general_hooks(name: str) -> None:
+    """Under a constant schedule noise and lag step through closures over the episode's
+    constants; ``step:0`` (full strength from the first step, but not constant) takes the
+    general methods: same numbers, also when an inner timing perturbation varies ``dt``."""
+    def build(schedule: str | None) -> perturbations.Perturbation:
+        return perturbations.make(perturbations.make(make_env("hover"), "dt_jitter", 1.0), name, 1.0, schedule=schedule)
+
+    fast, general = build(None), build("step:0")
+    fast_run, general_run = run(fast, [2, 3]), run(general, [2, 3])
+    assert fast._hooks is not None and fast._hooks[1] is not None and general._hooks is not None
+    assert fast._hooks[1].__qualname__.endswith("<locals>.after") and general._hooks[1] == general._after
+    assert len(fast_run) == len(general_run)
+    for x, y in zip(fast_run, general_run):
+        assert np.array_equal(x[0], y[0]) and (len(x) == 2 or (x[1:4] == y[1:4] and x[5] == y[5]))
+    assert len({x[5] for x in fast_run if len(x) > 2}) > 1, "dt varied"
