@@ -44,6 +44,9 @@ def _heads(u_t, h, WinT, bin_, WrecT, WhT, bh, act, backbone, a, g, q):  # type:
 def _update(h, q, ts_t, A, wtau, mode):  # type: ignore[no-untyped-def]
     """The closed-form state update from the heads ``q``, in place."""
     B, H = h.shape
+    f1v = np.empty(H, np.float32)
+    f2v = np.empty(H, np.float32)
+    sv = np.empty(H, np.float32)
     for b in range(B):
         tb = ts_t[b]
         if mode == MODE_PURE:
@@ -52,14 +55,15 @@ def _update(h, q, ts_t, A, wtau, mode):  # type: ignore[no-untyped-def]
                 e = fexp(-tb * (abs(wtau[k]) + abs(f1)))
                 h[b, k] = -A[k] * e * f1 + A[k]
         else:
+            for k in range(H):  # transcendental part alone, so that it vectorises
+                f1v[k] = ftanh(q[b, k])
+                f2v[k] = ftanh(q[b, H + k])
+                sv[k] = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
             for k in range(H):
-                f1 = ftanh(q[b, k])
-                f2 = ftanh(q[b, H + k])
-                s = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
                 if mode == MODE_NO_GATE:
-                    h[b, k] = f1 + s * f2
+                    h[b, k] = f1v[k] + sv[k] * f2v[k]
                 else:
-                    h[b, k] = f1 * (np.float32(1.0) - s) + s * f2
+                    h[b, k] = f1v[k] * (np.float32(1.0) - sv[k]) + sv[k] * f2v[k]
 
 
 @numba.njit(**JIT)
@@ -96,13 +100,14 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act,
     q = np.empty((B, K), np.float32) if backbone else a
     for t in range(T):
         _reset(h, keep[t])
-        _heads(u[t], h, WinT, bin_, WrecT, WhT, bh, act, backbone, a, g, q)
-        if save:
+        if save:  # work directly in the saved buffers
             copy_into(hprev_s[t], h)
-            copy_into(q_s[t], q)
+            q = q_s[t]
             if backbone:
-                copy_into(a_s[t], a)
-                copy_into(g_s[t], g)
+                a, g = a_s[t], g_s[t]
+            else:
+                a = q
+        _heads(u[t], h, WinT, bin_, WrecT, WhT, bh, act, backbone, a, g, q)
         _update(h, q, ts[t], A, wtau, mode)
         copy_into(hseq[t], h)
     return hseq, hprev_s, a_s, g_s, q_s
