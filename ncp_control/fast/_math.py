@@ -6,6 +6,10 @@
 exponent built by bit manipulation, so that LLVM can vectorise loops that call it
 (libm's ``expf`` is a scalar call). Relative error about 1.2e-7 on [-87, 88]; inputs
 outside are clamped, which only moves results that are already below 2e-38 or above 1e38.
+
+numba's on-disk cache of a kernel is keyed on the kernel's own source file only: after
+changing this module (or ``_blas.py``), delete the ``*.nbi``/``*.nbc`` files in
+``ncp_control/fast/__pycache__`` so that the kernels that use it are compiled again.
 """
 
 from __future__ import annotations
