@@ -12,6 +12,15 @@ from __future__ import annotations
 import argparse
 
 
+def selected(env_id: str, policy: str, only: list[str] | None) -> bool:
+    """:return: whether a check matches ``--only`` (env ids and policy aliases, each kind optional)."""
+    if not only:
+        return True
+    envs_given = [t for t in only if "-v" in t]
+    policies_given = [t for t in only if "-v" not in t]
+    return (not envs_given or env_id in envs_given) and (not policies_given or policy in policies_given)
+
+
 def main(argv: list[str] | None = None) -> int:
     """:param argv: command-line arguments (see ``--help``). :return: 0 if every check passed."""
     from agents.learning import THRESHOLDS, run_seeds, summary
@@ -24,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     failed = 0
     for (env_id, policy), (threshold, budget) in THRESHOLDS.items():
-        if args.only and env_id not in args.only and policy not in args.only:
+        if not selected(env_id, policy, args.only):
             continue
         results = run_seeds(env_id, policy, args.seeds, budget, args.eval_episodes, args.jobs)
         info = summary(results, threshold)
