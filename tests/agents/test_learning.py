@@ -6,6 +6,8 @@ threshold set below the value measured for that seed. The issue's full checks (m
 3 seeds of CfCPolicy + NCP >= 475 within 100k steps on CartPoleNoVel-v1, >= -250 within 200k
 steps on PendulumNoVel-v1, LTC and CT-RNN on CartPoleNoVel-v1) run in
 ``scripts/learning_check.py``; their measured results, passed or not, are in the README.
+For scale: the memoryless MlpPolicy with the same recipe and seed reaches 42.3 (measured),
+a random policy about 22.
 """
 
 from __future__ import annotations
