@@ -29,7 +29,7 @@ def test_cfc_ncp_learns_cartpole_without_velocities() -> None:
 
 @pytest.mark.slow
 def test_ctrnn_ncp_learns_cartpole_without_velocities() -> None:
-    """CTRNNPolicy (AutoNCP 32 units), seed 0, 100k steps: mean return over 20 episodes >= 120
+    """CTRNNPolicy (AutoNCP 32 units), seed 0, 100k steps: mean return over 20 episodes >= 100
     (measured 171.0; below the 475 of the full check, see README)."""
     (result,) = run_seeds(CARTPOLE, "CTRNNPolicy", [0], budget=100_000, eval_episodes=20)
-    assert result.mean_return >= 120.0, result
+    assert result.mean_return >= 100.0, result
