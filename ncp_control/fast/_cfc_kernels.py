@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from ._blas import gemm
-from ._math import JIT, activation, activation_grad, copy_into, fexp, fsigmoid, ftanh
+from ._math import ACT_LECUN, ACT_TANH, JIT, activation, activation_grad, copy_into, fexp, fsigmoid, ftanh
 
 MODE_DEFAULT, MODE_NO_GATE, MODE_PURE = 0, 1, 2
 MODE_CODES = {"default": MODE_DEFAULT, "no_gate": MODE_NO_GATE, "pure": MODE_PURE}
@@ -41,8 +41,12 @@ def _heads(u_t, h, WinT, bin_, WrecT, WhT, bh, act, backbone, a, g, q):  # type:
 
 
 @numba.njit(**JIT)
-def _update(h, q, ts_t, A, wtau, mode):  # type: ignore[no-untyped-def]
-    """The closed-form state update from the heads ``q``, in place."""
+def _update(h, q, ts_t, A, wtau, mode, store):  # type: ignore[no-untyped-def]
+    """The closed-form state update from the heads ``q``, in place.
+
+    With ``store`` (not "pure" mode), ``q[:, :3H]`` is overwritten with ``tanh(ff1)``,
+    ``tanh(ff2)`` and the time gate, which the backward pass then reads instead of
+    recomputing them."""
     B, H = h.shape
     f1v = np.empty(H, np.float32)
     f2v = np.empty(H, np.float32)
@@ -59,6 +63,11 @@ def _update(h, q, ts_t, A, wtau, mode):  # type: ignore[no-untyped-def]
                 f1v[k] = ftanh(q[b, k])
                 f2v[k] = ftanh(q[b, H + k])
                 sv[k] = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
+            if store:
+                for k in range(H):
+                    q[b, k] = f1v[k]
+                    q[b, H + k] = f2v[k]
+                    q[b, 2 * H + k] = sv[k]
             for k in range(H):
                 if mode == MODE_NO_GATE:
                     h[b, k] = f1v[k] + sv[k] * f2v[k]
@@ -80,11 +89,15 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act,
     """Run the layer over ``u [T, B, I]`` from ``h0 [B, H]``.
 
     ``ts``/``keep`` are ``[T, B]`` (elapsed time; 0 where the state is reset before the step).
+    The input part of the first linear map does not depend on the state: it is one matrix
+    product over all ``T * B`` rows before the loop, which keeps only the recurrent product
+    (and the heads after a backbone) inside it.
     Returns ``hseq [T, B, H]`` and, when ``save``, the inputs of the backward pass:
     ``hprev [T, B, H]`` (state entering each step), ``a`` and ``g`` (backbone pre- and
-    post-activation, ``[T, B, G]``) and ``q`` (head pre-activations).
+    post-activation, ``[T, B, G]``) and ``q`` (head pre-activations; in modes other than
+    "pure" its first ``3H`` columns hold ``tanh(ff1)``, ``tanh(ff2)`` and the time gate).
     """
-    T, B, _ = u.shape
+    T, B, n_in = u.shape
     H = h0.shape[1]
     G = WinT.shape[1]
     K = WhT.shape[1] if backbone else G
@@ -94,21 +107,38 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act,
     a_s = np.empty((ns if backbone else 0, B, G), np.float32)
     g_s = np.empty((ns if backbone else 0, B, G), np.float32)
     q_s = np.empty((ns, B, K), np.float32)
+    if save and backbone:
+        pre = a_s
+    elif save:
+        pre = q_s
+    else:
+        pre = np.empty((T, B, G), np.float32)
+    for r in range(T):
+        for b in range(B):
+            for k in range(G):
+                pre[r, b, k] = bin_[k]
+    gemm(u.reshape((T * B, n_in)), WinT, pre.reshape((T * B, G)), 1.0, False, False)
     h = h0.copy()
-    a = np.empty((B, G), np.float32)
     g = np.empty((B, G), np.float32)
-    q = np.empty((B, K), np.float32) if backbone else a
+    q = np.empty((B, K), np.float32)
     for t in range(T):
         _reset(h, keep[t])
-        if save:  # work directly in the saved buffers
+        if save:
             copy_into(hprev_s[t], h)
             q = q_s[t]
             if backbone:
-                a, g = a_s[t], g_s[t]
-            else:
-                a = q
-        _heads(u[t], h, WinT, bin_, WrecT, WhT, bh, act, backbone, a, g, q)
-        _update(h, q, ts[t], A, wtau, mode)
+                g = g_s[t]
+        a = pre[t]
+        gemm(h, WrecT, a, 1.0, False, False)
+        if backbone:
+            activation(a, g, act)
+            for b in range(B):
+                for k in range(K):
+                    q[b, k] = bh[k]
+            gemm(g, WhT, q, 1.0, False, False)
+        else:
+            q = a
+        _update(h, q, ts[t], A, wtau, mode, save)
         copy_into(hseq[t], h)
     return hseq, hprev_s, a_s, g_s, q_s
 
@@ -170,7 +200,7 @@ def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[n
                 g,
                 q,
             )
-            _update(h, q, ts[t], flat[m[META_A] : m[META_A] + H], flat[m[META_WTAU] : m[META_WTAU] + H], mode)
+            _update(h, q, ts[t], flat[m[META_A] : m[META_A] + H], flat[m[META_WTAU] : m[META_WTAU] + H], mode, False)
             for b in range(B):
                 for k in range(H):
                     hseq[t, b, m[META_STATE] + k] = h[b, k]
@@ -179,10 +209,29 @@ def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[n
 
 
 @numba.njit(**JIT)
-def cfc_backward(dhseq, ts, keep, a_s, q_s, WrecT, WhT, A, wtau, mode, act, backbone):  # type: ignore[no-untyped-def]
+def _activation_grad_saved(a, g, grad, code):  # type: ignore[no-untyped-def]
+    """``grad *= act'(a)``, from the saved output ``g = act(a)`` where that is exact enough
+    (the tanh family: no transcendental), else from ``a``."""
+    rows, cols = a.shape
+    if code == ACT_LECUN:
+        c = np.float32(1.0 / 1.7159)
+        for i in range(rows):
+            for j in range(cols):
+                th = g[i, j] * c
+                grad[i, j] *= np.float32(1.7159 * 0.666) * (np.float32(1.0) - th * th)
+    elif code == ACT_TANH:
+        for i in range(rows):
+            for j in range(cols):
+                grad[i, j] *= np.float32(1.0) - g[i, j] * g[i, j]
+    else:
+        activation_grad(a, grad, code)
+
+
+@numba.njit(**JIT)
+def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act, backbone):  # type: ignore[no-untyped-def]
     """Backward pass of ``cfc_forward``.
 
-    Weights as passed to ``cfc_forward``. Returns ``dP [T, B, G]``
+    Weights as passed to ``cfc_forward``; ``a_s``, ``g_s``, ``q_s`` as it saved them. Returns ``dP [T, B, G]``
     (gradient of the first linear map's output), ``dq [T, B, K]`` (of the heads' output;
     empty without backbone), ``dh0 [B, H]``, ``dA [H]`` and ``dwtau [H]`` (pure mode).
     """
@@ -196,9 +245,6 @@ def cfc_backward(dhseq, ts, keep, a_s, q_s, WrecT, WhT, A, wtau, mode, act, back
     dh = np.zeros((B, H), np.float32)
     dq = np.empty((B, K), np.float32)
     dg = np.empty((B, G), np.float32)
-    f1v = np.empty(H, np.float32)
-    f2v = np.empty(H, np.float32)
-    sv = np.empty(H, np.float32)
     one = np.float32(1.0)
     for t in range(T - 1, -1, -1):
         q = q_s[t]
@@ -213,13 +259,9 @@ def cfc_backward(dhseq, ts, keep, a_s, q_s, WrecT, WhT, A, wtau, mode, act, back
                     dq[b, k] = -A[k] * e * (one - tb * abs(f1)) * d
                     dwtau[k] += A[k] * tb * f1 * e * np.sign(wtau[k]) * d
             else:
-                for k in range(H):  # transcendental part alone, so that it vectorises
-                    f1v[k] = ftanh(q[b, k])
-                    f2v[k] = ftanh(q[b, H + k])
-                    sv[k] = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
-                for k in range(H):
+                for k in range(H):  # q holds the gates saved by the forward pass
                     d = dhseq[t, b, k] + dh[b, k]
-                    f1, f2, s = f1v[k], f2v[k], sv[k]
+                    f1, f2, s = q[b, k], q[b, H + k], q[b, 2 * H + k]
                     if mode == MODE_NO_GATE:
                         df1 = d
                         ds = d * f2
@@ -234,7 +276,7 @@ def cfc_backward(dhseq, ts, keep, a_s, q_s, WrecT, WhT, A, wtau, mode, act, back
         if backbone:
             copy_into(dq_all[t], dq)
             gemm(dq, WhT, dg, 0.0, False, True)
-            activation_grad(a_s[t], dg, act)
+            _activation_grad_saved(a_s[t], g_s[t], dg, act)
             copy_into(dP[t], dg)
         else:
             copy_into(dP[t], dq)

@@ -71,6 +71,7 @@ class _CfCLayerFunction(torch.autograd.Function):
             as_numpy(ts),
             as_numpy(keep),
             as_numpy(a_s),
+            as_numpy(g_s),
             as_numpy(q_s),
             as_numpy(w_rec_t),
             as_numpy(w_head_t),
