@@ -20,9 +20,11 @@ import numpy as np
 from envs.perturbations.base import Hook, Perturbation
 from envs.perturbations.physics import (
     control_dt,
+    horizontal_direction,
     mujoco_handles,
     resolve_channel,
     total_mass,
+    unit_vector,
     unsupported_message,
 )
 from envs.perturbations.schedules import Schedule
@@ -166,20 +168,6 @@ class Gravity(ScaledParameter):
     supports = f"{_MUJOCO_TASKS}, NCPControl/Quad* (MuJoCo model or 'gravity' parameter)"
 
 
-def _horizontal_direction(rng: np.random.Generator) -> np.ndarray:
-    angle = rng.uniform(0.0, 2.0 * math.pi)
-    return np.array([math.cos(angle), math.sin(angle), 0.0])
-
-
-def _unit_vector(direction: Any, argument: str) -> np.ndarray | None:
-    if direction is None:
-        return None
-    vector = np.asarray(direction, dtype=np.float64)
-    if vector.shape != (3,) or not np.all(np.isfinite(vector)) or np.linalg.norm(vector) == 0:
-        raise ValueError(f"{argument} must be a non-zero 3-vector or None (random horizontal), got {direction!r}")
-    return vector / np.linalg.norm(vector)
-
-
 class _BodyForce(Perturbation):
     """Shared part of forces on one MuJoCo body, added to ``data.xfrc_applied``."""
 
@@ -206,7 +194,7 @@ class _BodyForce(Perturbation):
         except (KeyError, IndexError, TypeError):
             names = [self._model.body(i).name for i in range(self._model.nbody)]
             raise ValueError(f"body must be a body name or index of this model, one of {names}; got {body!r}") from None
-        self._fixed_direction = _unit_vector(direction, "direction")
+        self._fixed_direction = unit_vector(direction, "direction")
         self._direction = np.zeros(3)
         self._applied = np.zeros(3)
         self.weight = total_mass(env) * float(np.linalg.norm(self._model.opt.gravity) or 9.81)
@@ -248,7 +236,7 @@ class ExternalForce(_BodyForce):
 
     def _on_reset(self, obs: Any, info: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         fixed = self._fixed_direction
-        self._direction = fixed if fixed is not None else _horizontal_direction(self.rng)
+        self._direction = fixed if fixed is not None else horizontal_direction(self.rng)
         self._set_force(self.magnitude * self.weight * self._direction)
         return obs, info
 
@@ -306,7 +294,7 @@ class Impulse(_BodyForce):
     def _before(self, action: Any) -> Any:
         if self._time <= self._next < self._time + self.dt:
             fixed = self._fixed_direction
-            direction = fixed if fixed is not None else _horizontal_direction(self.rng)
+            direction = fixed if fixed is not None else horizontal_direction(self.rng)
             self._set_force(self.magnitude * self._mass / self.dt * direction)
             self._next += self.interval * self.rng.uniform(0.5, 1.5)
         elif self._applied.any():

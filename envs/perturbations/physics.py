@@ -6,6 +6,7 @@ ever writes ``nominal * factor`` or an absolute value, so nothing compounds acro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -149,3 +150,25 @@ def control_dt(env: gym.Env) -> float:
         f"{type(unwrapped).__name__} has no control period (a 'dt' or 'tau' attribute); "
         "this perturbation needs one to convert seconds into steps"
     )
+
+
+def horizontal_direction(rng: np.random.Generator) -> np.ndarray:
+    """:param rng: the generator. :return: a random unit vector in the horizontal plane, shape (3,)."""
+    angle = rng.uniform(0.0, 2.0 * math.pi)
+    return np.array([math.cos(angle), math.sin(angle), 0.0])
+
+
+def unit_vector(direction: Any, argument: str) -> np.ndarray | None:
+    """Check and normalise a direction argument.
+
+    :param direction: a non-zero finite 3-vector, or ``None`` (random horizontal).
+    :param argument: the argument's name, for the error message.
+    :return: the unit vector, shape (3,), or ``None``.
+    :raises ValueError: when ``direction`` is not a non-zero finite 3-vector or ``None``.
+    """
+    if direction is None:
+        return None
+    vector = np.asarray(direction, dtype=np.float64)
+    if vector.shape != (3,) or not np.all(np.isfinite(vector)) or np.linalg.norm(vector) == 0:
+        raise ValueError(f"{argument} must be a non-zero 3-vector or None (random horizontal), got {direction!r}")
+    return vector / np.linalg.norm(vector)

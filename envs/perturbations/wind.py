@@ -19,7 +19,14 @@ import numpy as np
 
 from envs.params import PhysicalParams
 from envs.perturbations.base import Hook, Perturbation
-from envs.perturbations.physics import control_dt, mujoco_handles, params_interface, resolve_channel
+from envs.perturbations.physics import (
+    control_dt,
+    horizontal_direction,
+    mujoco_handles,
+    params_interface,
+    resolve_channel,
+    unit_vector,
+)
 from envs.perturbations.schedules import Schedule
 
 AIR_DENSITY = 1.204
@@ -69,10 +76,7 @@ class Wind(Perturbation):
         self._live = self._find_live(env) if self.active else None
         self._field_now: np.ndarray | None = None
         self.dt = control_dt(env)
-        direction_vector = None if direction is None else np.asarray(direction, dtype=np.float64)
-        if direction_vector is not None and (direction_vector.shape != (3,) or not np.linalg.norm(direction_vector) > 0):
-            raise ValueError(f"direction must be a non-zero 3-vector or None (random horizontal), got {direction!r}")
-        self._fixed_direction = None if direction_vector is None else direction_vector / np.linalg.norm(direction_vector)
+        self._fixed_direction = unit_vector(direction, "direction")
         self.direction = np.zeros(3)
 
     @staticmethod
@@ -129,11 +133,7 @@ class Wind(Perturbation):
             model = self._medium[0]
             model.opt.density, model.opt.viscosity = AIR_DENSITY, AIR_VISCOSITY
         fixed = self._fixed_direction
-        if fixed is not None:
-            self.direction = fixed
-        else:
-            angle = self.rng.uniform(0.0, 2.0 * math.pi)
-            self.direction = np.array([math.cos(angle), math.sin(angle), 0.0])
+        self.direction = fixed if fixed is not None else horizontal_direction(self.rng)
         self._start_episode()
         self._write(self._wind())
         self._field_now = self._go_live()
