@@ -1,8 +1,8 @@
 """Training throughput: LiquidPPO(CfC, AutoNCP) against sb3-contrib RecurrentPPO(LSTM) and SB3 PPO.
 
-Env steps per second of a whole ``learn`` (rollouts and updates) on HalfCheetah-v5 with
+Env steps per second of ``learn`` (rollouts and updates) on HalfCheetah-v5 with
 ``n_envs`` DummyVecEnv envs and one torch thread, all three with the same ``n_steps``,
-batch size and epochs, timed in the same run. Prints a table and the ratios
+batch size and epochs, timed in the same run in interleaved rounds. Prints a table and the ratios
 (targets: >= 3x RecurrentPPO, >= 0.5x PPO).
 
 ``ncp-control bench training [--steps N] [--env ID] ...``
@@ -30,17 +30,35 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--units", type=int, default=32, help="CfC units (AutoNCP wiring)")
     parser.add_argument("--critics", nargs="+", default=["separate", "mlp"], choices=["separate", "shared", "mlp"],
                         help="LiquidPPO critic variants to time (separate: own CfC; mlp: feed-forward)")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved timing rounds")
     parser.add_argument("--skip", nargs="*", default=[], choices=["recurrent_ppo", "ppo"], help="anchors to skip")
     return parser
 
 
-def _throughput(make: Callable[[], Any], steps: int, warmup: int) -> float:
-    """:return: env steps per second of ``learn(steps)`` after a warm-up ``learn``."""
-    model = make()
-    model.learn(warmup)
-    start = time.perf_counter()
-    model.learn(steps, reset_num_timesteps=False)
-    return steps / (time.perf_counter() - start)
+def _interleaved(makers: dict[str, Callable[[], Any]], steps: int, warmup: int, rounds: int) -> dict[str, float]:
+    """Time every algorithm in alternating rounds, so that a change of machine load during the
+    run falls on all of them alike.
+
+    :param makers: name -> model factory.
+    :param steps: timed env steps per algorithm (split over the rounds).
+    :param warmup: untimed env steps first.
+    :param rounds: number of rounds.
+    :return: name -> env steps per second over all its rounds.
+    """
+    models = {name: make() for name, make in makers.items()}
+    for model in models.values():
+        model.learn(warmup)
+    seconds = dict.fromkeys(models, 0.0)
+    done = dict.fromkeys(models, 0)
+    per_round = max(1, steps // rounds)
+    for _ in range(rounds):
+        for name, model in models.items():
+            before = model.num_timesteps
+            start = time.perf_counter()
+            model.learn(per_round, reset_num_timesteps=False)
+            seconds[name] += time.perf_counter() - start
+            done[name] += model.num_timesteps - before
+    return {name: done[name] / seconds[name] for name in models}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,22 +82,27 @@ def main(argv: list[str] | None = None) -> int:
     def env() -> Any:
         return make_vec_env(args.env, n_envs=args.n_envs, seed=0)
 
-    rows: list[tuple[str, float]] = []
     def liquid(critic: str) -> Callable[[], Any]:
         kwargs = {"units": args.units, "critic": critic}
         return lambda: LiquidPPO("CfCPolicy", env(), seq_len=args.seq_len, policy_kwargs=kwargs, **common)
 
-    for critic in args.critics:
-        rows.append((f"LiquidPPO CfCPolicy AutoNCP({args.units}), {critic} critic", _throughput(liquid(critic), args.steps, warmup)))
+    makers: dict[str, Callable[[], Any]] = {
+        f"LiquidPPO CfCPolicy AutoNCP({args.units}), {critic} critic": liquid(critic) for critic in args.critics
+    }
+    names = {"recurrent_ppo": "sb3-contrib RecurrentPPO MlpLstmPolicy", "ppo": "SB3 PPO MlpPolicy"}
+    if "recurrent_ppo" not in args.skip:
+        makers[names["recurrent_ppo"]] = lambda: RecurrentPPO("MlpLstmPolicy", env(), **common)
+    if "ppo" not in args.skip:
+        makers[names["ppo"]] = lambda: PPO("MlpPolicy", env(), **common)
+    rates = _interleaved(makers, args.steps, warmup, args.rounds)
+    rows = list(rates.items())
     anchors: dict[str, float] = {}
     if "recurrent_ppo" not in args.skip:
-        anchors["RecurrentPPO"] = _throughput(lambda: RecurrentPPO("MlpLstmPolicy", env(), **common), args.steps, warmup)
-        rows.append(("sb3-contrib RecurrentPPO MlpLstmPolicy", anchors["RecurrentPPO"]))
+        anchors["RecurrentPPO"] = rates[names["recurrent_ppo"]]
     if "ppo" not in args.skip:
-        anchors["PPO"] = _throughput(lambda: PPO("MlpPolicy", env(), **common), args.steps, warmup)
-        rows.append(("SB3 PPO MlpPolicy", anchors["PPO"]))
+        anchors["PPO"] = rates[names["ppo"]]
     print(f"{args.env}, {args.n_envs} envs, n_steps {args.n_steps}, batch {args.batch_size}, {args.n_epochs} epochs, "
-          f"{args.steps} timed steps, 1 thread")
+          f"{args.steps} timed steps in {args.rounds} interleaved rounds, 1 thread")
     header = "".join(f" x {name} |" for name in anchors)
     print(f"| {'algorithm':<48} | env steps/s |{header}")
     print(f"|{'-' * 50}|-------------|" + "".join("-" * (len(name) + 4) + "|" for name in anchors))
