@@ -123,8 +123,7 @@ class StickyAction(ActionPerturbation):
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None) -> None:
         super().__init__(env, level, scale, schedule, seed)
-        if self.scale > 1:
-            raise ValueError(f"scale of {self.name!r} is a probability and must be at most 1, got {self.scale}")
+        self._check_scale_at_most_one("probability")
         self._uniform = self.draws("random", ())
 
     def _start_episode(self) -> None:
@@ -272,8 +271,7 @@ class GainLoss(ActionPerturbation):
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None) -> None:
         super().__init__(env, level, scale, schedule, seed)
-        if self.scale > 1:
-            raise ValueError(f"scale of {self.name!r} is a fraction and must be at most 1, got {self.scale}")
+        self._check_scale_at_most_one("fraction")
         self.channel = self._find_channel(env)
         self._gains = np.ones(self._half.shape if self.channel is None else self.channel.nominal.shape[:1] or (1,))
         self._written: np.ndarray | None = None

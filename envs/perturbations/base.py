@@ -189,6 +189,15 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         """``True`` when the level is above 0 (the wrapper does anything at all)."""
         return self.level > 0.0
 
+    def _check_scale_at_most_one(self, kind: str) -> None:
+        """Reject a scale above 1 where the magnitude is a fraction or a probability.
+
+        :param kind: what the magnitude is, for the message (``"fraction"``, ``"probability"``).
+        :raises ValueError: when the scale is above 1.
+        """
+        if self.scale > 1:
+            raise ValueError(f"scale of {self.name!r} is a {kind} and must be at most 1, got {self.scale}")
+
     def draws(self, kind: str, shape: tuple[int, ...], dtype: Any = np.float64) -> Draws:
         """:return: a block-drawn stream of random numbers from this wrapper's generator
             (see :class:`Draws`), restarted at every reset."""

@@ -78,8 +78,7 @@ class ImageContrast(ImagePerturbation):
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None) -> None:
         super().__init__(env, level, scale, schedule, seed)
-        if self.scale > 1:
-            raise ValueError(f"scale of {self.name!r} is a fraction and must be at most 1, got {self.scale}")
+        self._check_scale_at_most_one("fraction")
 
     def _observe(self, obs: np.ndarray) -> np.ndarray:
         pixels = obs.astype(np.float32)
@@ -112,8 +111,7 @@ class ImageOcclusion(ImagePerturbation):
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None) -> None:
         super().__init__(env, level, scale, schedule, seed)
-        if self.scale > 1:
-            raise ValueError(f"scale of {self.name!r} is a fraction and must be at most 1, got {self.scale}")
+        self._check_scale_at_most_one("fraction")
 
     def _start_episode(self, obs: np.ndarray) -> None:
         self._corner = self.rng.random(2)

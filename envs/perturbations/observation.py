@@ -154,8 +154,7 @@ class Dropout(ObservationPerturbation):
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None) -> None:
         super().__init__(env, level, scale, schedule, seed)
-        if self.scale > 1:
-            raise ValueError(f"scale of {self.name!r} is a probability and must be at most 1, got {self.scale}")
+        self._check_scale_at_most_one("probability")
         self._uniform = self.draws("random", self._low.shape)
 
     def _observe(self, obs: np.ndarray) -> np.ndarray:
@@ -178,8 +177,7 @@ class StuckSensor(ObservationPerturbation):
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None) -> None:
         super().__init__(env, level, scale, schedule, seed)
-        if self.scale > 1:
-            raise ValueError(f"scale of {self.name!r} is a fraction and must be at most 1, got {self.scale}")
+        self._check_scale_at_most_one("fraction")
 
     def _start_episode(self, obs: np.ndarray) -> None:
         self._thresholds = self.rng.random(np.shape(obs))
