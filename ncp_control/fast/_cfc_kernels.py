@@ -85,34 +85,24 @@ def _reset(h, keep_t):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**JIT)
-def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act, backbone, save):  # type: ignore[no-untyped-def]
+def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act, backbone, save, hseq, hprev_s, a_s, g_s, q_s, pre):  # type: ignore[no-untyped-def]
     """Run the layer over ``u [T, B, I]`` from ``h0 [B, H]``.
 
     ``ts``/``keep`` are ``[T, B]`` (elapsed time; 0 where the state is reset before the step).
     The input part of the first linear map does not depend on the state: it is one matrix
     product over all ``T * B`` rows before the loop, which keeps only the recurrent product
     (and the heads after a backbone) inside it.
-    Returns ``hseq [T, B, H]`` and, when ``save``, the inputs of the backward pass:
-    ``hprev [T, B, H]`` (state entering each step), ``a`` and ``g`` (backbone pre- and
-    post-activation, ``[T, B, G]``) and ``q`` (head pre-activations; in modes other than
-    "pure" its first ``3H`` columns hold ``tanh(ff1)``, ``tanh(ff2)`` and the time gate).
+    Writes ``hseq [T, B, H]`` and, when ``save``, the inputs of the backward pass:
+    ``hprev_s [T, B, H]`` (state entering each step), ``a_s`` and ``g_s`` (backbone pre- and
+    post-activation, ``[T, B, G]``; ``[0, B, G]`` without backbone) and ``q_s [T, B, K]``
+    (head pre-activations; in modes other than "pure" its first ``3H`` columns hold
+    ``tanh(ff1)``, ``tanh(ff2)`` and the time gate). ``pre [T, B, G]`` receives the first
+    linear map's output: pass ``a_s`` (backbone) or ``q_s`` when saving, else a work array.
+    Without ``save`` the saved arrays may have a leading size of 0.
     """
     T, B, n_in = u.shape
-    H = h0.shape[1]
     G = WinT.shape[1]
     K = WhT.shape[1] if backbone else G
-    hseq = np.empty((T, B, H), np.float32)
-    ns = T if save else 0
-    hprev_s = np.empty((ns, B, H), np.float32)
-    a_s = np.empty((ns if backbone else 0, B, G), np.float32)
-    g_s = np.empty((ns if backbone else 0, B, G), np.float32)
-    q_s = np.empty((ns, B, K), np.float32)
-    if save and backbone:
-        pre = a_s
-    elif save:
-        pre = q_s
-    else:
-        pre = np.empty((T, B, G), np.float32)
     for r in range(T):
         for b in range(B):
             for k in range(G):
@@ -140,7 +130,6 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act,
             q = a
         _update(h, q, ts[t], A, wtau, mode, save)
         copy_into(hseq[t], h)
-    return hseq, hprev_s, a_s, g_s, q_s
 
 
 #: columns of the layer table of :func:`cfc_stack_forward`
@@ -228,18 +217,17 @@ def _activation_grad_saved(a, g, grad, code):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**JIT)
-def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act, backbone):  # type: ignore[no-untyped-def]
+def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act, backbone, dP, dq_all):  # type: ignore[no-untyped-def]
     """Backward pass of ``cfc_forward``.
 
-    Weights as passed to ``cfc_forward``; ``a_s``, ``g_s``, ``q_s`` as it saved them. Returns ``dP [T, B, G]``
-    (gradient of the first linear map's output), ``dq [T, B, K]`` (of the heads' output;
-    empty without backbone), ``dh0 [B, H]``, ``dA [H]`` and ``dwtau [H]`` (pure mode).
+    Weights as passed to ``cfc_forward``; ``a_s``, ``g_s``, ``q_s`` as it saved them.
+    Writes ``dP [T, B, G]`` (gradient of the first linear map's output) and ``dq_all
+    [T, B, K]`` (of the heads' output; ``[0, B, K]`` without backbone); returns ``dh0 [B, H]``,
+    ``dA [H]`` and ``dwtau [H]`` (pure mode).
     """
     T, B, H = dhseq.shape
     G = WrecT.shape[1]
     K = q_s.shape[2]
-    dP = np.empty((T, B, G), np.float32)
-    dq_all = np.empty((T if backbone else 0, B, K), np.float32)
     dA = np.zeros(H, np.float32)
     dwtau = np.zeros(H, np.float32)
     dh = np.zeros((B, H), np.float32)
@@ -285,4 +273,4 @@ def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act,
             kb = keep[t, b]
             for k in range(H):
                 dh[b, k] *= kb
-    return dP, dq_all, dh, dA, dwtau
+    return dh, dA, dwtau

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
+from ._buffers import buffer
 from ._numpy import as_numpy
 
 
@@ -17,6 +19,53 @@ def _kernels() -> Any:
     from . import _cfc_kernels
 
     return _cfc_kernels
+
+
+def _forward(
+    u: torch.Tensor,
+    h0: torch.Tensor,
+    ts: torch.Tensor,
+    keep: torch.Tensor,
+    weights: tuple[torch.Tensor, ...],
+    mode: int,
+    act: int,
+    backbone: bool,
+    save: bool,
+) -> tuple[np.ndarray, ...]:
+    """Run ``cfc_forward`` into pooled arrays.
+
+    :param weights: ``(w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau)``
+    :return: ``(hseq, hprev, a_s, g_s, q_s)`` (the last four empty unless ``save``)
+    """
+    T, B, _ = u.shape
+    H = h0.shape[1]
+    G = weights[0].shape[1]
+    K = weights[3].shape[1] if backbone else G
+    ns = T if save else 0
+    hseq = buffer((T, B, H))
+    hprev = buffer((ns, B, H))
+    a_s = buffer((ns if backbone else 0, B, G))
+    g_s = buffer((ns if backbone else 0, B, G))
+    q_s = buffer((ns, B, K))
+    pre = (a_s if backbone else q_s) if save else buffer((T, B, G))
+    _kernels().cfc_forward(
+        as_numpy(u),
+        as_numpy(h0),
+        as_numpy(ts),
+        as_numpy(keep),
+        *(as_numpy(w) for w in weights),
+        mode,
+        act,
+        backbone,
+        save,
+        hseq,
+        hprev,
+        a_s,
+        g_s,
+        q_s,
+        pre,
+    )
+    return hseq, hprev, a_s, g_s, q_s
 
 
 class _CfCLayerFunction(torch.autograd.Function):
@@ -38,24 +87,8 @@ class _CfCLayerFunction(torch.autograd.Function):
         act: int,
         backbone: bool,
     ) -> torch.Tensor:
-        k = _kernels()
-        hseq, hprev, a_s, g_s, q_s = k.cfc_forward(
-            as_numpy(u),
-            as_numpy(h0),
-            as_numpy(ts),
-            as_numpy(keep),
-            as_numpy(w_in_t),
-            as_numpy(b_in),
-            as_numpy(w_rec_t),
-            as_numpy(w_head_t),
-            as_numpy(b_head),
-            as_numpy(a_param),
-            as_numpy(w_tau),
-            mode,
-            act,
-            backbone,
-            True,
-        )
+        weights = (w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau)
+        hseq, hprev, a_s, g_s, q_s = _forward(u, h0, ts, keep, weights, mode, act, backbone, True)
         saved = [torch.from_numpy(x) for x in (hprev, a_s, g_s, q_s)]
         ctx.save_for_backward(u, ts, keep, w_in_t, w_rec_t, w_head_t, a_param, w_tau, *saved)
         ctx.flags = (mode, act, backbone)
@@ -65,8 +98,11 @@ class _CfCLayerFunction(torch.autograd.Function):
     def backward(ctx: Any, dhseq: torch.Tensor) -> Any:  # type: ignore[override]
         u, ts, keep, w_in_t, w_rec_t, w_head_t, a_param, w_tau, hprev, a_s, g_s, q_s = ctx.saved_tensors
         mode, act, backbone = ctx.flags
-        k = _kernels()
-        dp, dq, dh0, da, dwtau = k.cfc_backward(
+        T, B, n_in = u.shape
+        H = hprev.shape[2]
+        dp = buffer((T, B, w_rec_t.shape[1]))
+        dq = buffer((T if backbone else 0, B, q_s.shape[2]))
+        dh0, da, dwtau = _kernels().cfc_backward(
             as_numpy(dhseq),
             as_numpy(ts),
             as_numpy(keep),
@@ -80,9 +116,9 @@ class _CfCLayerFunction(torch.autograd.Function):
             mode,
             act,
             backbone,
+            dp,
+            dq,
         )
-        T, B, n_in = u.shape
-        H = hprev.shape[2]
         dp2 = torch.from_numpy(dp).reshape(T * B, -1)
         need = ctx.needs_input_grad
         du = (dp2 @ w_in_t.t()).reshape(T, B, n_in) if need[0] else None
@@ -164,21 +200,6 @@ def cfc_layer_sequence(
             u, h0, ts, keep, w_in_t, b_first, w_rec_t, w_head_t, b_head_, a_, wt_, mode_c, act_c, backbone
         )
         return out
-    hseq = _kernels().cfc_forward(
-        as_numpy(u),
-        as_numpy(h0),
-        as_numpy(ts),
-        as_numpy(keep),
-        as_numpy(w_in_t),
-        as_numpy(b_first),
-        as_numpy(w_rec_t),
-        as_numpy(w_head_t),
-        as_numpy(b_head_),
-        as_numpy(a_),
-        as_numpy(wt_),
-        mode_c,
-        act_c,
-        backbone,
-        False,
-    )[0]
+    weights = (w_in_t, b_first, w_rec_t, w_head_t, b_head_, a_, wt_)
+    hseq = _forward(u, h0, ts, keep, weights, mode_c, act_c, backbone, False)[0]
     return torch.from_numpy(hseq)

@@ -203,3 +203,40 @@ def test_no_grad_path_sees_parameter_updates(kind: str) -> None:
     assert_same([after], [outputs(model, "reference")])
     model.load_state_dict(other.state_dict())
     assert_same([outputs(model, "fast")], [outputs(other, "reference")])
+
+
+def test_pooled_buffers_never_shared_with_live_tensors() -> None:
+    """Sequences long enough for pooled work arrays, two graphs alive at once: outputs and
+    gradients still equal the per-step loop's."""
+    from ncp_control.fast import _buffers
+
+    _buffers.release_buffers()
+    model = CfC(F, 32)
+    torch.manual_seed(3)
+    for p in model.parameters():
+        p.data.add_(0.1 * torch.randn_like(p))
+    gen = torch.Generator().manual_seed(4)
+    xs = [torch.randn(16, 48, F, generator=gen) for _ in range(2)]
+    results = {}
+    for implementation in ("reference", "fast"):
+        model.implementation = implementation
+        ys = [model(x)[0] for x in xs]  # both graphs alive before either backward
+        grads = [torch.autograd.grad(y.square().sum(), list(model.parameters())) for y in ys]
+        results[implementation] = [*ys, *(g for gs in grads for g in gs)]
+    assert len(_buffers._POOL) > 0
+    assert_same(results["fast"], results["reference"])
+
+
+def test_buffer_reuse_only_when_free() -> None:
+    from ncp_control.fast._buffers import MIN_POOLED_BYTES, buffer, release_buffers
+
+    release_buffers()
+    shape = (4, MIN_POOLED_BYTES // 16)
+    held = torch.from_numpy(buffer(shape))
+    other = buffer(shape)
+    assert other.ctypes.data != held.numpy().ctypes.data
+    address = other.ctypes.data
+    del other
+    again = buffer(shape)
+    assert again.ctypes.data == address
+    assert again.shape == shape and again.flags["C_CONTIGUOUS"]
