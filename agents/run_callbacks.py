@@ -1,0 +1,119 @@
+"""Callbacks of a training run: atomic checkpoints and the periodic clean evaluation log.
+
+Used by :func:`agents.runs.train_run`; the names stay importable from :mod:`agents.runs`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+
+from agents.robustness.evaluate import make_env, run_episodes
+from agents.robustness.policies import ModelPolicy
+from agents.robustness.table import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from agents.runs import RunConfig, RunFolder
+
+
+def atomic_save(model: BaseAlgorithm, path: Path) -> None:
+    """Save an SB3 model to ``path`` (``.zip``) through a temporary file and ``os.replace``.
+
+    :param model: the model.
+    :param path: the destination.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+class CheckpointCallback(BaseCallback):
+    """Atomic checkpoints every ``freq`` steps; keeps the newest ``keep``.
+
+    :param folder: the run folder.
+    :param freq: steps between checkpoints.
+    :param keep: checkpoints kept.
+    """
+
+    def __init__(self, folder: RunFolder, freq: int, keep: int = 2):
+        super().__init__()
+        self.folder, self.freq, self.keep = folder, freq, keep
+        self._last = 0
+
+    def _on_training_start(self) -> None:
+        self._last = self.num_timesteps
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps // self.freq > self._last // self.freq:
+            self._last = self.num_timesteps
+            atomic_save(self.model, self.folder.checkpoints / f"step_{self.num_timesteps:012d}.zip")
+            if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
+                tmp = self.folder.checkpoints / ".tmp-replay_buffer.pkl"
+                self.model.save_replay_buffer(tmp)  # type: ignore[attr-defined]
+                os.replace(tmp, self.folder.checkpoints / "replay_buffer.pkl")
+            for old in self.folder.checkpoint_paths()[: -self.keep]:
+                old.unlink(missing_ok=True)
+        return True
+
+
+class EvalLogCallback(BaseCallback):
+    """Clean deterministic evaluation every ``freq`` steps, appended to ``eval.csv``.
+
+    :param folder: the run folder.
+    :param config: the run's configuration (env and episodes).
+    """
+
+    def __init__(self, folder: RunFolder, config: RunConfig):
+        super().__init__()
+        self.folder, self.config = folder, config
+        self._last = 0
+
+    def _logged(self) -> int:
+        if not self.folder.eval_log.exists():
+            return 0
+        lines = self.folder.eval_log.read_text().splitlines()[1:]
+        return int(lines[-1].split(",")[0]) if lines else 0
+
+    def _on_training_start(self) -> None:
+        # after a resume, an evaluation due at the checkpoint's step may not have been logged yet
+        self._last = self._logged()
+        if self.num_timesteps // self.config.eval_freq > self._last // self.config.eval_freq:
+            self._last = self.num_timesteps
+            self.evaluate()
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps // self.config.eval_freq > self._last // self.config.eval_freq:
+            self._last = self.num_timesteps
+            self.evaluate()
+        return True
+
+    def evaluate(self) -> None:
+        """Run the evaluation now and append one row."""
+        seeds = [10_000 + i for i in range(self.config.eval_episodes)]
+        rows = run_episodes(
+            ModelPolicy(self.model), lambda: make_env(self.config.env_id, self.config.env_kwargs), seeds
+        )
+        returns = np.array([r["return"] for r in rows])
+        line = (f"{self.num_timesteps},{returns.mean():.6g},{returns.std():.6g},"
+                f"{np.nanmean([r['success'] for r in rows]) if any(not np.isnan(r['success']) for r in rows) else ''},"
+                f"{np.nanmean([r['crash'] for r in rows]) if any(not np.isnan(r['crash']) for r in rows) else ''}\n")
+        old = self.folder.eval_log.read_bytes() if self.folder.eval_log.exists() else b""
+        header = b"" if old else b"timesteps,mean_return,std_return,success_rate,crash_rate\n"
+        atomic_write_bytes(self.folder.eval_log, old + header + line.encode())
+        if self.logger is not None:
+            self.logger.record("eval/mean_return", float(returns.mean()))
+
+
+def truncate_eval_log(folder: RunFolder, timesteps: int) -> None:
+    """Drop evaluation rows newer than a checkpoint being resumed from (they will be redone)."""
+    if not folder.eval_log.exists():
+        return
+    lines = folder.eval_log.read_text().splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if int(line.split(",")[0]) <= timesteps]
+    atomic_write_bytes(folder.eval_log, "".join(kept).encode())
