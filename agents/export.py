@@ -29,9 +29,9 @@ from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
 
-from agents.extractors import EXTRACTORS
-from agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
-from ncp_control import Wiring, __version__
+from agents.export_json import class_name, decode, encode, space_from_json, space_to_json
+from agents.policies import RecurrentSequencePolicy
+from ncp_control import __version__
 from ncp_control.export import Argmax, BoxActionClip, ObservationNormalizer, OneStepPolicy
 from ncp_control.export.weights import read_json, read_tensors, write_json, write_tensors
 
@@ -39,7 +39,6 @@ POLICY_FORMAT = "ncp-control-policy"
 WEIGHTS_FILE = "policy.safetensors"
 CONFIG_FILE = "config.json"
 _NORM_MEAN, _NORM_VAR = "obs_normalization.mean", "obs_normalization.var"
-_DTYPES = ("float32", "float64", "uint8", "int64", "int32", "int8", "bool")
 
 
 # ---------------------------------------------------------------------- one-step actor
@@ -118,103 +117,6 @@ def model_onestep(model: BaseAlgorithm, vec_normalize: VecNormalize | None = Non
     return actor_onestep(policy, normalization_of(vec_normalize), bool(getattr(model, "use_info_dt", True)))
 
 
-# ---------------------------------------------------------------------- JSON encoding
-def _space_to_json(space: spaces.Space) -> dict[str, Any]:
-    if isinstance(space, spaces.Box):
-        return {"type": "Box", "low": space.low.tolist(), "high": space.high.tolist(), "shape": list(space.shape),
-                "dtype": str(space.dtype)}
-    if isinstance(space, spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    if isinstance(space, spaces.Dict):
-        return {"type": "Dict", "spaces": {k: _space_to_json(v) for k, v in space.spaces.items()}}
-    raise ValueError(f"the weights-only format stores Box, Discrete and Dict spaces, got {space}")
-
-
-def _space_from_json(data: Any) -> spaces.Space:
-    kind = data.get("type") if isinstance(data, dict) else None
-    if kind == "Box":
-        if data["dtype"] not in _DTYPES:
-            raise ValueError(f"config.json: Box dtype must be one of {_DTYPES}, got {data['dtype']!r}")
-        dtype = np.dtype(data["dtype"])
-        low = np.array(data["low"], dtype=dtype)
-        high = np.array(data["high"], dtype=dtype)
-        return spaces.Box(low=low, high=high, shape=tuple(data["shape"]), dtype=dtype)
-    if kind == "Discrete":
-        return spaces.Discrete(int(data["n"]), start=int(data.get("start", 0)))
-    if kind == "Dict":
-        return spaces.Dict({str(k): _space_from_json(v) for k, v in data["spaces"].items()})
-    raise ValueError(f"config.json: unknown space {data!r}")
-
-
-def _classes() -> dict[str, type]:
-    """Every class a config may name: policy aliases, extractors, ``torch.nn`` activations."""
-    table: dict[str, type] = {f"agents.{cls.__name__}": cls for cls in POLICY_ALIASES.values()}
-    table["agents.RecurrentSequencePolicy"] = RecurrentSequencePolicy
-    table.update({f"extractor.{name}": cls for name, cls in EXTRACTORS.items()})
-    for name in dir(nn):
-        value = getattr(nn, name)
-        if isinstance(value, type) and issubclass(value, nn.Module):
-            table[f"torch.nn.{name}"] = value
-    return table
-
-
-def _class_name(cls: type) -> str:
-    for name, value in _classes().items():
-        if value is cls:
-            return name
-    raise ValueError(f"{cls.__module__}.{cls.__qualname__} cannot be stored in the weights-only format "
-                     "(only the policies, extractors and torch.nn layers of ncp-control)")
-
-
-def _encode(value: Any, lenient: bool = False) -> Any:
-    """Plain JSON for a constructor argument; classes and wirings become tagged objects.
-
-    :param value: the value.
-    :param lenient: store what cannot be encoded as its text (for information only, never rebuilt).
-    """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_encode(v, lenient) for v in value]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            if lenient:
-                return {str(k): _encode(v, lenient) for k, v in value.items()}
-            raise ValueError(f"dict keys must be strings to be stored, got {list(value)}")
-        return {k: _encode(v, lenient) for k, v in value.items()}
-    if lenient:
-        try:
-            return _encode(value)
-        except ValueError:
-            return repr(value)
-    if isinstance(value, type):
-        return {"__class__": _class_name(value)}
-    if isinstance(value, Wiring):
-        return {"__wiring__": value.to_dict()}
-    if isinstance(value, spaces.Space):
-        return {"__space__": _space_to_json(value)}
-    if isinstance(value, np.generic):
-        return value.item()
-    raise ValueError(f"{type(value).__name__} value {value!r} cannot be stored in the weights-only format")
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"__class__"}:
-            table = _classes()
-            if value["__class__"] not in table:
-                raise ValueError(f"config.json names class {value['__class__']!r}, which is not one the loader knows")
-            return table[value["__class__"]]
-        if set(value) == {"__wiring__"}:
-            return Wiring.from_dict(value["__wiring__"])
-        if set(value) == {"__space__"}:
-            return _space_from_json(value["__space__"])
-        return {k: _decode(v) for k, v in value.items()}
-    return value
-
-
 # ---------------------------------------------------------------------- weights-only files
 #: constructor arguments that do not shape the network (rebuilt with defaults on load)
 _TRAINING_ONLY = ("lr_schedule", "optimizer_class", "optimizer_kwargs")
@@ -245,14 +147,14 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
     config = {
         "format": POLICY_FORMAT,
         "version": __version__,
-        "policy_class": _class_name(type(policy)),
-        "observation_space": _space_to_json(policy.observation_space),
-        "action_space": _space_to_json(policy.action_space),
-        "policy_kwargs": _encode(kwargs),
+        "policy_class": class_name(type(policy)),
+        "observation_space": space_to_json(policy.observation_space),
+        "action_space": space_to_json(policy.action_space),
+        "policy_kwargs": encode(kwargs),
         "use_dt": bool(getattr(model, "use_info_dt", True)),
         "normalization": None if normalization is None else {"clip": normalization["clip"],
                                                              "epsilon": normalization["epsilon"]},
-        "extra": _encode(extra or {}, lenient=True),
+        "extra": encode(extra or {}, lenient=True),
     }
     tensors = dict(policy.state_dict())
     if normalization is not None:
@@ -350,12 +252,12 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
     if config.get("format") != POLICY_FORMAT:
         raise ValueError(f"{folder / CONFIG_FILE} is not an ncp-control policy (format {config.get('format')!r}); "
                          "re-export it with `ncp-control export RUN_DIR --format safetensors`")
-    policy_class = _decode({"__class__": config.get("policy_class")})
+    policy_class = decode({"__class__": config.get("policy_class")})
     if not (isinstance(policy_class, type) and issubclass(policy_class, RecurrentSequencePolicy)):
         raise ValueError(f"config.json: policy_class must be a LiquidPPO policy, got {config.get('policy_class')!r}")
-    observation_space = _space_from_json(config["observation_space"])
-    action_space = _space_from_json(config["action_space"])
-    kwargs = _decode(config.get("policy_kwargs", {}))
+    observation_space = space_from_json(config["observation_space"])
+    action_space = space_from_json(config["action_space"])
+    kwargs = decode(config.get("policy_kwargs", {}))
     if not isinstance(kwargs, dict):
         raise ValueError("config.json: policy_kwargs must be an object")
     try:
