@@ -126,31 +126,58 @@ def _cfc_plan(cell: Any) -> Any:
     return inference.cfc_stack_plan([cell], [0])
 
 
+def _time_major(a: np.ndarray) -> np.ndarray:
+    """``[B, T, ...]`` to C-contiguous ``[T, B, ...]`` (a view for one step)."""
+    if a.shape[1] == 1:
+        return np.ascontiguousarray(a).reshape((1, a.shape[0], *a.shape[2:]))
+    return np.ascontiguousarray(np.swapaxes(a, 0, 1))
+
+
 def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None) -> Any:
-
-    x_np, h_np, ts_np = x.detach().numpy(), h.detach().numpy(), ts.detach().numpy()
-    keep = np.ones(ts_np.shape, np.float32) if resets is None else (~resets.numpy()).astype(np.float32)
+    # inputs arrive without gradient tracking (no_grad): .numpy() needs no detach
+    x_np, ts_np = x.numpy(), ts.numpy()
+    keep = None if resets is None else (~resets.numpy()).astype(np.float32)
     if isinstance(cell, (CfCCell, WiredCfCCell)):
-        from ._cfc_kernels import cfc_stack_forward
-
         plan = inference.cached_plan(cell, lambda: _cfc_plan(cell))
         fc = cell.fc
         if plan is None or (fc is not None and fc.weight.dtype != torch.float32):
             return None
-        hseq = cfc_stack_forward(
-            np.ascontiguousarray(x_np.transpose(1, 0, 2)),
-            np.ascontiguousarray(h_np),
-            np.ascontiguousarray(ts_np.T),
-            np.ascontiguousarray(keep.T),
+        steps = x_np.shape[1]
+        hseq = _stack_forward()(
+            _time_major(x_np),
+            np.ascontiguousarray(h.numpy()),
+            _time_major(ts_np),
+            _ones(steps, x_np.shape[0]) if keep is None else _time_major(keep),
             *plan,
-        ).transpose(1, 0, 2)
-        h_last = torch.from_numpy(np.ascontiguousarray(hseq[:, -1]))
-        y = torch.from_numpy(np.ascontiguousarray(hseq[:, :, : cell.motor_size]))
+        )
+        motor = cell.motor_size
+        if steps == 1:
+            h_last = torch.from_numpy(hseq[0])
+            y = h_last[:, None] if motor == hseq.shape[2] else torch.from_numpy(hseq[0, :, None, :motor])
+        else:
+            h_last = torch.from_numpy(np.ascontiguousarray(hseq[-1]))
+            y = torch.from_numpy(np.ascontiguousarray(np.swapaxes(hseq[:, :, :motor], 0, 1)))
         return (y if fc is None else fc(y)), h_last
+    if keep is None:
+        keep = np.ones(ts_np.shape, np.float32)
     if cell.solver != "semi_implicit" or cell.w.dtype != torch.float32:
         return None
-    states, outputs = inference.ltc_states(cell, x.detach(), h.detach(), ts.detach(), keep)
+    states, outputs = inference.ltc_states(cell, x, h, ts, keep)
     return torch.from_numpy(outputs), torch.from_numpy(np.ascontiguousarray(states[:, -1]))
+
+
+@lru_cache(maxsize=8)
+def _ones(steps: int, batch: int) -> np.ndarray:
+    """``[T, B]`` ones (no resets), shared between calls (the kernels only read them)."""
+    ones = np.ones((steps, batch), np.float32)
+    return ones
+
+
+@lru_cache(maxsize=1)
+def _stack_forward() -> Any:
+    from ._cfc_kernels import cfc_stack_forward
+
+    return cfc_stack_forward
 
 
 def fast_unroll(

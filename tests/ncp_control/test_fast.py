@@ -158,11 +158,17 @@ def test_no_grad_and_single_step_match() -> None:
             model.implementation = "reference"
             ref = model(x, h0, ts, resets)
             step_ref = model(x[:1, :1], h0[:1], ts[:1, :1])
+            batch_step_ref = model(x[:, :1], h0, ts[:, :1], resets[:, :1])
+            plain_ref = model(x, h0, ts)
             model.implementation = "fast"
             fast = model(x, h0, ts, resets)
             step_fast = model(x[:1, :1], h0[:1], ts[:1, :1])
+            batch_step_fast = model(x[:, :1], h0, ts[:, :1], resets[:, :1])
+            plain_fast = model(x, h0, ts)
         assert_same(list(fast), list(ref))
         assert_same(list(step_fast), list(step_ref))
+        assert_same(list(batch_step_fast), list(batch_step_ref))
+        assert_same(list(plain_fast), list(plain_ref))
 
 
 @pytest.mark.parametrize("implicit", [True, False])
