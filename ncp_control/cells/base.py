@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from ncp_control.wirings import Wiring
 
 
 class LiquidCell(nn.Module):
@@ -22,6 +27,24 @@ class LiquidCell(nn.Module):
     state_size: int
     motor_size: int
     output_size: int
+
+    def _attach_wiring(self, input_size: int, wiring: Wiring) -> Wiring:
+        """Build ``wiring`` for ``input_size`` and set the sizes of a wired cell.
+
+        Sets :attr:`wiring`, :attr:`input_size`, :attr:`state_size` (the wiring's units) and
+        :attr:`motor_size` and :attr:`output_size` (its motor neurons).
+
+        :param input_size: number of input features F.
+        :param wiring: the wiring (built here if it is not built yet).
+        :return: the built wiring.
+        """
+        wiring = wiring.build(input_size)
+        self.wiring = wiring
+        self.input_size = input_size
+        self.state_size = wiring.units
+        self.motor_size = wiring.output_size
+        self.output_size = wiring.output_size
+        return wiring
 
     def forward(
         self, x: torch.Tensor, h: torch.Tensor, dt: torch.Tensor

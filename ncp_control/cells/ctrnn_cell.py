@@ -50,12 +50,7 @@ class CTRNNCell(LiquidCell):
         super().__init__()
         if solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
-        wiring = wiring.build(input_size)
-        self.wiring = wiring
-        self.input_size = input_size
-        self.state_size = wiring.units
-        self.motor_size = wiring.output_size
-        self.output_size = wiring.output_size
+        wiring = self._attach_wiring(input_size, wiring)
         self.ode_unfolds = check_int("ode_unfolds", ode_unfolds, 1)
         self.solver = solver
         self.implicit_param_constraints = bool(implicit_param_constraints)

@@ -83,12 +83,7 @@ class LTCCell(LiquidCell):
         for name, mapping in (("input_mapping", input_mapping), ("output_mapping", output_mapping)):
             if mapping not in MAPPINGS:
                 raise ValueError(f"{name} must be one of {MAPPINGS}, got {mapping!r}")
-        wiring = wiring.build(input_size)
-        self.wiring = wiring
-        self.input_size = input_size
-        self.state_size = wiring.units
-        self.motor_size = wiring.output_size
-        self.output_size = wiring.output_size
+        wiring = self._attach_wiring(input_size, wiring)
         self.input_mapping = input_mapping
         self.output_mapping = output_mapping
         self.ode_unfolds = check_int("ode_unfolds", ode_unfolds, 1)

@@ -47,11 +47,7 @@ class WiredCfCCell(LiquidCell):
         self, input_size: int, wiring: Wiring, mode: str = "default", proj_size: int | None = None
     ) -> None:
         super().__init__()
-        wiring = wiring.build(input_size)
-        self.wiring = wiring
-        self.input_size = input_size
-        self.state_size = wiring.units
-        self.motor_size = wiring.output_size
+        wiring = self._attach_wiring(input_size, wiring)
         self.output_size = self.motor_size if proj_size is None else proj_size
         self.mode = mode
         self._slices: list[tuple[int, int]] = []
