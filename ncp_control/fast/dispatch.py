@@ -198,7 +198,7 @@ def fast_unroll(
         (numba missing, non-float32 or non-CPU tensors, differentiable timespans, mixed
         memory, LTC solvers other than semi-implicit, backbones deeper than one layer)
     """
-    cell: Any = model.cell
+    cell: Any = model._modules["cell"]
     if not available() or not isinstance(cell, (CfCCell, WiredCfCCell, LTCCell, CTRNNCell)):
         return None
     if (
