@@ -6,7 +6,7 @@ from typing import Any
 
 from ncp_control.cells.base import LiquidCell
 from ncp_control.cells.cfc_cell import CfCCell
-from ncp_control.cells.mixed_memory import MixedMemoryCell
+from ncp_control.cells.mixed_memory import MixedMemoryCell, unwrap_memory
 from ncp_control.cells.wired_cfc_cell import WiredCfCCell
 from ncp_control.sequence import LiquidRNN
 from ncp_control.wirings import Wiring
@@ -113,7 +113,7 @@ class CfC(LiquidRNN):
     @property
     def wiring(self) -> Wiring | None:
         """The (built) wiring, or ``None`` for an unwired CfC."""
-        core = self.cell.cell if isinstance(self.cell, MixedMemoryCell) else self.cell
+        core = unwrap_memory(self.cell)
         return core.wiring if isinstance(core, WiredCfCCell) else None
 
     def config(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ncp_control.cells.base import LiquidCell
 from ncp_control.cells.ltc_cell import LTCCell
-from ncp_control.cells.mixed_memory import MixedMemoryCell
+from ncp_control.cells.mixed_memory import MixedMemoryCell, unwrap_memory
 from ncp_control.cfc import units_config
 from ncp_control.sequence import LiquidRNN
 from ncp_control.wirings import FullyConnected, Wiring
@@ -109,7 +109,7 @@ class LTC(LiquidRNN):
     @property
     def ltc_cell(self) -> LTCCell:
         """The LTC cell (inside the mixed-memory wrapper, if any)."""
-        cell = self.cell.cell if isinstance(self.cell, MixedMemoryCell) else self.cell
+        cell = unwrap_memory(self.cell)
         assert isinstance(cell, LTCCell)
         return cell
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from ncp_control.cells.ctrnn_cell import CTRNNCell
 from ncp_control.cells.ltc_cell import LTCCell
-from ncp_control.cells.mixed_memory import MixedMemoryCell
+from ncp_control.cells.mixed_memory import unwrap_memory
 from ncp_control.cells.wired_cfc_cell import WiredCfCCell
 from ncp_control.sequence import LiquidRNN
 from ncp_control.wirings import Wiring
@@ -21,7 +21,7 @@ GROUPS = ("sensory", "inter", "command", "motor")
 def core_cell(model: nn.Module) -> Any:
     """:param model: a liquid sequence model or cell. :return: the liquid cell inside (mixed memory unwrapped)."""
     cell: Any = model.cell if isinstance(model, LiquidRNN) else model
-    return cell.cell if isinstance(cell, MixedMemoryCell) else cell
+    return unwrap_memory(cell)
 
 
 def wiring_of(model: nn.Module) -> Wiring | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from ncp_control.cells.base import LiquidCell
 from ncp_control.cells.lstm import LSTMCell
@@ -39,3 +40,9 @@ class MixedMemoryCell(LiquidCell):
         neurons, memory = self.lstm(x, h[:, :n], h[:, n:])
         y, neurons = self.cell(x, neurons, dt)
         return y, torch.cat([neurons, memory], 1)
+
+
+def unwrap_memory(cell: nn.Module) -> nn.Module:
+    """:param cell: a cell, possibly inside a :class:`MixedMemoryCell`.
+    :return: the wrapped liquid cell, or ``cell`` itself when it is not a mixed-memory cell."""
+    return cell.cell if isinstance(cell, MixedMemoryCell) else cell
