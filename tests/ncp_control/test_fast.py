@@ -9,6 +9,7 @@ import torch
 
 from ncp_control import CTRNN, LTC, AutoNCP, CfC, FullyConnected, Random
 from ncp_control.fast import available, fast_unroll
+from ncp_control.sequence import LiquidRNN
 
 pytestmark = pytest.mark.skipif(not available(), reason="the 'fast' extra (numba) is not installed")
 
@@ -27,7 +28,7 @@ def _inputs(seed: int, state_size: int) -> tuple[torch.Tensor, ...]:
     return x, h0, ts, resets
 
 
-def _run(model: torch.nn.Module, implementation: str, seed: int = 0) -> tuple[list[torch.Tensor], ...]:
+def _run(model: LiquidRNN, implementation: str, seed: int = 0) -> tuple[list[torch.Tensor], ...]:
     model.implementation = implementation
     x, h0, ts, resets = _inputs(seed, model.state_size)
     x.requires_grad_(True)
@@ -49,7 +50,7 @@ def assert_same(a: list[torch.Tensor], b: list[torch.Tensor], tol: float = 1e-5)
         assert diff <= tol * scale, diff
 
 
-def check(model: torch.nn.Module, seed: int = 0) -> None:
+def check(model: LiquidRNN, seed: int = 0) -> None:
     torch.manual_seed(seed)
     for p in model.parameters():  # move away from the initial values (zeros, ones)
         p.data.add_(0.1 * torch.randn_like(p))
@@ -59,7 +60,7 @@ def check(model: torch.nn.Module, seed: int = 0) -> None:
     assert_same(grad_fast, grad_ref)
 
 
-def _assert_fast_used(model: torch.nn.Module) -> None:
+def _assert_fast_used(model: LiquidRNN) -> None:
     x, h0, ts, resets = _inputs(1, model.state_size)
     assert fast_unroll(model, x, h0, ts, resets) is not None
 
@@ -187,7 +188,7 @@ def test_ctrnn_semi_implicit(implicit: bool) -> None:
 
 @pytest.mark.parametrize("kind", ["cfc", "ltc"])
 def test_no_grad_path_sees_parameter_updates(kind: str) -> None:
-    def make(seed: int) -> torch.nn.Module:
+    def make(seed: int) -> LiquidRNN:
         torch.manual_seed(seed)
         wiring = AutoNCP(10, 2, seed=3)
         return CfC(F, wiring) if kind == "cfc" else LTC(F, wiring)
@@ -195,7 +196,7 @@ def test_no_grad_path_sees_parameter_updates(kind: str) -> None:
     model, other = make(0), make(1)
     x = torch.randn(B, T, F)
 
-    def outputs(m: torch.nn.Module, implementation: str) -> torch.Tensor:
+    def outputs(m: LiquidRNN, implementation: str) -> torch.Tensor:
         m.implementation = implementation
         with torch.no_grad():
             return m(x)[0]
