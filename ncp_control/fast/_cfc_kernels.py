@@ -226,16 +226,13 @@ def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act,
     ``dA [H]`` and ``dwtau [H]`` (pure mode).
     """
     T, B, H = dhseq.shape
-    G = WrecT.shape[1]
-    K = q_s.shape[2]
     dA = np.zeros(H, np.float32)
     dwtau = np.zeros(H, np.float32)
     dh = np.zeros((B, H), np.float32)
-    dq = np.empty((B, K), np.float32)
-    dg = np.empty((B, G), np.float32)
     one = np.float32(1.0)
     for t in range(T - 1, -1, -1):
         q = q_s[t]
+        dq = dq_all[t] if backbone else dP[t]  # written in place, no copies
         for b in range(B):
             tb = ts[t, b]
             if mode == MODE_PURE:
@@ -262,12 +259,9 @@ def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act,
                     dq[b, 2 * H + k] = dz * tb
                     dq[b, 3 * H + k] = dz
         if backbone:
-            copy_into(dq_all[t], dq)
+            dg = dP[t]
             gemm(dq, WhT, dg, 0.0, False, True)
             _activation_grad_saved(a_s[t], g_s[t], dg, act)
-            copy_into(dP[t], dg)
-        else:
-            copy_into(dP[t], dq)
         gemm(dP[t], WrecT, dh, 0.0, False, True)
         for b in range(B):
             kb = keep[t, b]
