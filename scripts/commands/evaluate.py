@@ -52,7 +52,7 @@ def _render_episode(model: Any, env_id: str, seed: int, target: Path) -> Path:
         except (ValueError, ImportError, RuntimeError, OSError) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ValueError(
-                f"cannot write {target} ({first}); .mp4 needs imageio-ffmpeg, or use .gif or a folder"
+                f"cannot write {target} ({first}); use .gif or a folder instead"
             ) from None
         return target
     if suffix:

@@ -31,3 +31,5 @@ def test_demo_tiny_budget_writes_table_and_plots(tmp_path, capsys):
     assert len(frames) == length and frames[0].stat().st_size > 1000
     assert main(["evaluate", str(run), "--episodes", "1", "--render", str(tmp_path / "drive.gif")]) == 0
     assert (tmp_path / "drive.gif").stat().st_size > 1000
+    assert main(["evaluate", str(run), "--episodes", "1", "--render", str(tmp_path / "drive.mp4")]) == 0
+    assert (tmp_path / "drive.mp4").stat().st_size > 1000
