@@ -142,7 +142,6 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
     normalization = normalization_of(vec_normalize)
     actor_onestep(policy, normalization)  # fails now, not at load time, for what the loader cannot build
     kwargs = {k: v for k, v in policy._get_constructor_parameters().items() if k not in _TRAINING_ONLY}
-    kwargs.setdefault("features_extractor_kwargs", dict(policy.features_extractor_kwargs))
     kwargs.pop("observation_space"), kwargs.pop("action_space")
     config = {
         "format": POLICY_FORMAT,

@@ -285,6 +285,7 @@ class RecurrentSequencePolicy(BasePolicy):
             net_arch=self.net_arch,
             activation_fn=self.activation_fn,
             features_extractor=self.features_extractor_choice,
+            features_extractor_kwargs=self.features_extractor_kwargs,
             share_features_extractor=self.share_features_extractor,
             log_std_init=self.log_std_init,
             use_sde=self.use_sde,

@@ -160,7 +160,7 @@ def test_evaluate_policy_and_eval_callback_work_unchanged(masked_cartpole: Any, 
     assert 8 <= mean <= 500
 
 
-def test_dict_observations_and_image_observations(dict_env: Any, image_env: Any) -> None:
+def test_dict_observations_and_image_observations(dict_env: Any, image_env: Any, tmp_path: Path) -> None:
     model = LiquidPPO("CfCPolicy", DummyVecEnv([dict_env]), n_steps=8, batch_size=8, seq_len=4, n_epochs=1, seed=0,
                       policy_kwargs={"units": 8})
     model.learn(16)
@@ -171,6 +171,13 @@ def test_dict_observations_and_image_observations(dict_env: Any, image_env: Any)
     model.learn(16)
     assert type(model.policy.features_extractor).__name__ == "ConvHead"
     assert model.policy.actor_net.output_size == 3  # one motor neuron per discrete action
+    model.save(tmp_path / "cnn.zip")  # the extractor's kwargs survive save/load, of the model and of the policy
+    loaded = LiquidPPO.load(tmp_path / "cnn.zip")
+    assert loaded.policy.features_extractor.features_dim == 8
+    model.policy.save(tmp_path / "cnn_policy.pt")
+    assert type(model.policy).load(tmp_path / "cnn_policy.pt").features_extractor.features_dim == 8
+    obs = image_env().observation_space.sample()
+    assert loaded.predict(obs, deterministic=True)[0] == model.predict(obs, deterministic=True)[0]
 
 
 def test_ncp_motor_neurons_are_the_action_mean() -> None:
