@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     successes, returns = [], []
     for episode in range(20):
         obs, _ = eval_env.reset(seed=10_000 + episode)
-        done, episode_return, info = False, 0.0, {}
+        done, episode_return = False, 0.0
+        info: dict[str, object] = {}
         while not done:
             action, _ = model.predict(obs, deterministic=True)
             obs, reward, terminated, truncated, info = eval_env.step(action)
