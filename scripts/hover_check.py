@@ -15,13 +15,13 @@ import time
 
 def main(argv: list[str] | None = None) -> int:
     """:param argv: command-line arguments (see ``--help``). :return: exit status 0."""
-    import gymnasium as gym
     import numpy as np
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
     import envs  # noqa: F401  (registers the NCPControl/ ids)
+    from agents.robustness import as_eval_policy, make_env, run_episodes
     from envs.quadrotor.controller import REFERENCE_SCORES
 
     parser = argparse.ArgumentParser(prog="hover_check", description=__doc__.split("\n\n")[0])
@@ -34,21 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     model.learn(args.steps)
     seconds = time.perf_counter() - start
-    eval_env = gym.make(env_id)
-    successes, returns = [], []
-    for episode in range(20):
-        obs, _ = eval_env.reset(seed=10_000 + episode)
-        done, episode_return = False, 0.0
-        info: dict[str, object] = {}
-        while not done:
-            action, _ = model.predict(obs, deterministic=True)
-            obs, reward, terminated, truncated, info = eval_env.step(action)
-            episode_return += float(reward)
-            done = terminated or truncated
-        successes.append(bool(info.get("success", False)))
-        returns.append(episode_return)
-    print(f"{env_id} PPO seed {args.seed}, {args.steps} steps ({seconds:.0f} s): success {np.mean(successes):.2f}, "
-          f"mean return {np.mean(returns):.1f} (reference controller: {REFERENCE_SCORES[env_id]})", flush=True)
+    rows = run_episodes(as_eval_policy(model), lambda: make_env(env_id), [10_000 + i for i in range(20)])
+    success = np.mean([row["success"] for row in rows])
+    mean_return = np.mean([row["return"] for row in rows])
+    print(f"{env_id} PPO seed {args.seed}, {args.steps} steps ({seconds:.0f} s): success {success:.2f}, "
+          f"mean return {mean_return:.1f} (reference controller: {REFERENCE_SCORES[env_id]})", flush=True)
     return 0
 
 
