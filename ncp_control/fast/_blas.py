@@ -15,7 +15,27 @@ from numba import types
 from numba.extending import get_cython_function_address, intrinsic
 
 _SYMBOL = "ncp_control_fast_sgemm"
-binding.add_symbol(_SYMBOL, get_cython_function_address("scipy.linalg.cython_blas", "sgemm"))
+
+
+def _torch_sgemm_address() -> int | None:
+    """Address of the Fortran ``sgemm_`` that torch's own CPU library exports (MKL in the
+    x86 wheels), or None where it exports none."""
+    import ctypes
+    from pathlib import Path
+
+    import torch
+
+    for path in sorted((Path(torch.__file__).parent / "lib").glob("*torch_cpu.*")):
+        try:
+            return ctypes.cast(ctypes.CDLL(str(path)).sgemm_, ctypes.c_void_p).value
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+binding.add_symbol(
+    _SYMBOL, _torch_sgemm_address() or get_cython_function_address("scipy.linalg.cython_blas", "sgemm")
+)
 
 
 @intrinsic

@@ -46,8 +46,11 @@ def _update(h, q, ts_t, A, wtau, mode, store):  # type: ignore[no-untyped-def]
 
     With ``store`` (not "pure" mode), ``q[:, :3H]`` is overwritten with ``tanh(ff1)``,
     ``tanh(ff2)`` and the time gate, which the backward pass then reads instead of
-    recomputing them."""
+    recomputing them. Heads with ``3H`` columns (not "pure" mode) carry the time gate's
+    pre-activation ``time_a * ts + time_b`` already merged (one timespan for the whole
+    sequence), so ``ts_t`` is not read."""
     B, H = h.shape
+    merged = q.shape[1] == 3 * H
     f1v = np.empty(H, np.float32)
     f2v = np.empty(H, np.float32)
     sv = np.empty(H, np.float32)
@@ -62,7 +65,12 @@ def _update(h, q, ts_t, A, wtau, mode, store):  # type: ignore[no-untyped-def]
             for k in range(H):  # transcendental part alone, so that it vectorises
                 f1v[k] = ftanh(q[b, k])
                 f2v[k] = ftanh(q[b, H + k])
-                sv[k] = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
+            if merged:
+                for k in range(H):
+                    sv[k] = fsigmoid(q[b, 2 * H + k])
+            else:
+                for k in range(H):
+                    sv[k] = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
             if store:
                 for k in range(H):
                     q[b, k] = f1v[k]
@@ -217,15 +225,27 @@ def _activation_grad_saved(a, g, grad, code):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**JIT)
+def _add_rows(m, acc):  # type: ignore[no-untyped-def]
+    """``acc += m.sum(0)``."""
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            acc[j] += m[i, j]
+
+
+@numba.njit(**JIT)
 def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act, backbone, dP, dq_all):  # type: ignore[no-untyped-def]
     """Backward pass of ``cfc_forward``.
 
     Weights as passed to ``cfc_forward``; ``a_s``, ``g_s``, ``q_s`` as it saved them.
     Writes ``dP [T, B, G]`` (gradient of the first linear map's output) and ``dq_all
     [T, B, K]`` (of the heads' output; ``[0, B, K]`` without backbone); returns ``dh0 [B, H]``,
-    ``dA [H]`` and ``dwtau [H]`` (pure mode).
+    ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients ``dP`` and ``dq_all``
+    summed over steps and samples (``[G]``, ``[K]``; summed here while they are in cache).
     """
     T, B, H = dhseq.shape
+    db_first = np.zeros(dP.shape[2], np.float32)
+    db_head = np.zeros(dq_all.shape[2], np.float32)
+    merged = mode != MODE_PURE and q_s.shape[2] == 3 * H  # see _update
     dA = np.zeros(H, np.float32)
     dwtau = np.zeros(H, np.float32)
     dh = np.zeros((B, H), np.float32)
@@ -256,15 +276,20 @@ def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act,
                     dq[b, k] = df1 * (one - f1 * f1)
                     dq[b, H + k] = d * s * (one - f2 * f2)
                     dz = ds * s * (one - s)
-                    dq[b, 2 * H + k] = dz * tb
-                    dq[b, 3 * H + k] = dz
+                    if merged:
+                        dq[b, 2 * H + k] = dz
+                    else:
+                        dq[b, 2 * H + k] = dz * tb
+                        dq[b, 3 * H + k] = dz
         if backbone:
             dg = dP[t]
             gemm(dq, WhT, dg, 0.0, False, True)
             _activation_grad_saved(a_s[t], g_s[t], dg, act)
+            _add_rows(dq, db_head)
+        _add_rows(dP[t], db_first)
         gemm(dP[t], WrecT, dh, 0.0, False, True)
         for b in range(B):
             kb = keep[t, b]
             for k in range(H):
                 dh[b, k] *= kb
-    return dh, dA, dwtau
+    return dh, dA, dwtau, db_first, db_head

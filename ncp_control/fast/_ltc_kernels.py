@@ -24,18 +24,43 @@ from ._math import FASTMATH, JIT, copy_into, fill, fsigmoid, fsigmoid_strict
 JIT_REDUCE = dict(JIT, fastmath=FASTMATH | {"reassoc"})
 
 
+#: below this batch size the synapse sigmoids are computed in one pass over all edges
+#: (vectorised over edges) instead of edge by edge over the batch
+STAGED_BELOW_BATCH = 16
+
+
 @numba.njit(**JIT)
-def _synapses(v, idx, par, num, den):  # type: ignore[no-untyped-def]
+def _synapses(v, idx, par, num, den, z):  # type: ignore[no-untyped-def]
     """``num[dst] += wr * s``, ``den[dst] += w * s`` with ``s = sigmoid(sigma (v[src] - mu))``.
 
-    ``idx [2, E]`` holds ``(src, dst)``, ``par [4, E]`` holds ``(mu, sigma, w, wr)``.
+    ``idx [2, E]`` holds ``(src, dst)``, ``par [4, E]`` holds ``(mu, sigma, w, wr)``; ``z``
+    is scratch of at least ``E * B`` floats, used below ``STAGED_BELOW_BATCH``.
     """
     B = v.shape[1]
-    for e in range(idx.shape[1]):
-        i, j = idx[0, e], idx[1, e]
-        m, sg, we, wre = par[0, e], par[1, e], par[2, e], par[3, e]
+    E = idx.shape[1]
+    if B >= STAGED_BELOW_BATCH:
+        for e in range(E):
+            i, j = idx[0, e], idx[1, e]
+            m, sg, we, wre = par[0, e], par[1, e], par[2, e], par[3, e]
+            for b in range(B):
+                s = fsigmoid(sg * (v[i, b] - m))
+                num[j, b] += wre * s
+                den[j, b] += we * s
+        return
+    if B == 1:
+        for e in range(E):
+            z[e] = par[1, e] * (v[idx[0, e], 0] - par[0, e])
+    else:
+        for e in range(E):
+            i, m, sg = idx[0, e], par[0, e], par[1, e]
+            for b in range(B):
+                z[e * B + b] = sg * (v[i, b] - m)
+    for k in range(E * B):
+        z[k] = fsigmoid(z[k])
+    for e in range(E):
+        j, we, wre = idx[1, e], par[2, e], par[3, e]
         for b in range(B):
-            s = fsigmoid(sg * (v[i, b] - m))
+            s = z[e * B + b]
             num[j, b] += wre * s
             den[j, b] += we * s
 
@@ -94,10 +119,11 @@ def ltc_forward(x, h0, ts, keep, cm, gleak, vleak, eps, unfolds, min_step, s_idx
     cmt = np.empty((N, B), np.float32)
     num = np.empty((N, B), np.float32)
     den = np.empty((N, B), np.float32)
+    z = np.empty(max(s_idx.shape[1], r_idx.shape[1]) * B if B < STAGED_BELOW_BATCH else 0, np.float32)
     for t in range(T):
         fill(num, 0.0)
         fill(den, 0.0)
-        _synapses(x[t], s_idx, s_par, num, den)
+        _synapses(x[t], s_idx, s_par, num, den, z)
         for j in range(N):
             glv = gleak[j] * vleak[j]
             for b in range(B):
@@ -110,7 +136,7 @@ def ltc_forward(x, h0, ts, keep, cm, gleak, vleak, eps, unfolds, min_step, s_idx
         for k in range(U):
             fill(num, 0.0)
             fill(den, 0.0)
-            _synapses(v, r_idx, r_par, num, den)
+            _synapses(v, r_idx, r_par, num, den, z)
             for j in range(N):
                 for b in range(B):
                     d = base[j, b] + den[j, b]

@@ -102,7 +102,7 @@ class _CfCLayerFunction(torch.autograd.Function):
         H = hprev.shape[2]
         dp = buffer((T, B, w_rec_t.shape[1]))
         dq = buffer((T if backbone else 0, B, q_s.shape[2]))
-        dh0, da, dwtau = _kernels().cfc_backward(
+        dh0, da, dwtau, db_first, db_head = _kernels().cfc_backward(
             as_numpy(dhseq),
             as_numpy(ts),
             as_numpy(keep),
@@ -123,13 +123,13 @@ class _CfCLayerFunction(torch.autograd.Function):
         need = ctx.needs_input_grad
         du = (dp2 @ w_in_t.t()).reshape(T, B, n_in) if need[0] else None
         d_w_in_t = u.reshape(T * B, n_in).t() @ dp2 if need[4] else None
-        d_b_in = dp2.sum(0) if need[5] else None
+        d_b_in = torch.from_numpy(db_first) if need[5] else None
         d_w_rec_t = hprev.reshape(T * B, H).t() @ dp2 if need[6] else None
         d_w_head_t = d_b_head = None
         if backbone:
             dq2 = torch.from_numpy(dq).reshape(T * B, -1)
             d_w_head_t = g_s.reshape(T * B, -1).t() @ dq2 if need[7] else None
-            d_b_head = dq2.sum(0) if need[8] else None
+            d_b_head = torch.from_numpy(db_head) if need[8] else None
         return (
             du,
             torch.from_numpy(dh0),
@@ -172,9 +172,11 @@ def cfc_layer_sequence(
     :param ts: elapsed time per step and sample ``[T, B]``
     :param keep: ``[T, B]``, 0.0 where the state is zeroed before the step, else 1.0
     :param w_first: first linear map on ``[u, h]``: ``[G, I + H]`` (the backbone's, or the
-        stacked heads ff1, ff2, time_a, time_b with any sparsity mask already applied)
+        stacked heads ff1, ff2, time_a, time_b with any sparsity mask already applied; three
+        heads ff1, ff2, ``ts * time_a + time_b`` when every timespan is that one ``ts``)
     :param b_first: its bias ``[G]``
-    :param w_head: stacked heads ``[K, G]`` after a one-layer backbone, or None
+    :param w_head: stacked heads ``[K, G]`` after a one-layer backbone (four or, merged, three
+        heads as for ``w_first``), or None
     :param b_head: their bias ``[K]`` or None
     :param a_param: ``A`` ``[H]`` ("pure" mode) or None
     :param w_tau: ``w_tau`` ``[H]`` ("pure" mode) or None

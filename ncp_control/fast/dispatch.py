@@ -32,17 +32,24 @@ def _activation_name(module: nn.Module) -> str | None:
     return None
 
 
-def cfc_layer_weights(cell: Any) -> dict[str, Any] | None:
+def cfc_layer_weights(cell: Any, timespan: float | None = None) -> dict[str, Any] | None:
     """The arguments of :func:`~ncp_control.fast.cfc.cfc_layer_sequence` for one CfC layer.
 
     :param cell: a :class:`~ncp_control.cells.CfCCell`
+    :param timespan: the one timespan of every step and sample, if they share one: the time
+        gate's two heads are then merged into ``timespan * time_a + time_b`` (a quarter fewer
+        head products; autograd carries the gradients back to both)
     :return: keyword arguments (weights as differentiable tensors), or None if unsupported
     """
     heads = [cell.ff1] if cell.mode == "pure" else [cell.ff1, cell.ff2, cell.time_a, cell.time_b]
     mask = cell.sparsity_mask
     weights = [m.weight * mask if (mask is not None and i < 2) else m.weight for i, m in enumerate(heads)]
+    biases = [m.bias for m in heads]
+    if len(heads) == 4 and timespan is not None:
+        weights[2:] = [timespan * weights[2] + weights[3]]
+        biases[2:] = [timespan * biases[2] + biases[3]]
     w_heads = torch.cat(weights) if len(weights) > 1 else weights[0]
-    b_heads = torch.cat([m.bias for m in heads]) if len(heads) > 1 else heads[0].bias
+    b_heads = torch.cat(biases) if len(biases) > 1 else biases[0]
     args: dict[str, Any] = {"w_head": None, "b_head": None, "activation": "lecun_tanh"}
     if cell.backbone is None:
         args.update(w_first=w_heads, b_first=b_heads)
@@ -66,7 +73,9 @@ def _cfc_states(
 ) -> list[torch.Tensor] | None:
     from ncp_control.fast.cfc import cfc_layer_sequence
 
-    plans = [cfc_layer_weights(c) for c in cells]
+    first = ts.reshape(-1)[:1]
+    timespan = float(first) if ts.numel() and bool((ts == first).all()) else None
+    plans = [cfc_layer_weights(c, timespan) for c in cells]
     if any(p is None for p in plans):
         return None
     u = x.transpose(0, 1).contiguous()

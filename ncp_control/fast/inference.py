@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-_CACHE: weakref.WeakKeyDictionary[
-    nn.Module, tuple[list[tuple[dict[str, Any], str]], tuple[Any, ...], Any]
-] = weakref.WeakKeyDictionary()
+#: cell -> (slots of its parameters and buffers, those tensors, their versions, their data
+#: pointers, the packed plan)
+_CACHE: weakref.WeakKeyDictionary[nn.Module, tuple[Any, ...]] = weakref.WeakKeyDictionary()
 
 
 def clear_cache(cell: nn.Module | None = None) -> None:
@@ -46,23 +46,26 @@ def cached_plan(cell: nn.Module, build: Callable[[], Any]) -> Any:
     :return: the plan
     """
     entry = _CACHE.get(cell)
-    if entry is None:
-        slots: list[tuple[Any, str]] = []
-        for m in cell.modules():
-            slots += [(m._parameters, n) for n in m._parameters if m._parameters[n] is not None]
-            slots += [(m._buffers, n) for n in m._buffers if m._buffers[n] is not None]
-        entry = (slots, (), None)
-    slots = entry[0]
-    tensors: list[Any] = [d[n] for d, n in slots]
-    try:
-        key = (tuple(map(id, tensors)), tuple(map(_VERSION, tensors)), tuple(map(_DATA_PTR, tensors)))
-    except AttributeError:  # a tensor was removed: collect the slots again
-        _CACHE.pop(cell, None)
-        return cached_plan(cell, build)
-    if key != entry[1]:
-        entry = (slots, key, build())
-        _CACHE[cell] = entry
-    return entry[2]
+    if entry is not None:
+        slots, tensors, versions, pointers, plan = entry
+        try:
+            current = [d[n] for d, n in slots]
+            if (
+                all(map(operator.is_, current, tensors))
+                and list(map(_VERSION, current)) == versions
+                and list(map(_DATA_PTR, current)) == pointers
+            ):
+                return plan
+        except KeyError:  # a tensor was removed: collect the slots again
+            pass
+    slots = []
+    for m in cell.modules():
+        slots += [(m._parameters, n) for n in m._parameters if m._parameters[n] is not None]
+        slots += [(m._buffers, n) for n in m._buffers if m._buffers[n] is not None]
+    tensors = [d[n] for d, n in slots]
+    plan = build()
+    _CACHE[cell] = (slots, tensors, list(map(_VERSION, tensors)), list(map(_DATA_PTR, tensors)), plan)
+    return plan
 
 
 _EMPTY1 = np.empty(0, np.float32)

@@ -16,21 +16,21 @@ pytestmark = pytest.mark.skipif(not available(), reason="the 'fast' extra (numba
 B, T, F = 3, 9, 5
 
 
-def _inputs(seed: int, state_size: int) -> tuple[torch.Tensor, ...]:
+def _inputs(seed: int, state_size: int, batch: int = B) -> tuple[torch.Tensor, ...]:
     gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(B, T, F, generator=gen)
-    h0 = 0.5 * torch.randn(B, state_size, generator=gen)
-    ts = 2.0 * torch.rand(B, T, generator=gen)
+    x = torch.randn(batch, T, F, generator=gen)
+    h0 = 0.5 * torch.randn(batch, state_size, generator=gen)
+    ts = 2.0 * torch.rand(batch, T, generator=gen)
     ts[0, 2] = 0.0
-    ts[1, 5] = 7.5
-    resets = torch.zeros(B, T, dtype=torch.bool)
-    resets[1, 4] = resets[2, 0] = True
+    ts[min(1, batch - 1), 5] = 7.5
+    resets = torch.zeros(batch, T, dtype=torch.bool)
+    resets[min(1, batch - 1), 4] = resets[min(2, batch - 1), 0] = True
     return x, h0, ts, resets
 
 
-def _run(model: LiquidRNN, implementation: str, seed: int = 0) -> tuple[list[torch.Tensor], ...]:
+def _run(model: LiquidRNN, implementation: str, seed: int = 0, batch: int = B) -> tuple[list[torch.Tensor], ...]:
     model.implementation = implementation
-    x, h0, ts, resets = _inputs(seed, model.state_size)
+    x, h0, ts, resets = _inputs(seed, model.state_size, batch)
     x.requires_grad_(True)
     h0.requires_grad_(True)
     y, h_last = model(x, h0, ts, resets)
@@ -50,12 +50,12 @@ def assert_same(a: list[torch.Tensor], b: list[torch.Tensor], tol: float = 1e-5)
         assert diff <= tol * scale, diff
 
 
-def check(model: LiquidRNN, seed: int = 0) -> None:
+def check(model: LiquidRNN, seed: int = 0, batch: int = B) -> None:
     torch.manual_seed(seed)
     for p in model.parameters():  # move away from the initial values (zeros, ones)
         p.data.add_(0.1 * torch.randn_like(p))
-    out_ref, grad_ref = _run(model, "reference", seed)
-    out_fast, grad_fast = _run(model, "fast", seed)
+    out_ref, grad_ref = _run(model, "reference", seed, batch)
+    out_fast, grad_fast = _run(model, "fast", seed, batch)
     assert_same(out_fast, out_ref)
     assert_same(grad_fast, grad_ref)
 
@@ -71,6 +71,33 @@ def test_cfc_unwired(mode: str, backbone_layers: int) -> None:
     model = CfC(F, 6, mode=mode, backbone_units=7, backbone_layers=backbone_layers)
     _assert_fast_used(model)
     check(model)
+
+
+@pytest.mark.parametrize("timespan", [None, 0.5, 0.0])
+def test_cfc_one_timespan_merges_time_heads(timespan: float | None) -> None:
+    """One timespan for the whole batch: the time gate's heads are merged before the
+    kernels; outputs and gradients of both time heads still equal the loop's."""
+    from ncp_control.fast.dispatch import cfc_layer_weights
+
+    cell = CfC(F, 4).cell
+    assert cfc_layer_weights(cell, 0.5)["w_head"].shape[0] == 3 * 4  # type: ignore[index]
+    assert cfc_layer_weights(cell, None)["w_head"].shape[0] == 4 * 4  # type: ignore[index]
+    for model in (
+        CfC(F, 6, backbone_units=7),
+        CfC(F, 6, mode="no_gate", backbone_layers=0),
+        CfC(F, AutoNCP(10, 2, seed=3)),
+    ):
+        torch.manual_seed(0)
+        for p in model.parameters():
+            p.data.add_(0.1 * torch.randn_like(p))
+        results = []
+        for implementation in ("reference", "fast"):
+            model.implementation = implementation
+            x = torch.randn(B, T, F, generator=torch.Generator().manual_seed(1), requires_grad=True)
+            y, h_last = model(x, None, timespan)
+            loss = (y * torch.linspace(-1.0, 1.0, y.numel()).reshape(y.shape)).sum() + h_last.square().sum()
+            results.append([y, h_last, *torch.autograd.grad(loss, [x, *model.parameters()])])
+        assert_same(results[1], results[0])
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "silu", "gelu"])
@@ -97,6 +124,24 @@ def test_ltc_semi_implicit(implicit: bool, wiring: str) -> None:
     model = LTC(F, w, implicit_param_constraints=implicit)
     _assert_fast_used(model)
     check(model)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 15, 16, 21])
+def test_ltc_every_batch_size(batch: int) -> None:
+    """Small batches take the edge-vectorised synapse pass, large ones the batch-vectorised
+    one: both equal the loop, with and without gradients."""
+    from ncp_control.fast._ltc_kernels import STAGED_BELOW_BATCH
+
+    assert 2 < STAGED_BELOW_BATCH <= 16
+    for wiring in (AutoNCP(10, 3, seed=5), FullyConnected(6, 2)):
+        model = LTC(F, wiring)
+        check(model, batch=batch)
+        x, h0, ts, resets = _inputs(4, model.state_size, batch)
+        with torch.no_grad():
+            model.implementation = "reference"
+            ref = model(x, h0, ts, resets)
+            model.implementation = "fast"
+            assert_same(list(model(x, h0, ts, resets)), list(ref))
 
 
 def test_ltc_mappings_and_unfolds() -> None:
