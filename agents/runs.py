@@ -100,15 +100,40 @@ class RunConfig:
         return cls(**dict(data))
 
 
-def load_hyperparams(path: str | os.PathLike[str], env_id: str) -> dict[str, Any]:
+def apply_policy_overrides(params: Mapping[str, Any], policy: str | None = None) -> dict[str, Any]:
+    """Resolve an entry's ``policy_overrides`` table for one policy.
+
+    An entry may hold ``policy_overrides: {LTCPolicy: {learning_rate: lin_3e-3, ...}}``:
+    the arguments that differ when that policy is trained with the entry's recipe. They
+    replace the entry's own (``policy_kwargs`` are merged key by key).
+
+    :param params: one entry (not changed).
+    :param policy: the policy alias to train (None: the entry's ``policy``).
+    :return: the entry without the table, with the chosen policy's overrides applied.
+    """
+    resolved = dict(params)
+    table = resolved.pop("policy_overrides", None) or {}
+    if not isinstance(table, Mapping) or not all(isinstance(v, Mapping) for v in table.values()):
+        raise ValueError(f"policy_overrides must map policy aliases to mappings of arguments, got {table!r}")
+    extra = dict(table.get(policy or resolved.get("policy"), {}))
+    kwargs = extra.pop("policy_kwargs", None)
+    resolved.update(extra)
+    if kwargs is not None:
+        resolved["policy_kwargs"] = {**(resolved.get("policy_kwargs") or {}), **kwargs}
+    return resolved
+
+
+def load_hyperparams(path: str | os.PathLike[str], env_id: str, policy: str | None = None) -> dict[str, Any]:
     """Read hyperparameters from YAML: rl-zoo3 style (``{env_id: {...}}``) or a flat mapping.
 
     ``n_envs``, ``n_timesteps`` and ``policy`` are returned under those keys; string
-    ``policy_kwargs`` such as ``"dict(net_arch=[64])"`` and ``learning_rate: lin_1e-3``
-    (linear decay) are understood.
+    ``policy_kwargs`` such as ``"dict(net_arch=[64])"``, ``learning_rate: lin_1e-3``
+    (linear decay) and per-policy ``policy_overrides`` (see :func:`apply_policy_overrides`)
+    are understood.
 
     :param path: the YAML file.
     :param env_id: the entry to read in a zoo-style file.
+    :param policy: the policy alias to be trained (None: the entry's).
     :return: the hyperparameters.
     """
     file = Path(path)
@@ -121,13 +146,15 @@ def load_hyperparams(path: str | os.PathLike[str], env_id: str) -> dict[str, Any
         data = data[env_id]
     elif any(re.search(r"-v\d+$", str(key)) for key in data):
         raise ValueError(f"{file} has no entry for {env_id!r}; entries: {sorted(data)}")
-    params = dict(data)
+    table = data.get("policy_overrides")
+    entries = [data, *(v for v in table.values() if isinstance(v, dict))] if isinstance(table, dict) else [data]
+    for entry in entries:
+        if isinstance(entry.get("policy_kwargs"), str):
+            entry["policy_kwargs"] = _parse_kwargs(entry["policy_kwargs"])
+    params = apply_policy_overrides(data, policy)
     unsupported = sorted(set(params) & {"env_wrapper", "frame_stack", "normalize", "callback", "vec_env_wrapper"})
     if unsupported:
         raise ValueError(f"{file}: options {unsupported} are not supported by ncp-control train")
-    kwargs = params.get("policy_kwargs")
-    if isinstance(kwargs, str):
-        params["policy_kwargs"] = _parse_kwargs(kwargs)
     return params
 
 

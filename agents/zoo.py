@@ -3,7 +3,9 @@
 ``agents/hyperparams/liquid_ppo.yml`` holds one entry per env id with ``n_envs``,
 ``n_timesteps``, ``policy`` and the algorithm's arguments; ``lin_X`` is a linear decay from
 X to 0 over training, as in rl-baselines3-zoo; ``normalize_reward: true`` scales the training
-rewards by a running estimate of the return's spread (SB3's ``VecNormalize``, rewards only).
+rewards by a running estimate of the return's spread (SB3's ``VecNormalize``, rewards only);
+``policy_overrides: {Alias: {...}}`` holds what differs for another policy trained with the
+entry's recipe (e.g. the LTC's learning rate).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecNormalize
 
 from agents.ppo import LiquidPPO
+from agents.runs import apply_policy_overrides
 
 #: Folder of the YAML files.
 HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
@@ -31,17 +34,19 @@ def hyperparams_file(algo: str = "liquid_ppo") -> Path:
     return path
 
 
-def tuned(env_id: str, algo: str = "liquid_ppo") -> dict[str, Any]:
+def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> dict[str, Any]:
     """The tuned entry of one task, with ``lin_X`` strings turned into schedules.
 
     :param env_id: e.g. ``"NCPControl/CartPoleNoVel-v1"``.
     :param algo: file stem.
+    :param policy: the policy alias to be trained (None: the entry's own); its
+        ``policy_overrides`` are applied.
     :return: a mapping with ``n_envs``, ``n_timesteps``, ``policy`` and algorithm arguments.
     """
     table = yaml.safe_load(hyperparams_file(algo).read_text())
     if env_id not in table:
         raise ValueError(f"no tuned hyperparameters for {env_id!r}; tasks: {sorted(table)}")
-    params = dict(table[env_id])
+    params = apply_policy_overrides(table[env_id], policy)
     for key, value in params.items():
         if isinstance(value, str) and value.startswith("lin_"):
             params[key] = LinearSchedule(float(value[4:]), 0.0, 1.0)
@@ -53,13 +58,14 @@ def make_tuned(env_id: str, seed: int = 0, policy: str | None = None, **override
 
     :param env_id: the task.
     :param seed: seed of the model and the training envs.
-    :param policy: another policy alias than the tuned one (same recipe).
+    :param policy: another policy alias than the tuned one (the same recipe, with that
+        policy's ``policy_overrides``).
     :param overrides: algorithm arguments that replace tuned ones.
     :return: the model and its tuned budget in env steps.
     """
     import envs  # noqa: F401  (registers the NCPControl/ ids)
 
-    params = {**tuned(env_id), **overrides}
+    params = {**tuned(env_id, policy=policy), **overrides}
     n_envs = int(params.pop("n_envs", 1))
     budget = int(float(params.pop("n_timesteps")))
     tuned_policy = params.pop("policy")

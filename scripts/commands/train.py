@@ -15,14 +15,14 @@ def default_run_dir(env_id: str, policy: str, seed: int) -> Path:
     return Path("runs") / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', env_id).strip('-')}__{policy}__seed{seed}"
 
 
-def _tuned(env_id: str, algo: str) -> dict:
+def _tuned(env_id: str, algo: str, policy: str | None) -> dict:
     """The package's tuned LiquidPPO hyperparameters for ``env_id``, if it has them."""
     if algo != "LiquidPPO":
         return {}
     from agents.zoo import hyperparams_file
 
     try:
-        params = load_hyperparams(hyperparams_file(), env_id)
+        params = load_hyperparams(hyperparams_file(), env_id, policy)
     except ValueError:
         return {}
     print(f"using the tuned hyperparameters of {env_id} from {hyperparams_file()}")
@@ -44,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.env:
         raise ValueError("give an env id to train on, or --resume RUN_DIR")
-    params = load_hyperparams(args.config, args.env) if args.config else _tuned(args.env, args.algo)
+    params = (
+        load_hyperparams(args.config, args.env, args.policy)
+        if args.config
+        else _tuned(args.env, args.algo, args.policy)
+    )
     n_envs = int(params.pop("n_envs", 1)) if args.n_envs is None else args.n_envs
     file_steps = params.pop("n_timesteps", None)
     file_policy = params.pop("policy", None)

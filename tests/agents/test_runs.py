@@ -71,6 +71,25 @@ def test_hyperparams_file_zoo_style(tmp_path):
         load_hyperparams(path, "Pendulum-v1")
 
 
+def test_policy_overrides_apply_to_their_policy_only(tmp_path):
+    path = tmp_path / "hp.yml"
+    path.write_text(
+        "Pendulum-v1:\n  policy: CfCPolicy\n  n_epochs: 20\n  learning_rate: lin_1e-3\n"
+        "  policy_kwargs: \"dict(units=48, normalize_observations=True)\"\n"
+        "  policy_overrides:\n    LTCPolicy:\n      learning_rate: lin_3e-3\n      dt_nominal: 0.2\n"
+        "      policy_kwargs: {units: 32}\n"
+    )
+    cfc = load_hyperparams(path, "Pendulum-v1")
+    assert "policy_overrides" not in cfc and cfc["learning_rate"] == "lin_1e-3" and "dt_nominal" not in cfc
+    assert cfc == load_hyperparams(path, "Pendulum-v1", "CfCPolicy")
+    ltc = load_hyperparams(path, "Pendulum-v1", "LTCPolicy")
+    assert ltc["learning_rate"] == "lin_3e-3" and ltc["dt_nominal"] == 0.2 and ltc["n_epochs"] == 20
+    assert ltc["policy_kwargs"] == {"units": 32, "normalize_observations": True}
+    path.write_text("Pendulum-v1:\n  policy_overrides: [LTCPolicy]\n")
+    with pytest.raises(ValueError, match="policy_overrides must map"):
+        load_hyperparams(path, "Pendulum-v1")
+
+
 @pytest.mark.slow
 def test_training_killed_with_sigkill_resumes_without_corrupt_checkpoints(tmp_path):
     run = tmp_path / "run"
