@@ -9,10 +9,12 @@ from statistics import median
 from typing import Any
 
 #: (env id, policy) -> (mean evaluation return required of the median seed, budget in env steps).
+#: CfC on CartPoleNoVel must solve it (475 of 500); LTC and CT-RNN must learn it: 300, far
+#: above what a policy without memory reaches (about 42; random about 22).
 THRESHOLDS: dict[tuple[str, str], tuple[float, int]] = {
     ("NCPControl/CartPoleNoVel-v1", "CfCPolicy"): (475.0, 100_000),
-    ("NCPControl/CartPoleNoVel-v1", "LTCPolicy"): (475.0, 100_000),
-    ("NCPControl/CartPoleNoVel-v1", "CTRNNPolicy"): (475.0, 100_000),
+    ("NCPControl/CartPoleNoVel-v1", "LTCPolicy"): (300.0, 100_000),
+    ("NCPControl/CartPoleNoVel-v1", "CTRNNPolicy"): (300.0, 100_000),
     ("NCPControl/PendulumNoVel-v1", "CfCPolicy"): (-250.0, 200_000),
 }
 

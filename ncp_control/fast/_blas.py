@@ -1,9 +1,11 @@
 # mypy: ignore-errors
 # (numba-compiled code: typed by numba's own inference, not by mypy)
-"""Single-precision GEMM callable from compiled kernels, through SciPy's BLAS.
+"""Single-precision GEMM callable from compiled kernels.
 
-The BLAS routine is bound to a process-wide symbol by name, so kernels that call it can be
-cached on disk (a raw function pointer could not). Row-major arrays throughout.
+The routine is the Fortran ``sgemm_`` that torch's own CPU library exports (MKL in the x86
+wheels: about 1.5x faster than OpenBLAS on the kernels' small products), else SciPy's
+BLAS. It is bound to a process-wide symbol by name, so kernels that call it can be cached
+on disk (a raw function pointer could not). Row-major arrays throughout.
 """
 
 from __future__ import annotations

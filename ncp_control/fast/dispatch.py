@@ -210,12 +210,7 @@ def fast_unroll(
     cell: Any = model._modules["cell"]
     if not available() or not isinstance(cell, (CfCCell, WiredCfCCell, LTCCell, CTRNNCell)):
         return None
-    if (
-        x.dtype != torch.float32
-        or h.dtype != torch.float32
-        or x.device.type != "cpu"
-        or ts.dtype != torch.float32
-    ):
+    if not x.is_cpu or x.dtype != torch.float32 or h.dtype != torch.float32 or ts.dtype != torch.float32:
         return None
     if not torch.is_grad_enabled() and not isinstance(cell, CTRNNCell):
         return _infer(cell, x, h, ts, resets)

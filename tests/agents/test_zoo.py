@@ -27,7 +27,7 @@ def test_lin_schedules_decay_to_zero_and_tuned_model_has_budget() -> None:
     assert params["clip_range"](0.5) == pytest.approx(0.1)
     model, budget = make_tuned("NCPControl/CartPoleNoVel-v1", seed=3, policy="LSTMPolicy")
     assert budget == 100_000 and model.n_envs == params["n_envs"] and type(model.policy).__name__ == "LSTMPolicy"
-    assert model.dt_nominal == pytest.approx(0.02)
+    assert model.dt_nominal == pytest.approx(0.2)  # the recipe's time unit (the env's period is 0.02 s)
 
 
 def test_unknown_task_or_algo_raise() -> None:
@@ -35,3 +35,15 @@ def test_unknown_task_or_algo_raise() -> None:
         tuned("NoSuchEnv-v0")
     with pytest.raises(ValueError, match="no hyperparameters for algo"):
         hyperparams_file("dqn")
+
+
+def test_shipped_policy_overrides() -> None:
+    cfc = tuned("NCPControl/CartPoleNoVel-v1")
+    ltc = tuned("NCPControl/CartPoleNoVel-v1", policy="LTCPolicy")
+    ctrnn = tuned("NCPControl/CartPoleNoVel-v1", policy="CTRNNPolicy")
+    assert cfc["dt_nominal"] == ltc["dt_nominal"] == 0.2 and ctrnn["dt_nominal"] == 0.02
+    assert ltc["learning_rate"](1.0) == pytest.approx(2e-3) and cfc["learning_rate"](1.0) == pytest.approx(1e-3)
+    assert ltc["policy_kwargs"] == {**cfc["policy_kwargs"], "critic": "mlp"}
+    assert "policy_overrides" not in cfc
+    model, _ = make_tuned("NCPControl/CartPoleNoVel-v1", policy="LTCPolicy")
+    assert model.policy.critic == "mlp" and model.dt_nominal == pytest.approx(0.2)
