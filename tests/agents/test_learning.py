@@ -51,8 +51,7 @@ def test_ltc_ncp_learns_cartpole_without_velocities() -> None:
 
 @pytest.mark.slow
 def test_cfc_ncp_learns_pendulum_without_velocities() -> None:
-    """CfCPolicy (AutoNCP 48 units), seed 0, 200k steps: mean return over 20 episodes >= -300
-    (measured -245.1; seeds 1 and 2 gave -269.1 and -217.5, median -245.1 against the target
-    -250)."""
+    """CfCPolicy (AutoNCP 48 units), seed 0, 200k steps: mean return over 20 episodes >= -250,
+    the target (measured -212.5; seeds 1 and 2 gave -275.6 and -217.2, median -217.2)."""
     (result,) = run_seeds(PENDULUM, "CfCPolicy", [0], budget=200_000, eval_episodes=20)
-    assert result.mean_return >= -300.0, result
+    assert result.mean_return >= -250.0, result
