@@ -65,22 +65,11 @@ def _synapses(v, idx, par, num, den, z):  # type: ignore[no-untyped-def]
             den[j, b] += we * s
 
 
-@numba.njit(**JIT)
-def _sigmoid_all(z, n):  # type: ignore[no-untyped-def]
-    """``z[:n] = sigmoid(z[:n])`` in place, vectorised (compiled without re-association)."""
-    for k in range(n):
-        z[k] = fsigmoid(z[k])
-
-
 @numba.njit(**JIT_REDUCE)
-def _synapses_backward(v, idx, par, dnum, dden, dv, dpar, z, dz_):  # type: ignore[no-untyped-def]
+def _synapses_backward(v, idx, par, dnum, dden, dv, dpar):  # type: ignore[no-untyped-def]
     """Gradients of :func:`_synapses` given ``dnum``/``dden`` ``[N, B]``; accumulates into
-    ``dv`` and ``dpar [4, E]``. Below ``STAGED_BELOW_BATCH`` see :func:`_synapses_backward_staged`
-    (``z``, ``dz_``: its scratch)."""
+    ``dv`` and ``dpar [4, E]``."""
     B = v.shape[1]
-    if B < STAGED_BELOW_BATCH:
-        _synapses_backward_staged(v, idx, par, dnum, dden, dv, dpar, z, dz_)
-        return
     one = np.float32(1.0)
     for e in range(idx.shape[1]):
         i, j = idx[0, e], idx[1, e]
@@ -92,50 +81,6 @@ def _synapses_backward(v, idx, par, dnum, dden, dv, dpar, z, dz_):  # type: igno
         for b in range(B):
             d = v[i, b] - m
             s = fsigmoid_strict(sg * d)
-            gn = dnum[j, b]
-            gd = dden[j, b]
-            a_wr += s * gn
-            a_w += s * gd
-            dz = (wre * gn + we * gd) * s * (one - s)
-            a_sg += dz * d
-            a_mu -= dz * sg
-            dv[i, b] += dz * sg
-        dpar[0, e] += a_mu
-        dpar[1, e] += a_sg
-        dpar[2, e] += a_w
-        dpar[3, e] += a_wr
-
-
-@numba.njit(**JIT)
-def _sigmoid_all(z, n):  # type: ignore[no-untyped-def]
-    """``z[:n] = sigmoid(z[:n])`` in place, vectorised (compiled without re-association)."""
-    for k in range(n):
-        z[k] = fsigmoid(z[k])
-
-
-@numba.njit(**JIT)
-def _synapses_backward_staged(v, idx, par, dnum, dden, dv, dpar, z, dz_):  # type: ignore[no-untyped-def]
-    """:func:`_synapses_backward` for small batches: the sigmoids of all edges first, in one
-    vectorised pass over the scratch ``z`` (``E * B`` floats; ``dz_`` keeps ``v[src] - mu``)."""
-    B = v.shape[1]
-    E = idx.shape[1]
-    one = np.float32(1.0)
-    for e in range(E):
-        i, m, sg = idx[0, e], par[0, e], par[1, e]
-        for b in range(B):
-            d = v[i, b] - m
-            dz_[e * B + b] = d
-            z[e * B + b] = sg * d
-    _sigmoid_all(z, E * B)
-    for e in range(E):
-        i, j, sg, we, wre = idx[0, e], idx[1, e], par[1, e], par[2, e], par[3, e]
-        a_mu = np.float32(0.0)
-        a_sg = np.float32(0.0)
-        a_w = np.float32(0.0)
-        a_wr = np.float32(0.0)
-        for b in range(B):
-            d = dz_[e * B + b]
-            s = z[e * B + b]
             gn = dnum[j, b]
             gd = dden[j, b]
             a_wr += s * gn
@@ -232,9 +177,6 @@ def ltc_backward(
     dbase = np.empty((N, B), np.float32)
     dcmt = np.empty((N, B), np.float32)
     cmt = np.empty((N, B), np.float32)
-    scratch = max(es, er) * B if B < STAGED_BELOW_BATCH else 0
-    z = np.empty(scratch, np.float32)
-    dz_ = np.empty(scratch, np.float32)
     for t in range(T - 1, -1, -1):
         for j in range(N):
             for b in range(B):
@@ -255,7 +197,7 @@ def ltc_backward(
                     dbase[j, b] -= rr * vn[j, b]
                     dcmt[j, b] += v[j, b] * rr
                     gnew[j, b] = cmt[j, b] * rr
-            _synapses_backward(v, r_idx, r_par, r, dd, gnew, gr, z, dz_)
+            _synapses_backward(v, r_idx, r_par, r, dd, gnew, gr)
             copy_into(g, gnew)
         for j in range(N):
             a_cm = np.float32(0.0)
@@ -270,5 +212,5 @@ def ltc_backward(
             dcm[j] += a_cm
             dgl[j] += a_gl
             dvl[j] += a_vl
-        _synapses_backward(x[t], s_idx, s_par, dleak, dbase, dx[t], gs, z, dz_)
+        _synapses_backward(x[t], s_idx, s_par, dleak, dbase, dx[t], gs)
     return dx, g, dcm, dgl, dvl, gs, gr
