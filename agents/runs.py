@@ -30,6 +30,7 @@ import yaml
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.utils import LinearSchedule
 
 from agents.robustness.evaluate import make_env
 from agents.robustness.table import atomic_write_bytes
@@ -170,10 +171,12 @@ def _parse_kwargs(text: str) -> dict[str, Any]:
     return value
 
 
-def _schedule(value: Any) -> Any:
+def schedule_from(value: Any) -> Any:
+    """:param value: a hyperparameter as written in a file.
+    :return: for ``"lin_X"``, a linear decay from X to 0 over training (rl-zoo3 convention);
+        any other value unchanged."""
     if isinstance(value, str) and value.startswith("lin_"):
-        start = float(value[4:])
-        return lambda progress: progress * start
+        return LinearSchedule(float(value[4:]), 0.0, 1.0)
     return value
 
 
@@ -287,7 +290,7 @@ def build_model(config: RunConfig, folder: RunFolder) -> BaseAlgorithm:
     """
     algo = algorithms()[config.algo]
     env = make_vec_env(lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed)
-    params = {k: _schedule(v) for k, v in config.hyperparams.items()}
+    params = {k: schedule_from(v) for k, v in config.hyperparams.items()}
     try:
         return algo(config.policy, env, seed=config.seed, tensorboard_log=str(folder.tensorboard), verbose=0, **params)
     except (KeyError, TypeError) as error:

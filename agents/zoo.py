@@ -15,11 +15,10 @@ from typing import Any
 
 import yaml
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecNormalize
 
 from agents.ppo import LiquidPPO
-from agents.runs import apply_policy_overrides
+from agents.runs import apply_policy_overrides, schedule_from
 
 #: Folder of the YAML files.
 HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
@@ -46,11 +45,7 @@ def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> d
     table = yaml.safe_load(hyperparams_file(algo).read_text())
     if env_id not in table:
         raise ValueError(f"no tuned hyperparameters for {env_id!r}; tasks: {sorted(table)}")
-    params = apply_policy_overrides(table[env_id], policy)
-    for key, value in params.items():
-        if isinstance(value, str) and value.startswith("lin_"):
-            params[key] = LinearSchedule(float(value[4:]), 0.0, 1.0)
-    return params
+    return {key: schedule_from(value) for key, value in apply_policy_overrides(table[env_id], policy).items()}
 
 
 def make_tuned(env_id: str, seed: int = 0, policy: str | None = None, **overrides: Any) -> tuple[LiquidPPO, int]:
