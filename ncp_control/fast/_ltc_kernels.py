@@ -47,14 +47,10 @@ def _synapses(v, idx, par, num, den, z):  # type: ignore[no-untyped-def]
                 num[j, b] += wre * s
                 den[j, b] += we * s
         return
-    if B == 1:
-        for e in range(E):
-            z[e] = par[1, e] * (v[idx[0, e], 0] - par[0, e])
-    else:
-        for e in range(E):
-            i, m, sg = idx[0, e], par[0, e], par[1, e]
-            for b in range(B):
-                z[e * B + b] = sg * (v[i, b] - m)
+    for e in range(E):
+        i, m, sg = idx[0, e], par[0, e], par[1, e]
+        for b in range(B):
+            z[e * B + b] = sg * (v[i, b] - m)
     for k in range(E * B):
         z[k] = fsigmoid(z[k])
     for e in range(E):
