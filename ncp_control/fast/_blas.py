@@ -56,7 +56,12 @@ def _call_sgemm(typingctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     return sig, codegen
 
 
-@numba.njit(error_model="numpy", cache=True)
+#: the one signature gemm compiles for (callers pass literal flags, which would otherwise
+#: compile a copy per combination)
+_GEMM_SIGNATURE = types.void(*([types.float32[:, ::1]] * 3), types.float64, types.boolean, types.boolean)
+
+
+@numba.njit(_GEMM_SIGNATURE, error_model="numpy", cache=True)
 def gemm(a, b, c, beta, trans_a, trans_b):  # type: ignore[no-untyped-def]
     """``c[m, n] = op(a) @ op(b) + beta * c`` for C-contiguous float32 matrices.
 

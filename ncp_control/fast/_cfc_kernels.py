@@ -24,20 +24,24 @@ MODE_CODES = {"default": MODE_DEFAULT, "no_gate": MODE_NO_GATE, "pure": MODE_PUR
 
 @numba.njit(**JIT)
 def _heads(u_t, h, WinT, bin_, WrecT, WhT, bh, act, backbone, a, g, q):  # type: ignore[no-untyped-def]
-    """Head pre-activations ``q`` of one step (``a``, ``g``: backbone pre/post-activation)."""
+    """Head pre-activations ``q`` of one step (``a``, ``g``: backbone pre/post-activation).
+
+    ``act`` is None when no layer of the stack has a backbone: the backbone's code is then
+    pruned before typing (it compiles only for stacks that use it)."""
     B, G = a.shape
     for b in range(B):
         for k in range(G):
             a[b, k] = bin_[k]
     gemm(u_t, WinT, a, 1.0, False, False)
     gemm(h, WrecT, a, 1.0, False, False)
-    if backbone:
-        activation(a, g, act)
-        K = q.shape[1]
-        for b in range(B):
-            for k in range(K):
-                q[b, k] = bh[k]
-        gemm(g, WhT, q, 1.0, False, False)
+    if act is not None:
+        if backbone:
+            activation(a, g, act)
+            K = q.shape[1]
+            for b in range(B):
+                for k in range(K):
+                    q[b, k] = bh[k]
+            gemm(g, WhT, q, 1.0, False, False)
 
 
 @numba.njit(**JIT)
@@ -93,49 +97,50 @@ def _reset(h, keep_t):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**JIT)
-def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, WhT, bh, A, wtau, mode, act, backbone, save, hseq, hprev_s, a_s, g_s, q_s, pre):  # type: ignore[no-untyped-def]
+def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, A, wtau, mode, save, hseq, hprev_s, q_s, pre, backbone):  # type: ignore[no-untyped-def]
     """Run the layer over ``u [T, B, I]`` from ``h0 [B, H]``.
 
     ``ts``/``keep`` are ``[T, B]`` (elapsed time; 0 where the state is reset before the step).
     The input part of the first linear map does not depend on the state: it is one matrix
     product over all ``T * B`` rows before the loop, which keeps only the recurrent product
     (and the heads after a backbone) inside it.
+    ``backbone`` is None (the first linear map gives the heads) or ``(WhT, bh, act, g_s)``:
+    the heads' weights and bias after a one-layer backbone with activation code ``act``, and
+    where to save its output (``[T, B, G]``). None prunes the backbone's code before typing,
+    so that cells without one never compile it.
     Writes ``hseq [T, B, H]`` and, when ``save``, the inputs of the backward pass:
-    ``hprev_s [T, B, H]`` (state entering each step), ``a_s`` and ``g_s`` (backbone pre- and
-    post-activation, ``[T, B, G]``; ``[0, B, G]`` without backbone) and ``q_s [T, B, K]``
-    (head pre-activations; in modes other than "pure" its first ``3H`` columns hold
-    ``tanh(ff1)``, ``tanh(ff2)`` and the time gate). ``pre [T, B, G]`` receives the first
-    linear map's output: pass ``a_s`` (backbone) or ``q_s`` when saving, else a work array.
-    Without ``save`` the saved arrays may have a leading size of 0.
+    ``hprev_s [T, B, H]`` (state entering each step) and ``q_s [T, B, K]`` (head
+    pre-activations; in modes other than "pure" its first ``3H`` columns hold ``tanh(ff1)``,
+    ``tanh(ff2)`` and the time gate). ``pre [T, B, G]`` receives the first linear map's output
+    (the backbone's pre-activation): pass the array to save it in (``q_s`` without backbone)
+    when saving, else a work array. Without ``save`` the saved arrays may have a leading size
+    of 0.
     """
     T, B, n_in = u.shape
     G = WinT.shape[1]
-    K = WhT.shape[1] if backbone else G
     for r in range(T):
         for b in range(B):
             for k in range(G):
                 pre[r, b, k] = bin_[k]
     gemm(u.reshape((T * B, n_in)), WinT, pre.reshape((T * B, G)), 1.0, False, False)
     h = h0.copy()
-    g = np.empty((B, G), np.float32)
-    q = np.empty((B, K), np.float32)
     for t in range(T):
         _reset(h, keep[t])
         if save:
             copy_into(hprev_s[t], h)
-            q = q_s[t]
-            if backbone:
-                g = g_s[t]
-        a = pre[t]
-        gemm(h, WrecT, a, 1.0, False, False)
-        if backbone:
+        q = pre[t]
+        gemm(h, WrecT, q, 1.0, False, False)
+        if backbone is not None:
+            WhT, bh, act, g_s = backbone
+            K = WhT.shape[1]
+            a = q
+            g = g_s[t] if save else np.empty((B, G), np.float32)
+            q = q_s[t] if save else np.empty((B, K), np.float32)
             activation(a, g, act)
             for b in range(B):
                 for k in range(K):
                     q[b, k] = bh[k]
             gemm(g, WhT, q, 1.0, False, False)
-        else:
-            q = a
         _update(h, q, ts[t], A, wtau, mode, save)
         copy_into(hseq[t], h)
 
@@ -145,7 +150,7 @@ META_H, META_I, META_G, META_K, META_BACKBONE, META_STATE = 0, 1, 2, 3, 4, 5
 META_WIN, META_WREC, META_BIN, META_WH, META_BH, META_A, META_WTAU = 6, 7, 8, 9, 10, 11, 12
 
 
-@numba.njit(**JIT)
+@numba.njit(inline="always", **JIT)
 def _view(flat, meta, col, rows, cols):  # type: ignore[no-untyped-def]
     o = meta[col]
     return flat[o : o + rows * cols].reshape((rows, cols))
@@ -154,6 +159,9 @@ def _view(flat, meta, col, rows, cols):  # type: ignore[no-untyped-def]
 @numba.njit(**JIT)
 def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[no-untyped-def]
     """Stacked layers (layer ``l`` reads layer ``l-1``'s new state) without saving anything.
+
+    ``act`` is the backbones' activation code, or None when no layer has a backbone (which
+    leaves the backbone's code out of the compiled kernel).
 
     :param x: inputs ``[T, B, F]``
     :param h0: initial state ``[B, S]``; layer ``l`` owns columns ``meta[l, META_STATE]`` on
@@ -165,6 +173,7 @@ def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[n
     L = meta.shape[0]
     S = h0.shape[1]
     hseq = np.empty((T, B, S), np.float32)
+    store = L < 0  # False, typed like the training kernels' flag (one compiled _update)
     hs = []
     for layer in range(L):
         m = meta[layer]
@@ -197,7 +206,7 @@ def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[n
                 g,
                 q,
             )
-            _update(h, q, ts[t], flat[m[META_A] : m[META_A] + H], flat[m[META_WTAU] : m[META_WTAU] + H], mode, False)
+            _update(h, q, ts[t], flat[m[META_A] : m[META_A] + H], flat[m[META_WTAU] : m[META_WTAU] + H], mode, store)
             for b in range(B):
                 for k in range(H):
                     hseq[t, b, m[META_STATE] + k] = h[b, k]
@@ -233,18 +242,22 @@ def _add_rows(m, acc):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**JIT)
-def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act, backbone, dP, dq_all):  # type: ignore[no-untyped-def]
+def cfc_backward(dhseq, ts, keep, q_s, WrecT, A, wtau, mode, dP, backbone):  # type: ignore[no-untyped-def]
     """Backward pass of ``cfc_forward``.
 
-    Weights as passed to ``cfc_forward``; ``a_s``, ``g_s``, ``q_s`` as it saved them.
-    Writes ``dP [T, B, G]`` (gradient of the first linear map's output) and ``dq_all
-    [T, B, K]`` (of the heads' output; ``[0, B, K]`` without backbone); returns ``dh0 [B, H]``,
-    ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients ``dP`` and ``dq_all``
-    summed over steps and samples (``[G]``, ``[K]``; summed here while they are in cache).
+    Weights as passed to ``cfc_forward``, ``q_s`` as it saved it; ``backbone`` is None or
+    ``(WhT, act, a_s, g_s, dq_all)``: the heads' weights, the activation code, the saved
+    backbone pre- and post-activation and where to write the heads' output gradient
+    ``[T, B, K]``. Writes ``dP [T, B, G]`` (gradient of the first linear map's output);
+    returns ``dh0 [B, H]``, ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients
+    ``dP`` and ``dq_all`` summed over steps and samples (``[G]``, ``[K]``, empty without
+    backbone; summed here while they are in cache).
     """
     T, B, H = dhseq.shape
     db_first = np.zeros(dP.shape[2], np.float32)
-    db_head = np.zeros(dq_all.shape[2], np.float32)
+    db_head = np.zeros(0, np.float32)
+    if backbone is not None:
+        db_head = np.zeros(backbone[4].shape[2], np.float32)
     merged = mode != MODE_PURE and q_s.shape[2] == 3 * H  # see _update
     dA = np.zeros(H, np.float32)
     dwtau = np.zeros(H, np.float32)
@@ -252,7 +265,9 @@ def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act,
     one = np.float32(1.0)
     for t in range(T - 1, -1, -1):
         q = q_s[t]
-        dq = dq_all[t] if backbone else dP[t]  # written in place, no copies
+        dq = dP[t]  # written in place, no copies
+        if backbone is not None:
+            dq = backbone[4][t]
         for b in range(B):
             tb = ts[t, b]
             if mode == MODE_PURE:
@@ -281,7 +296,8 @@ def cfc_backward(dhseq, ts, keep, a_s, g_s, q_s, WrecT, WhT, A, wtau, mode, act,
                     else:
                         dq[b, 2 * H + k] = dz * tb
                         dq[b, 3 * H + k] = dz
-        if backbone:
+        if backbone is not None:
+            WhT, act, a_s, g_s, _ = backbone
             dg = dP[t]
             gemm(dq, WhT, dg, 0.0, False, True)
             _activation_grad_saved(a_s[t], g_s[t], dg, act)

@@ -1,6 +1,6 @@
 # mypy: ignore-errors
 # (numba-compiled code: typed by numba's own inference, not by mypy)
-"""Compiled packing of raw cell parameters into kernel layouts (no-grad path).
+"""Packing of raw cell parameters into kernel layouts (no-grad path).
 
 Reading the parameters' own storage on every call keeps inference exact however the
 parameters were changed, without a round of torch operations per call.
@@ -16,9 +16,8 @@ import numpy as np
 from ._math import JIT
 
 
-@numba.njit(**JIT)
 def pack_cfc(heads_w, heads_b, mask, bb_w, bb_b, n_in):  # type: ignore[no-untyped-def]
-    """Kernel weights of one CfC layer.
+    """Kernel weights of one CfC layer (numpy: a few copies, nothing to compile).
 
     :param heads_w: tuple of head weights ``[H, G0]`` (ff1, ff2, time_a, time_b; only ff1 when pure)
     :param heads_b: tuple of their biases ``[H]``
@@ -28,38 +27,13 @@ def pack_cfc(heads_w, heads_b, mask, bb_w, bb_b, n_in):  # type: ignore[no-untyp
     :param n_in: input width I
     :return: ``(WinT [I, G], WrecT [H, G], bin [G], WhT, bh)`` as ``cfc_forward`` takes them
     """
-    n_heads = len(heads_w)
-    H, G0 = heads_w[0].shape
-    K = n_heads * H
-    masked = mask.size > 0
-    heads_t = np.empty((G0, K), np.float32)
-    heads_bias = np.empty(K, np.float32)
-    for c in range(n_heads):
-        w = heads_w[c]
-        for k in range(H):
-            heads_bias[c * H + k] = heads_b[c][k]
-            for i in range(G0):
-                v = w[k, i]
-                if masked and c < 2:
-                    v = v * mask[k, i]
-                heads_t[i, c * H + k] = v
+    masked = [w * mask if (mask.size and c < 2) else w for c, w in enumerate(heads_w)]
+    heads_t = np.ascontiguousarray(np.concatenate(masked).T)  # [G0, K]
+    heads_bias = np.concatenate(heads_b)
     if bb_w.size == 0:
-        return (
-            heads_t[:n_in].copy(),
-            heads_t[n_in:].copy(),
-            heads_bias,
-            np.empty((0, 0), np.float32),
-            heads_bias,
-        )
-    BU = bb_w.shape[0]
-    win_t = np.empty((n_in, BU), np.float32)
-    wrec_t = np.empty((bb_w.shape[1] - n_in, BU), np.float32)
-    for m in range(BU):
-        for i in range(n_in):
-            win_t[i, m] = bb_w[m, i]
-        for j in range(bb_w.shape[1] - n_in):
-            wrec_t[j, m] = bb_w[m, n_in + j]
-    return win_t, wrec_t, bb_b.copy(), heads_t, heads_bias
+        return heads_t[:n_in].copy(), heads_t[n_in:].copy(), heads_bias, np.empty((0, 0), np.float32), heads_bias
+    bb_t = bb_w.T
+    return bb_t[:n_in].copy(), bb_t[n_in:].copy(), bb_b.copy(), heads_t, heads_bias
 
 
 @numba.njit(**JIT)

@@ -48,22 +48,24 @@ def _forward(
     g_s = buffer((ns if backbone else 0, B, G))
     q_s = buffer((ns, B, K))
     pre = (a_s if backbone else q_s) if save else buffer((T, B, G))
+    w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau = (as_numpy(w) for w in weights)
     _kernels().cfc_forward(
         as_numpy(u),
         as_numpy(h0),
         as_numpy(ts),
         as_numpy(keep),
-        *(as_numpy(w) for w in weights),
+        w_in_t,
+        b_in,
+        w_rec_t,
+        a_param,
+        w_tau,
         mode,
-        act,
-        backbone,
         save,
         hseq,
         hprev,
-        a_s,
-        g_s,
         q_s,
         pre,
+        (w_head_t, b_head, act, g_s) if backbone else None,
     )
     return hseq, hprev, a_s, g_s, q_s
 
@@ -102,22 +104,18 @@ class _CfCLayerFunction(torch.autograd.Function):
         H = hprev.shape[2]
         dp = buffer((T, B, w_rec_t.shape[1]))
         dq = buffer((T if backbone else 0, B, q_s.shape[2]))
+        head = (as_numpy(w_head_t), act, as_numpy(a_s), as_numpy(g_s), dq) if backbone else None
         dh0, da, dwtau, db_first, db_head = _kernels().cfc_backward(
             as_numpy(dhseq),
             as_numpy(ts),
             as_numpy(keep),
-            as_numpy(a_s),
-            as_numpy(g_s),
             as_numpy(q_s),
             as_numpy(w_rec_t),
-            as_numpy(w_head_t),
             as_numpy(a_param),
             as_numpy(w_tau),
             mode,
-            act,
-            backbone,
             dp,
-            dq,
+            head,
         )
         dp2 = torch.from_numpy(dp).reshape(T * B, -1)
         need = ctx.needs_input_grad

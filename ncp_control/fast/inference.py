@@ -106,12 +106,13 @@ def cfc_layer_arrays(cell: Any) -> tuple[Any, ...] | None:
     return (*packed, a_param, w_tau, act, bb_w is not None)
 
 
-def cfc_stack_plan(cells: list[Any], starts: list[int]) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+def cfc_stack_plan(cells: list[Any], starts: list[int]) -> tuple[np.ndarray, np.ndarray, int, int | None] | None:
     """Layer table and packed weights of stacked CfC layers for ``cfc_stack_forward``.
 
     :param cells: the layers' :class:`~ncp_control.cells.CfCCell`, sensory side first
     :param starts: the first state column of each layer
-    :return: ``(meta, flat, mode code, activation code)``, or None if a layer is unsupported
+    :return: ``(meta, flat, mode code, activation code or None without backbones)``, or None
+        if a layer is unsupported
     """
     from . import _cfc_kernels as k
     from ._math import ACTIVATION_CODES
@@ -132,7 +133,9 @@ def cfc_stack_plan(cells: list[Any], starts: list[int]) -> tuple[np.ndarray, np.
         rows.append([wrec_t.shape[0], win_t.shape[0], win_t.shape[1], heads, int(backbone), start, *offsets])
     flat = np.concatenate([*chunks, np.zeros(max(r[0] + r[3] for r in rows), np.float32)])
     meta = np.array(rows, dtype=np.int64)
-    return meta, flat, k.MODE_CODES[cells[0].mode], ACTIVATION_CODES[act]
+    # no backbone anywhere: None leaves the backbone's code out of the compiled kernel
+    act_code = ACTIVATION_CODES[act] if meta[:, k.META_BACKBONE].any() else None
+    return meta, flat, k.MODE_CODES[cells[0].mode], act_code
 
 
 def ltc_states(
