@@ -18,11 +18,16 @@ UnrollFn = Callable[
     tuple[torch.Tensor, torch.Tensor],
 ]
 
+#: ``fn(model, x, hx, timespan) -> (y [B,T,M], h_last [B,S])`` or None (see :func:`register_unroll`)
+InferFn = Callable[["LiquidRNN", Any, Any, float], "tuple[torch.Tensor, torch.Tensor] | None"]
+
 #: unroll implementations besides ``"reference"``, by name (see :func:`register_unroll`)
 UNROLLS: dict[str, UnrollFn] = {}
+#: their no-grad shortcuts, by name
+INFERS: dict[str, InferFn] = {}
 
 
-def register_unroll(name: str, fn: UnrollFn) -> None:
+def register_unroll(name: str, fn: UnrollFn, infer: InferFn | None = None) -> None:
     """Make ``implementation=name`` available to every sequence model.
 
     An implementation must give the outputs of :meth:`LiquidRNN._unroll_reference` (to float
@@ -30,10 +35,19 @@ def register_unroll(name: str, fn: UnrollFn) -> None:
 
     :param name: the implementation's name (not ``"reference"``).
     :param fn: ``fn(model, x, h, ts, resets) -> (y, h_last)`` with batch-first tensors.
+    :param infer: optional shortcut for the control loop, tried before any validation when
+        autograd is off, the model is batch-first, there are no resets and the timespan is
+        None (1.0) or a float: ``infer(model, x, hx, timespan)`` receives ``forward``'s own
+        ``x`` and ``hx`` and returns ``(y [B, T, M], h_last [B, S])``, or None for any input
+        it does not fully check itself (the validated path then runs, errors included).
     """
     if name == "reference":
         raise ValueError("implementation name 'reference' is reserved for the per-step loop")
     UNROLLS[name] = fn
+    if infer is None:
+        INFERS.pop(name, None)
+    else:
+        INFERS[name] = infer
 
 
 def resolve_unroll(name: str) -> UnrollFn | None:
@@ -80,6 +94,7 @@ class LiquidRNN(nn.Module):
 
     _implementation: str
     _unroll_fn: UnrollFn | None
+    _infer_fn: InferFn | None = None
 
     def __init__(
         self,
@@ -102,6 +117,7 @@ class LiquidRNN(nn.Module):
     @implementation.setter
     def implementation(self, name: str) -> None:
         self._unroll_fn = resolve_unroll(name)
+        self._infer_fn = INFERS.get(name)
         self._implementation = name
 
     # ------------------------------------------------------------ properties
@@ -167,6 +183,10 @@ class LiquidRNN(nn.Module):
             ``h_last`` is ``[B, S]``.
         :raises ValueError: on inputs of the wrong shape or non-finite timespans.
         """
+        if self._infer_fn is not None and resets is None and self.batch_first and not torch.is_grad_enabled():
+            quick = self._infer_quickly(x, hx, timespans)
+            if quick is not None:
+                return quick
         unbatched = isinstance(x, torch.Tensor) and x.dim() == 2
         x, h, ts, rs = self._prepare(x, hx, timespans, resets)
         y, h_last = self._unroll(x, h, ts, rs)
@@ -177,6 +197,24 @@ class LiquidRNN(nn.Module):
         if unbatched:
             return y[0], h_last[0]
         return y, h_last
+
+    def _infer_quickly(
+        self, x: Any, hx: Any, timespans: float | torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The implementation's no-grad shortcut (see :func:`register_unroll`) for a timespan of
+        None or a finite float >= 0; None where it does not apply."""
+        if timespans is None:
+            timespan = 1.0
+        elif type(timespans) is float and 0.0 <= timespans < math.inf:
+            timespan = timespans
+        else:
+            return None
+        assert self._infer_fn is not None
+        out = self._infer_fn(self, x, hx, timespan)
+        if out is None:
+            return None
+        y, h_last = out
+        return (y if self.return_sequences else y[:, -1]), h_last
 
     def _unroll(
         self, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None

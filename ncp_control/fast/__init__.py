@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from ncp_control.fast.dispatch import available, fast_unroll
+from ncp_control.fast.dispatch import available, fast_unroll, quick_infer
 from ncp_control.sequence import register_unroll
 
 __all__ = ["available", "fast_unroll", "unroll"]
@@ -37,4 +37,4 @@ def unroll(
     return result
 
 
-register_unroll("fast", unroll)
+register_unroll("fast", unroll, quick_infer)

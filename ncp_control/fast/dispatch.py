@@ -142,31 +142,33 @@ def _time_major(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.swapaxes(a, 0, 1))
 
 
+def _cfc_infer(cell: Any, x_np: np.ndarray, h_np: np.ndarray, ts_tm: np.ndarray, keep_tm: np.ndarray) -> Any:
+    """No-grad CfC stack: ``x_np [B, T, F]``, ``h_np [B, S]``, time-major ``ts_tm``/``keep_tm``
+    ``[T, B]``; the ``(y, h_last)`` of :func:`fast_unroll`, or None where unsupported."""
+    plan = inference.cached_plan(cell, lambda: _cfc_plan(cell))
+    fc = cell.fc
+    if plan is None or (fc is not None and fc.weight.dtype != torch.float32):
+        return None
+    steps = x_np.shape[1]
+    hseq = _stack_forward()(_time_major(x_np), np.ascontiguousarray(h_np), ts_tm, keep_tm, *plan)
+    motor = cell.motor_size
+    if steps == 1:  # views shaped in numpy: indexing a tensor costs about a microsecond
+        h_last = torch.from_numpy(hseq[0])
+        y = torch.from_numpy(hseq[0, :, None, :motor])
+    else:
+        h_last = torch.from_numpy(np.ascontiguousarray(hseq[-1]))
+        y = torch.from_numpy(np.ascontiguousarray(np.swapaxes(hseq[:, :, :motor], 0, 1)))
+    return (y if fc is None else fc(y)), h_last
+
+
 def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None) -> Any:
     # inputs arrive without gradient tracking (no_grad): .numpy() needs no detach
     x_np, ts_np = x.numpy(), ts.numpy()
     keep = None if resets is None else (~resets.numpy()).astype(np.float32)
     if isinstance(cell, (CfCCell, WiredCfCCell)):
-        plan = inference.cached_plan(cell, lambda: _cfc_plan(cell))
-        fc = cell.fc
-        if plan is None or (fc is not None and fc.weight.dtype != torch.float32):
-            return None
-        steps = x_np.shape[1]
-        hseq = _stack_forward()(
-            _time_major(x_np),
-            np.ascontiguousarray(h.numpy()),
-            _time_major(ts_np),
-            _ones(steps, x_np.shape[0]) if keep is None else _time_major(keep),
-            *plan,
-        )
-        motor = cell.motor_size
-        if steps == 1:
-            h_last = torch.from_numpy(hseq[0])
-            y = h_last[:, None] if motor == hseq.shape[2] else torch.from_numpy(hseq[0, :, None, :motor])
-        else:
-            h_last = torch.from_numpy(np.ascontiguousarray(hseq[-1]))
-            y = torch.from_numpy(np.ascontiguousarray(np.swapaxes(hseq[:, :, :motor], 0, 1)))
-        return (y if fc is None else fc(y)), h_last
+        batch, steps = x_np.shape[0], x_np.shape[1]
+        keep_tm = _ones(steps, batch) if keep is None else _time_major(keep)
+        return _cfc_infer(cell, x_np, h.numpy(), _time_major(ts_np), keep_tm)
     if keep is None:
         keep = np.ones(ts_np.shape, np.float32)
     if cell.solver != "semi_implicit" or cell.w.dtype != torch.float32:
@@ -175,11 +177,53 @@ def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets
     return torch.from_numpy(outputs), torch.from_numpy(np.ascontiguousarray(states[:, -1]))
 
 
-@lru_cache(maxsize=8)
+def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The control loop's shortcut (no autograd, no resets, one timespan for every step): a
+    CfC's kernel straight from the arguments, before the general validation.
+
+    :param model: a :class:`~ncp_control.sequence.LiquidRNN` with ``batch_first``
+    :param x: the ``x`` passed to ``forward``; only a float32 CPU ``[B, T, F]`` tensor is taken
+    :param hx: None or a float32 CPU ``[B, S]`` tensor
+    :param timespan: the elapsed time of every step (finite, >= 0)
+    :return: ``(y [B, T, M], h_last [B, S])``, or None for anything else (the validated
+        path then handles it, errors included)
+    """
+    cell: Any = model._modules["cell"]
+    if type(cell) not in (CfCCell, WiredCfCCell) or not available():
+        return None
+    if type(x) is not torch.Tensor or x.dim() != 3 or x.dtype != torch.float32 or not x.is_cpu or x.requires_grad:
+        return None
+    batch, steps, features = x.shape
+    if steps == 0 or features != cell.input_size:
+        return None
+    if hx is None:
+        h_np = _constant((batch, cell.state_size), 0.0)
+    elif (
+        type(hx) is torch.Tensor
+        and hx.shape == (batch, cell.state_size)
+        and hx.dtype == torch.float32
+        and hx.is_cpu
+        and not hx.requires_grad
+    ):
+        h_np = hx.numpy()
+    else:
+        return None
+    result: tuple[torch.Tensor, torch.Tensor] | None = _cfc_infer(
+        cell, x.numpy(), h_np, _constant((steps, batch), timespan), _ones(steps, batch)
+    )
+    return result
+
+
+@lru_cache(maxsize=32)
+def _constant(shape: tuple[int, ...], value: float) -> np.ndarray:
+    """A float32 array filled with ``value``, shared between calls: the kernels only read it
+    (and a read-only flag would make numba compile them once more for that type)."""
+    return np.full(shape, value, np.float32)
+
+
 def _ones(steps: int, batch: int) -> np.ndarray:
-    """``[T, B]`` ones (no resets), shared between calls (the kernels only read them)."""
-    ones = np.ones((steps, batch), np.float32)
-    return ones
+    """``[T, B]`` ones (no resets)."""
+    return _constant((steps, batch), 1.0)
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ncp_control import CTRNN, LTC, AutoNCP, CfC, FullyConnected, Random
-from ncp_control.fast import available, fast_unroll
+from ncp_control.fast import available, fast_unroll, quick_infer
 from ncp_control.sequence import LiquidRNN
 
 pytestmark = pytest.mark.skipif(not available(), reason="the 'fast' extra (numba) is not installed")
@@ -215,6 +215,51 @@ def test_no_grad_and_single_step_match() -> None:
         assert_same(list(step_fast), list(step_ref))
         assert_same(list(batch_step_fast), list(batch_step_ref))
         assert_same(list(plain_fast), list(plain_ref))
+
+
+def test_control_loop_shortcut_matches_the_loop() -> None:
+    models = (
+        CfC(F, AutoNCP(10, 2, seed=3)),
+        CfC(F, AutoNCP(10, 2, seed=3), proj_size=3),
+        CfC(F, 5),
+        CfC(F, 5, mode="pure", return_sequences=False),
+    )
+    for model in models:
+        torch.manual_seed(0)
+        for p in model.parameters():
+            p.data.add_(0.1 * torch.randn_like(p))
+        x, h0, _, _ = _inputs(4, model.state_size)
+        for xx, hx, timespan in ((x, h0, None), (x[:1, :1], h0[:1], 0.3), (x[:, :1], None, 2.0), (x, None, 0.0)):
+            with torch.no_grad():
+                model.implementation = "reference"
+                ref = model(xx, hx, timespan)
+                model.implementation = "fast"
+                assert quick_infer(model, xx, hx, 1.0 if timespan is None else timespan) is not None
+                got = model(xx, hx, timespan)
+            assert_same(list(got), list(ref))
+
+
+def test_control_loop_shortcut_declines_what_it_does_not_check() -> None:
+    model = CfC(F, AutoNCP(10, 2, seed=3))
+    x = torch.randn(B, T, F)
+    with torch.no_grad():
+        assert quick_infer(model, x.double(), None, 1.0) is None
+        assert quick_infer(model, x.requires_grad_(True), None, 1.0) is None
+        x.requires_grad_(False)
+        assert quick_infer(model, x[0], None, 1.0) is None
+        assert quick_infer(model, x[..., :2], None, 1.0) is None
+        assert quick_infer(model, x, torch.zeros(B, 99), 1.0) is None
+        assert quick_infer(LTC(F, AutoNCP(10, 2, seed=3)), x, None, 1.0) is None
+        with pytest.raises(ValueError, match="hx must have shape"):
+            model(x, torch.zeros(B, 99))
+        with pytest.raises(ValueError, match="finite and >= 0"):
+            model(x, None, float("nan"))
+        with pytest.raises(ValueError, match="x must have shape"):
+            model(x[..., :2])
+        model.implementation = "reference"
+        ref = model(x[0], None, 0.5)
+        model.implementation = "fast"
+        assert_same(list(model(x[0], None, 0.5)), list(ref))
 
 
 @pytest.mark.parametrize("implicit", [True, False])
