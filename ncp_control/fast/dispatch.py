@@ -169,17 +169,21 @@ def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets
         batch, steps = x_np.shape[0], x_np.shape[1]
         keep_tm = _ones(steps, batch) if keep is None else _time_major(keep)
         return _cfc_infer(cell, x_np, h.numpy(), _time_major(ts_np), keep_tm)
-    if keep is None:
-        keep = np.ones(ts_np.shape, np.float32)
+    return _ltc_infer(cell, x_np, h.numpy(), ts_np, _constant(ts_np.shape, 1.0) if keep is None else keep)
+
+
+def _ltc_infer(cell: Any, x_np: np.ndarray, h_np: np.ndarray, ts_np: np.ndarray, keep_np: np.ndarray) -> Any:
+    """No-grad semi-implicit LTC on batch-first arrays; None for other solvers."""
     if cell.solver != "semi_implicit" or cell.w.dtype != torch.float32:
         return None
-    states, outputs = inference.ltc_states(cell, x, h, ts, keep)
+    states, outputs = inference.ltc_states(cell, x_np, h_np, ts_np, keep_np)
     return torch.from_numpy(outputs), torch.from_numpy(np.ascontiguousarray(states[:, -1]))
 
 
 def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The control loop's shortcut (no autograd, no resets, one timespan for every step): a
-    CfC's kernel straight from the arguments, before the general validation.
+    CfC's or semi-implicit LTC's kernel straight from the arguments, before the general
+    validation.
 
     :param model: a :class:`~ncp_control.sequence.LiquidRNN` with ``batch_first``
     :param x: the ``x`` passed to ``forward``; only a float32 CPU ``[B, T, F]`` tensor is taken
@@ -189,7 +193,7 @@ def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[tor
         path then handles it, errors included)
     """
     cell: Any = model._modules["cell"]
-    if type(cell) not in (CfCCell, WiredCfCCell) or not available():
+    if type(cell) not in (CfCCell, WiredCfCCell, LTCCell) or not available():
         return None
     if type(x) is not torch.Tensor or x.dim() != 3 or x.dtype != torch.float32 or not x.is_cpu or x.requires_grad:
         return None
@@ -208,9 +212,11 @@ def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[tor
         h_np = hx.numpy()
     else:
         return None
-    result: tuple[torch.Tensor, torch.Tensor] | None = _cfc_infer(
-        cell, x.numpy(), h_np, _constant((steps, batch), timespan), _ones(steps, batch)
-    )
+    result: tuple[torch.Tensor, torch.Tensor] | None
+    if type(cell) is LTCCell:
+        result = _ltc_infer(cell, x.numpy(), h_np, _constant((batch, steps), timespan), _constant((batch, steps), 1.0))
+    else:
+        result = _cfc_infer(cell, x.numpy(), h_np, _constant((steps, batch), timespan), _ones(steps, batch))
     return result
 
 

@@ -140,19 +140,19 @@ def cfc_stack_plan(cells: list[Any], starts: list[int]) -> tuple[np.ndarray, np.
 
 def ltc_states(
     cell: Any,
-    x: torch.Tensor,
-    h0: torch.Tensor,
-    ts: torch.Tensor,
+    x: np.ndarray,
+    h0: np.ndarray,
+    ts: np.ndarray,
     keep: np.ndarray,
     sparse: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The semi-implicit LTC without gradients.
+    """The semi-implicit LTC without gradients (float32 arrays).
 
     :param cell: an :class:`~ncp_control.cells.LTCCell`
-    :param x: raw inputs ``[B, T, F]`` (detached)
-    :param h0: ``[B, N]`` (detached)
-    :param ts: ``[B, T]`` (detached)
-    :param keep: ``[B, T]`` numpy
+    :param x: raw inputs ``[B, T, F]``
+    :param h0: ``[B, N]``
+    :param ts: ``[B, T]``
+    :param keep: ``[B, T]``
     :param sparse: over the wiring's edges (else all pairs; None: when that is cheaper)
     :return: states ``[B, T, N]`` and mapped outputs ``[B, T, M]``
     """
@@ -165,15 +165,15 @@ def ltc_states(
         clear_cache(cell)
         plan = cached_plan(cell, lambda: ltc_arrays(cell, sparse))
     _, in_w, in_b, out_w, out_b, cm, gleak, vleak, s_idx, s_par, r_idx, r_par = plan
-    xm = x.numpy()
+    xm = x
     if in_w is not None:
         xm = xm * in_w
     if in_b is not None:
         xm = xm + in_b
     hseq = ltc_forward(
         np.ascontiguousarray(xm.transpose(1, 2, 0)),
-        np.ascontiguousarray(h0.numpy().T),
-        np.ascontiguousarray(ts.numpy().T),
+        np.ascontiguousarray(h0.T),
+        np.ascontiguousarray(ts.T),
         np.ascontiguousarray(keep.T),
         cm,
         gleak,

@@ -223,6 +223,8 @@ def test_control_loop_shortcut_matches_the_loop() -> None:
         CfC(F, AutoNCP(10, 2, seed=3), proj_size=3),
         CfC(F, 5),
         CfC(F, 5, mode="pure", return_sequences=False),
+        LTC(F, AutoNCP(10, 2, seed=3)),
+        LTC(F, FullyConnected(6, 2), input_mapping="linear", return_sequences=False),
     )
     for model in models:
         torch.manual_seed(0)
@@ -249,7 +251,8 @@ def test_control_loop_shortcut_declines_what_it_does_not_check() -> None:
         assert quick_infer(model, x[0], None, 1.0) is None
         assert quick_infer(model, x[..., :2], None, 1.0) is None
         assert quick_infer(model, x, torch.zeros(B, 99), 1.0) is None
-        assert quick_infer(LTC(F, AutoNCP(10, 2, seed=3)), x, None, 1.0) is None
+        assert quick_infer(LTC(F, AutoNCP(10, 2, seed=3), solver="euler"), x, None, 1.0) is None
+        assert quick_infer(CTRNN(F, AutoNCP(10, 2, seed=3)), x, None, 1.0) is None
         with pytest.raises(ValueError, match="hx must have shape"):
             model(x, torch.zeros(B, 99))
         with pytest.raises(ValueError, match="finite and >= 0"):
