@@ -101,9 +101,11 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, A, wtau, mode, save, hseq, h
     """Run the layer over ``u [T, B, I]`` from ``h0 [B, H]``.
 
     ``ts``/``keep`` are ``[T, B]`` (elapsed time; 0 where the state is reset before the step).
-    The input part of the first linear map does not depend on the state: it is one matrix
-    product over all ``T * B`` rows before the loop, which keeps only the recurrent product
-    (and the heads after a backbone) inside it.
+    When the first linear map's output is kept (``pre`` of ``T`` steps), its input part is
+    one matrix product over all ``T * B`` rows before the loop, which keeps only the
+    recurrent product (and the heads after a backbone) inside it; otherwise (a ``[1, B, G]``
+    work block: a backbone whose pre-activation the backward pass does not read) each step
+    computes its own into the block, which stays in cache. Both give the same numbers.
     ``backbone`` is None (the first linear map gives the heads) or ``(WhT, bh, act, g_s)``:
     the heads' weights and bias after a one-layer backbone with activation code ``act``, and
     where to save its output (``[T, B, G]``). None prunes the backbone's code before typing,
@@ -111,24 +113,31 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, A, wtau, mode, save, hseq, h
     Writes ``hseq [T, B, H]`` and, when ``save``, the inputs of the backward pass:
     ``hprev_s [T, B, H]`` (state entering each step) and ``q_s [T, B, K]`` (head
     pre-activations; in modes other than "pure" its first ``3H`` columns hold ``tanh(ff1)``,
-    ``tanh(ff2)`` and the time gate). ``pre [T, B, G]`` receives the first linear map's output
-    (the backbone's pre-activation): pass the array to save it in (``q_s`` without backbone)
-    when saving, else a work array. Without ``save`` the saved arrays may have a leading size
-    of 0.
+    ``tanh(ff2)`` and the time gate). ``pre`` receives the first linear map's output (the
+    backbone's pre-activation): ``[T, B, G]`` to keep it (``q_s`` without backbone, when
+    saving), or a ``[1, B, G]`` work block. Without ``save`` the saved arrays may have a
+    leading size of 0.
     """
     T, B, n_in = u.shape
     G = WinT.shape[1]
-    for r in range(T):
-        for b in range(B):
-            for k in range(G):
-                pre[r, b, k] = bin_[k]
-    gemm(u.reshape((T * B, n_in)), WinT, pre.reshape((T * B, G)), 1.0, False, False)
+    whole = pre.shape[0] == T  # input products of all steps at once, else step by step
+    if whole:
+        for r in range(T):
+            for b in range(B):
+                for k in range(G):
+                    pre[r, b, k] = bin_[k]
+        gemm(u.reshape((T * B, n_in)), WinT, pre.reshape((T * B, G)), 1.0, False, False)
     h = h0.copy()
     for t in range(T):
         _reset(h, keep[t])
         if save:
             copy_into(hprev_s[t], h)
-        q = pre[t]
+        q = pre[t] if whole else pre[0]
+        if not whole:
+            for b in range(B):
+                for k in range(G):
+                    q[b, k] = bin_[k]
+            gemm(u[t], WinT, q, 1.0, False, False)
         gemm(h, WrecT, q, 1.0, False, False)
         if backbone is not None:
             WhT, bh, act, g_s = backbone

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ._buffers import buffer
+from ._math import ACT_LECUN, ACT_TANH
 from ._numpy import as_numpy
 
 
@@ -44,10 +45,12 @@ def _forward(
     ns = T if save else 0
     hseq = buffer((T, B, H))
     hprev = buffer((ns, B, H))
-    a_s = buffer((ns if backbone else 0, B, G))
+    # the backward pass takes the tanh family's derivative from the output alone
+    keep_pre = backbone and act not in (ACT_LECUN, ACT_TANH)
+    a_s = buffer((ns if keep_pre else 0, B, G))
     g_s = buffer((ns if backbone else 0, B, G))
     q_s = buffer((ns, B, K))
-    pre = (a_s if backbone else q_s) if save else buffer((T, B, G))
+    pre = a_s if (save and keep_pre) else q_s if (save and not backbone) else np.empty((1, B, G), np.float32)
     w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau = (as_numpy(w) for w in weights)
     _kernels().cfc_forward(
         as_numpy(u),
@@ -104,7 +107,9 @@ class _CfCLayerFunction(torch.autograd.Function):
         H = hprev.shape[2]
         dp = buffer((T, B, w_rec_t.shape[1]))
         dq = buffer((T if backbone else 0, B, q_s.shape[2]))
-        head = (as_numpy(w_head_t), act, as_numpy(a_s), as_numpy(g_s), dq) if backbone else None
+        # a_s is empty for the tanh family, whose derivative the kernel reads from g_s alone
+        a_or_g = a_s if a_s.shape[0] else g_s
+        head = (as_numpy(w_head_t), act, as_numpy(a_or_g), as_numpy(g_s), dq) if backbone else None
         dh0, da, dwtau, db_first, db_head = _kernels().cfc_backward(
             as_numpy(dhseq),
             as_numpy(ts),
