@@ -239,6 +239,10 @@ def test_control_loop_shortcut_matches_the_loop() -> None:
                 assert quick_infer(model, xx, hx, 1.0 if timespan is None else timespan) is not None
                 got = model(xx, hx, timespan)
             assert_same(list(got), list(ref))
+        with torch.no_grad():  # the shared zero state and timespans stay untouched
+            first = model(x)[0].clone()
+            model(x, h0, 0.7)
+            assert torch.equal(model(x)[0], first)
 
 
 def test_control_loop_shortcut_declines_what_it_does_not_check() -> None:
