@@ -128,6 +128,9 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, A, wtau, mode, save, hseq, h
                     pre[r, b, k] = bin_[k]
         gemm(u.reshape((T * B, n_in)), WinT, pre.reshape((T * B, G)), 1.0, False, False)
     h = h0.copy()
+    if backbone is not None:  # work blocks for the backbone output and heads when not saving
+        g_work = np.empty((0 if save else B, G), np.float32)
+        q_work = np.empty((0 if save else B, backbone[0].shape[1]), np.float32)
     for t in range(T):
         _reset(h, keep[t])
         if save:
@@ -143,8 +146,8 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, A, wtau, mode, save, hseq, h
             WhT, bh, act, g_s = backbone
             K = WhT.shape[1]
             a = q
-            g = g_s[t] if save else np.empty((B, G), np.float32)
-            q = q_s[t] if save else np.empty((B, K), np.float32)
+            g = g_s[t] if save else g_work
+            q = q_s[t] if save else q_work
             activation(a, g, act)
             for b in range(B):
                 for k in range(K):

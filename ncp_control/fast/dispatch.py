@@ -167,7 +167,7 @@ def _infer(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets
     keep = None if resets is None else (~resets.numpy()).astype(np.float32)
     if isinstance(cell, (CfCCell, WiredCfCCell)):
         batch, steps = x_np.shape[0], x_np.shape[1]
-        keep_tm = _ones(steps, batch) if keep is None else _time_major(keep)
+        keep_tm = _constant((steps, batch), 1.0) if keep is None else _time_major(keep)
         return _cfc_infer(cell, x_np, h.numpy(), _time_major(ts_np), keep_tm)
     return _ltc_infer(cell, x_np, h.numpy(), ts_np, _constant(ts_np.shape, 1.0) if keep is None else keep)
 
@@ -216,7 +216,7 @@ def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[tor
     if type(cell) is LTCCell:
         result = _ltc_infer(cell, x.numpy(), h_np, _constant((batch, steps), timespan), _constant((batch, steps), 1.0))
     else:
-        result = _cfc_infer(cell, x.numpy(), h_np, _constant((steps, batch), timespan), _ones(steps, batch))
+        result = _cfc_infer(cell, x.numpy(), h_np, _constant((steps, batch), timespan), _constant((steps, batch), 1.0))
     return result
 
 
@@ -225,11 +225,6 @@ def _constant(shape: tuple[int, ...], value: float) -> np.ndarray:
     """A float32 array filled with ``value``, shared between calls: the kernels only read it
     (and a read-only flag would make numba compile them once more for that type)."""
     return np.full(shape, value, np.float32)
-
-
-def _ones(steps: int, batch: int) -> np.ndarray:
-    """``[T, B]`` ones (no resets)."""
-    return _constant((steps, batch), 1.0)
 
 
 @lru_cache(maxsize=1)

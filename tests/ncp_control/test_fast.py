@@ -217,6 +217,19 @@ def test_no_grad_and_single_step_match() -> None:
         assert_same(list(plain_fast), list(plain_ref))
 
 
+def test_frozen_models_with_autograd_on_match() -> None:
+    """Grad mode on but nothing requires grad: the kernels run without saving (work blocks
+    instead of saved activations) and still equal the loop."""
+    for model in (CfC(F, 6, backbone_units=7), CfC(F, 6, activation="silu"), CfC(F, AutoNCP(10, 2, seed=3))):
+        for p in model.parameters():
+            p.requires_grad_(False)
+        x, h0, ts, resets = _inputs(5, model.state_size)
+        model.implementation = "reference"
+        ref = model(x, h0, ts, resets)
+        model.implementation = "fast"
+        assert_same(list(model(x, h0, ts, resets)), list(ref))
+
+
 def test_control_loop_shortcut_matches_the_loop() -> None:
     models = (
         CfC(F, AutoNCP(10, 2, seed=3)),
