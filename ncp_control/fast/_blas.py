@@ -6,6 +6,11 @@ The routine is the Fortran ``sgemm_`` that torch's own CPU library exports (MKL 
 wheels: about 1.5x faster than OpenBLAS on the kernels' small products), else SciPy's
 BLAS. It is bound to a process-wide symbol by name, so kernels that call it can be cached
 on disk (a raw function pointer could not). Row-major arrays throughout.
+
+MKL's small products run about twice as fast when the output starts on a 64-byte boundary
+(a ``[64, 32] @ [32, 128]`` step product: 3.7 against 6.6 us; numpy and numba align to 16
+and 32 bytes), so the kernels allocate their work arrays with :func:`empty_aligned` and
+the pooled arrays of :mod:`._buffers` are aligned the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import numpy as np
 from llvmlite import binding, ir
 from numba import types
 from numba.extending import get_cython_function_address, intrinsic
+
+from ._buffers import ALIGN
 
 _SYMBOL = "ncp_control_fast_sgemm"
 
@@ -107,3 +114,13 @@ def gemm(a, b, c, beta, trans_a, trans_b):  # type: ignore[no-untyped-def]
         c.ctypes.data,
         ip + 20,
     )
+
+
+@numba.njit(error_model="numpy", cache=True)
+def empty_aligned(rows, cols):  # type: ignore[no-untyped-def]
+    """An uninitialised C-contiguous float32 ``[rows, cols]`` array that starts on a 64-byte
+    boundary."""
+    n = rows * cols
+    raw = np.empty(n + ALIGN - 1, np.float32)
+    start = (-(raw.ctypes.data // 4)) % ALIGN
+    return raw[start : start + n].reshape((rows, cols))

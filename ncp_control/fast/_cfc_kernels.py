@@ -15,8 +15,19 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._blas import gemm
-from ._math import ACT_LECUN, ACT_TANH, JIT, activation, activation_grad, copy_into, fexp, fsigmoid, ftanh
+from ._blas import empty_aligned, gemm
+from ._math import (
+    ACT_LECUN,
+    ACT_TANH,
+    JIT,
+    activation,
+    activation_grad,
+    copy_into,
+    fexp,
+    fill,
+    fsigmoid,
+    ftanh,
+)
 
 MODE_DEFAULT, MODE_NO_GATE, MODE_PURE = 0, 1, 2
 MODE_CODES = {"default": MODE_DEFAULT, "no_gate": MODE_NO_GATE, "pure": MODE_PURE}
@@ -127,10 +138,11 @@ def cfc_forward(u, h0, ts, keep, WinT, bin_, WrecT, A, wtau, mode, save, hseq, h
                 for k in range(G):
                     pre[r, b, k] = bin_[k]
         gemm(u.reshape((T * B, n_in)), WinT, pre.reshape((T * B, G)), 1.0, False, False)
-    h = h0.copy()
+    h = empty_aligned(B, h0.shape[1])
+    copy_into(h, h0)
     if backbone is not None:  # work blocks for the backbone output and heads when not saving
-        g_work = np.empty((0 if save else B, G), np.float32)
-        q_work = np.empty((0 if save else B, backbone[0].shape[1]), np.float32)
+        g_work = empty_aligned(0 if save else B, G)
+        q_work = empty_aligned(0 if save else B, backbone[0].shape[1])
     for t in range(T):
         _reset(h, keep[t])
         if save:
@@ -189,7 +201,7 @@ def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[n
     hs = []
     for layer in range(L):
         m = meta[layer]
-        h = np.empty((B, m[META_H]), np.float32)
+        h = empty_aligned(B, m[META_H])
         for b in range(B):
             for k in range(m[META_H]):
                 h[b, k] = h0[b, m[META_STATE] + k]
@@ -201,9 +213,9 @@ def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[n
             H, n_in, G, K, backbone = m[META_H], m[META_I], m[META_G], m[META_K], m[META_BACKBONE] != 0
             h = hs[layer]
             _reset(h, keep[t])
-            a = np.empty((B, G), np.float32)
-            g = np.empty((B, G), np.float32)
-            q = np.empty((B, K), np.float32) if backbone else a
+            a = empty_aligned(B, G)
+            g = empty_aligned(B, G)
+            q = empty_aligned(B, K) if backbone else a
             _heads(
                 u,
                 h,
@@ -218,7 +230,15 @@ def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[n
                 g,
                 q,
             )
-            _update(h, q, ts[t], flat[m[META_A] : m[META_A] + H], flat[m[META_WTAU] : m[META_WTAU] + H], mode, store)
+            _update(
+                h,
+                q,
+                ts[t],
+                flat[m[META_A] : m[META_A] + H],
+                flat[m[META_WTAU] : m[META_WTAU] + H],
+                mode,
+                store,
+            )
             for b in range(B):
                 for k in range(H):
                     hseq[t, b, m[META_STATE] + k] = h[b, k]
@@ -273,7 +293,8 @@ def cfc_backward(dhseq, ts, keep, q_s, WrecT, A, wtau, mode, dP, backbone):  # t
     merged = mode != MODE_PURE and q_s.shape[2] == 3 * H  # see _update
     dA = np.zeros(H, np.float32)
     dwtau = np.zeros(H, np.float32)
-    dh = np.zeros((B, H), np.float32)
+    dh = empty_aligned(B, H)
+    fill(dh, np.float32(0.0))
     one = np.float32(1.0)
     for t in range(T - 1, -1, -1):
         q = q_s[t]

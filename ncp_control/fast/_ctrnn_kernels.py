@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._blas import gemm
+from ._blas import empty_aligned, gemm
 from ._math import JIT, copy_into, ftanh
 
 
@@ -26,7 +26,7 @@ def ctrnn_forward(drive, h0, ts, keep, W, inv_tau, unfolds, save):  # type: igno
     vs = np.empty((ns, U, B, N), np.float32)
     ths = np.empty((ns, U, B, N), np.float32)
     v = h0.copy()
-    z = np.empty((B, N), np.float32)
+    z = empty_aligned(B, N)
     for t in range(T):
         for b in range(B):
             kb = keep[t, b]
@@ -56,7 +56,7 @@ def ctrnn_backward(dhseq, hseq, vs, ths, ts, keep, W, inv_tau):  # type: ignore[
     dz = np.empty((T, U, B, N), np.float32)
     dinv = np.zeros(N, np.float32)
     g = np.zeros((B, N), np.float32)
-    dv = np.empty((B, N), np.float32)
+    dv = empty_aligned(B, N)
     one = np.float32(1.0)
     for t in range(T - 1, -1, -1):
         for b in range(B):

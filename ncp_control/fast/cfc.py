@@ -50,7 +50,7 @@ def _forward(
     a_s = buffer((ns if keep_pre else 0, B, G))
     g_s = buffer((ns if backbone else 0, B, G))
     q_s = buffer((ns, B, K))
-    pre = a_s if (save and keep_pre) else q_s if (save and not backbone) else np.empty((1, B, G), np.float32)
+    pre = a_s if (save and keep_pre) else q_s if (save and not backbone) else buffer((1, B, G))
     w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau = (as_numpy(w) for w in weights)
     _kernels().cfc_forward(
         as_numpy(u),
