@@ -230,15 +230,7 @@ def cfc_stack_forward(x, h0, ts, keep, meta, flat, mode, act):  # type: ignore[n
                 g,
                 q,
             )
-            _update(
-                h,
-                q,
-                ts[t],
-                flat[m[META_A] : m[META_A] + H],
-                flat[m[META_WTAU] : m[META_WTAU] + H],
-                mode,
-                store,
-            )
+            _update(h, q, ts[t], flat[m[META_A] : m[META_A] + H], flat[m[META_WTAU] : m[META_WTAU] + H], mode, store)
             for b in range(B):
                 for k in range(H):
                     hseq[t, b, m[META_STATE] + k] = h[b, k]

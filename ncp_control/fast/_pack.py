@@ -31,13 +31,7 @@ def pack_cfc(heads_w, heads_b, mask, bb_w, bb_b, n_in):  # type: ignore[no-untyp
     heads_t = np.ascontiguousarray(np.concatenate(masked).T)  # [G0, K]
     heads_bias = np.concatenate(heads_b)
     if bb_w.size == 0:
-        return (
-            heads_t[:n_in].copy(),
-            heads_t[n_in:].copy(),
-            heads_bias,
-            np.empty((0, 0), np.float32),
-            heads_bias,
-        )
+        return heads_t[:n_in].copy(), heads_t[n_in:].copy(), heads_bias, np.empty((0, 0), np.float32), heads_bias
     bb_t = bb_w.T
     return bb_t[:n_in].copy(), bb_t[n_in:].copy(), bb_b.copy(), heads_t, heads_bias
 

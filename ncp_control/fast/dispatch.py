@@ -180,9 +180,7 @@ def _ltc_infer(cell: Any, x_np: np.ndarray, h_np: np.ndarray, ts_np: np.ndarray,
     return torch.from_numpy(outputs), torch.from_numpy(np.ascontiguousarray(states[:, -1]))
 
 
-def quick_infer(
-    model: nn.Module, x: Any, hx: Any, timespan: float
-) -> tuple[torch.Tensor, torch.Tensor] | None:
+def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The control loop's shortcut (no autograd, no resets, one timespan for every step): a
     CfC's or semi-implicit LTC's kernel straight from the arguments, before the general
     validation.
@@ -197,13 +195,7 @@ def quick_infer(
     cell: Any = model._modules["cell"]
     if type(cell) not in (CfCCell, WiredCfCCell, LTCCell) or not available():
         return None
-    if (
-        type(x) is not torch.Tensor
-        or x.dim() != 3
-        or x.dtype != torch.float32
-        or not x.is_cpu
-        or x.requires_grad
-    ):
+    if type(x) is not torch.Tensor or x.dim() != 3 or x.dtype != torch.float32 or not x.is_cpu or x.requires_grad:
         return None
     batch, steps, features = x.shape
     if steps == 0 or features != cell.input_size:
@@ -222,13 +214,9 @@ def quick_infer(
         return None
     result: tuple[torch.Tensor, torch.Tensor] | None
     if type(cell) is LTCCell:
-        result = _ltc_infer(
-            cell, x.numpy(), h_np, _constant((batch, steps), timespan), _constant((batch, steps), 1.0)
-        )
+        result = _ltc_infer(cell, x.numpy(), h_np, _constant((batch, steps), timespan), _constant((batch, steps), 1.0))
     else:
-        result = _cfc_infer(
-            cell, x.numpy(), h_np, _constant((steps, batch), timespan), _constant((steps, batch), 1.0)
-        )
+        result = _cfc_infer(cell, x.numpy(), h_np, _constant((steps, batch), timespan), _constant((steps, batch), 1.0))
     return result
 
 

@@ -106,9 +106,7 @@ def cfc_layer_arrays(cell: Any) -> tuple[Any, ...] | None:
     return (*packed, a_param, w_tau, act, bb_w is not None)
 
 
-def cfc_stack_plan(
-    cells: list[Any], starts: list[int]
-) -> tuple[np.ndarray, np.ndarray, int, int | None] | None:
+def cfc_stack_plan(cells: list[Any], starts: list[int]) -> tuple[np.ndarray, np.ndarray, int, int | None] | None:
     """Layer table and packed weights of stacked CfC layers for ``cfc_stack_forward``.
 
     :param cells: the layers' :class:`~ncp_control.cells.CfCCell`, sensory side first

@@ -29,9 +29,7 @@ def _inputs(seed: int, state_size: int, batch: int = B) -> tuple[torch.Tensor, .
     return x, h0, ts, resets
 
 
-def _run(
-    model: LiquidRNN, implementation: str, seed: int = 0, batch: int = B
-) -> tuple[list[torch.Tensor], ...]:
+def _run(model: LiquidRNN, implementation: str, seed: int = 0, batch: int = B) -> tuple[list[torch.Tensor], ...]:
     model.implementation = implementation
     x, h0, ts, resets = _inputs(seed, model.state_size, batch)
     x.requires_grad_(True)
@@ -247,12 +245,7 @@ def test_control_loop_shortcut_matches_the_loop() -> None:
         for p in model.parameters():
             p.data.add_(0.1 * torch.randn_like(p))
         x, h0, _, _ = _inputs(4, model.state_size)
-        for xx, hx, timespan in (
-            (x, h0, None),
-            (x[:1, :1], h0[:1], 0.3),
-            (x[:, :1], None, 2.0),
-            (x, None, 0.0),
-        ):
+        for xx, hx, timespan in ((x, h0, None), (x[:1, :1], h0[:1], 0.3), (x[:, :1], None, 2.0), (x, None, 0.0)):
             with torch.no_grad():
                 model.implementation = "reference"
                 ref = model(xx, hx, timespan)
@@ -374,12 +367,7 @@ def test_work_arrays_start_on_64_byte_boundaries() -> None:
     from ncp_control.fast._buffers import MIN_POOLED_BYTES, buffer, release_buffers
 
     release_buffers()
-    arrays = [
-        buffer((3, 5)),
-        buffer((1, 7, 9)),
-        buffer((4, MIN_POOLED_BYTES // 16)),
-        buffer((3, MIN_POOLED_BYTES)),
-    ]
+    arrays = [buffer((3, 5)), buffer((1, 7, 9)), buffer((4, MIN_POOLED_BYTES // 16)), buffer((3, MIN_POOLED_BYTES))]
     arrays += [empty_aligned(rows, cols) for rows in (1, 3, 64) for cols in (1, 7, 128)]
     for arr in arrays:
         assert arr.ctypes.data % 64 == 0, arr.shape
