@@ -95,18 +95,27 @@ class _CfCLayerFunction(torch.autograd.Function):
         weights = (w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau)
         hseq, hprev, a_s, g_s, q_s = _forward(u, h0, ts, keep, weights, mode, act, backbone, True)
         saved = [torch.from_numpy(x) for x in (hprev, a_s, g_s, q_s)]
-        ctx.save_for_backward(u, ts, keep, w_in_t, w_rec_t, w_head_t, a_param, w_tau, *saved)
+        ctx.save_for_backward(u, h0, ts, keep, *weights, *saved)
         ctx.flags = (mode, act, backbone)
+        ctx.heads_overwritten = False
         return torch.from_numpy(hseq)
 
     @staticmethod
     def backward(ctx: Any, dhseq: torch.Tensor) -> Any:  # type: ignore[override]
-        u, ts, keep, w_in_t, w_rec_t, w_head_t, a_param, w_tau, hprev, a_s, g_s, q_s = ctx.saved_tensors
+        u, h0, ts, keep, *weights, hprev, a_s, g_s, q_s = ctx.saved_tensors
+        w_in_t, _, w_rec_t, w_head_t, _, a_param, w_tau = weights
         mode, act, backbone = ctx.flags
         T, B, n_in = u.shape
         H = hprev.shape[2]
         dp = buffer((T, B, w_rec_t.shape[1]))
-        dq = buffer((T if backbone else 0, B, q_s.shape[2]))
+        if backbone:
+            # the heads' gradient overwrites the saved gates step by step (they are read just
+            # before, and the lines are then in cache); a second backward pass through the
+            # same graph (retain_graph) recomputes them first
+            if ctx.heads_overwritten:
+                q_s = torch.from_numpy(_forward(u, h0, ts, keep, tuple(weights), mode, act, True, True)[4])
+            ctx.heads_overwritten = True
+        dq = as_numpy(q_s) if backbone else buffer((0, B, q_s.shape[2]))
         # a_s is empty for the tanh family, whose derivative the kernel reads from g_s alone
         a_or_g = a_s if a_s.shape[0] else g_s
         head = (as_numpy(w_head_t), act, as_numpy(a_or_g), as_numpy(g_s), dq) if backbone else None

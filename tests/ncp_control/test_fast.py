@@ -323,6 +323,28 @@ def test_no_grad_path_sees_parameter_updates(kind: str) -> None:
     assert_same([outputs(model, "fast")], [outputs(other, "reference")])
 
 
+@pytest.mark.parametrize("mode", ["default", "pure"])
+def test_second_backward_through_one_graph(mode: str) -> None:
+    """The backbone's backward pass writes over saved gates: a second pass through the same
+    graph (retain_graph) still gives the same gradients, equal to the loop's."""
+    model = CfC(F, 8, mode=mode)
+    torch.manual_seed(5)
+    for p in model.parameters():
+        p.data.add_(0.1 * torch.randn_like(p))
+    params = list(model.parameters())
+    x, h0, ts, resets = _inputs(6, model.state_size)
+    grads = {}
+    for implementation in ("reference", "fast"):
+        model.implementation = implementation
+        y, h_last = model(x, h0, ts, resets)
+        loss = y.square().sum() + h_last.sum()
+        first = torch.autograd.grad(loss, params, retain_graph=True)
+        second = torch.autograd.grad(loss, params)
+        assert all(torch.equal(a, b) for a, b in zip(first, second)), implementation
+        grads[implementation] = list(first)
+    assert_same(grads["fast"], grads["reference"])
+
+
 def test_pooled_buffers_never_shared_with_live_tensors() -> None:
     """Sequences long enough for pooled work arrays, two graphs alive at once: outputs and
     gradients still equal the per-step loop's."""
