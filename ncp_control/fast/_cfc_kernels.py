@@ -272,8 +272,9 @@ def cfc_backward(dhseq, ts, keep, q_s, WrecT, A, wtau, mode, dP, backbone):  # t
     Weights as passed to ``cfc_forward``, ``q_s`` as it saved it; ``backbone`` is None or
     ``(WhT, act, a_s, g_s, dq_all)``: the heads' weights, the activation code, the saved
     backbone pre- and post-activation and where to write the heads' output gradient
-    ``[T, B, K]``. Writes ``dP [T, B, G]`` (gradient of the first linear map's output);
-    returns ``dh0 [B, H]``, ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients
+    ``[T, B, K]`` (which may be ``q_s`` itself: each step reads its gates before it
+    writes). Writes ``dP [T, B, G]`` (gradient of the first linear map's output); returns
+    ``dh0 [B, H]``, ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients
     ``dP`` and ``dq_all`` summed over steps and samples (``[G]``, ``[K]``, empty without
     backbone; summed here while they are in cache).
     """
