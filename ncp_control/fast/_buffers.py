@@ -23,22 +23,21 @@ MIN_POOLED_BYTES = 1 << 18
 #: the pool keeps at most this many bytes of arrays
 POOL_LIMIT_BYTES = 256 << 20
 
-_POOL: list[np.ndarray] = []
+#: pooled arrays, each with the offset of its first 64-byte boundary
+_POOL: list[tuple[np.ndarray, int]] = []
 _LOCK = threading.Lock()
-#: references to a free pooled array while :func:`_is_free` looks at it: the pool's list,
-#: the loop variable and ``getrefcount``'s own argument
+#: references to a free pooled array while :func:`buffer` looks at it: its pool entry, the
+#: loop variable and ``getrefcount``'s own argument
 _FREE_REFS = 3
 
 
 def _pooled_bytes() -> int:
-    return sum(a.nbytes for a in _POOL)
+    return sum(raw.nbytes for raw, _ in _POOL)
 
 
-def _aligned(raw: np.ndarray, size: int, shape: tuple[int, ...]) -> np.ndarray:
-    """The ``size`` elements of ``raw`` from its first 64-byte boundary, as ``shape`` (a view:
-    numpy records ``raw`` as its base, so the pool sees it as in use)."""
-    start = (-(raw.ctypes.data // 4)) % ALIGN
-    return raw[start : start + size].reshape(shape)
+def _start(raw: np.ndarray) -> int:
+    """Offset (in elements) of the first 64-byte boundary in ``raw``."""
+    return (-(raw.ctypes.data // 4)) % ALIGN
 
 
 def buffer(shape: tuple[int, ...]) -> np.ndarray:
@@ -46,26 +45,34 @@ def buffer(shape: tuple[int, ...]) -> np.ndarray:
     the pool where one is free.
 
     :param shape: the array's shape
-    :return: an array that no live tensor or array shares memory with
+    :return: an array that no live tensor or array shares memory with (a view of a larger
+        one, which numpy records as its base, so the pool sees it as in use)
     """
     size = 1
     for n in shape:
         size *= n
+    if size == 0:
+        return np.empty(shape, np.float32)
     if size * 4 < MIN_POOLED_BYTES:
-        return _aligned(np.empty(size + ALIGN - 1, np.float32), size, shape)
+        raw = np.empty(size + ALIGN - 1, np.float32)
+        start = _start(raw)
+        return raw[start : start + size].reshape(shape)
     with _LOCK:
         free_other = []
-        for raw in _POOL:
+        for entry in _POOL:
+            raw, start = entry
             if sys.getrefcount(raw) == _FREE_REFS:
                 if raw.size == size + ALIGN - 1:
-                    return _aligned(raw, size, shape)
-                free_other.append(raw)
-        new = np.empty(size + ALIGN - 1, np.float32)
-        while free_other and _pooled_bytes() + new.nbytes > POOL_LIMIT_BYTES:
-            _POOL.remove(free_other.pop())
-        if _pooled_bytes() + new.nbytes <= POOL_LIMIT_BYTES:
-            _POOL.append(new)
-        return _aligned(new, size, shape)
+                    return raw[start : start + size].reshape(shape)
+                free_other.append(entry)
+        raw = np.empty(size + ALIGN - 1, np.float32)
+        start = _start(raw)
+        while free_other and _pooled_bytes() + raw.nbytes > POOL_LIMIT_BYTES:
+            dropped = free_other.pop()
+            _POOL[:] = [entry for entry in _POOL if entry is not dropped]
+        if _pooled_bytes() + raw.nbytes <= POOL_LIMIT_BYTES:
+            _POOL.append((raw, start))
+        return raw[start : start + size].reshape(shape)
 
 
 def release_buffers() -> None:

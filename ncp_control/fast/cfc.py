@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ._buffers import buffer
+from ._cfc_params import CfCLayout, layer_params, pack, unpack_grads
 from ._math import ACT_LECUN, ACT_TANH
 from ._numpy import as_numpy
 
@@ -27,7 +28,7 @@ def _forward(
     h0: torch.Tensor,
     ts: torch.Tensor,
     keep: torch.Tensor,
-    weights: tuple[torch.Tensor, ...],
+    weights: tuple[np.ndarray, ...],
     mode: int,
     act: int,
     backbone: bool,
@@ -35,13 +36,14 @@ def _forward(
 ) -> tuple[np.ndarray, ...]:
     """Run ``cfc_forward`` into pooled arrays.
 
-    :param weights: ``(w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau)``
+    :param weights: packed weights, as :func:`~._cfc_params.pack` returns them
     :return: ``(hseq, hprev, a_s, g_s, q_s)`` (the last four empty unless ``save``)
     """
     T, B, _ = u.shape
     H = h0.shape[1]
-    G = weights[0].shape[1]
-    K = weights[3].shape[1] if backbone else G
+    w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau = weights
+    G = w_in_t.shape[1]
+    K = w_head_t.shape[1] if backbone else G
     ns = T if save else 0
     hseq = buffer((T, B, H))
     hprev = buffer((ns, B, H))
@@ -51,7 +53,6 @@ def _forward(
     g_s = buffer((ns if backbone else 0, B, G))
     q_s = buffer((ns, B, K))
     pre = a_s if (save and keep_pre) else q_s if (save and not backbone) else buffer((1, B, G))
-    w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau = (as_numpy(w) for w in weights)
     _kernels().cfc_forward(
         as_numpy(u),
         as_numpy(h0),
@@ -74,6 +75,9 @@ def _forward(
 
 
 class _CfCLayerFunction(torch.autograd.Function):
+    """One layer over the sequence; inputs ``(u, h0, ts, keep, layout, codes, mask,
+    *params)`` with the parameters in :func:`~._cfc_params.layer_params` order."""
+
     @staticmethod
     def forward(  # type: ignore[override]
         ctx: Any,
@@ -81,30 +85,27 @@ class _CfCLayerFunction(torch.autograd.Function):
         h0: torch.Tensor,
         ts: torch.Tensor,
         keep: torch.Tensor,
-        w_in_t: torch.Tensor,
-        b_in: torch.Tensor,
-        w_rec_t: torch.Tensor,
-        w_head_t: torch.Tensor,
-        b_head: torch.Tensor,
-        a_param: torch.Tensor,
-        w_tau: torch.Tensor,
-        mode: int,
-        act: int,
-        backbone: bool,
+        layout: CfCLayout,
+        codes: tuple[int, int],
+        mask: torch.Tensor | None,
+        *params: torch.Tensor,
     ) -> torch.Tensor:
-        weights = (w_in_t, b_in, w_rec_t, w_head_t, b_head, a_param, w_tau)
-        hseq, hprev, a_s, g_s, q_s = _forward(u, h0, ts, keep, weights, mode, act, backbone, True)
+        weights = pack(layout, mask, list(params))
+        hseq, hprev, a_s, g_s, q_s = _forward(u, h0, ts, keep, weights, *codes, layout.backbone, True)
         saved = [torch.from_numpy(x) for x in (hprev, a_s, g_s, q_s)]
-        ctx.save_for_backward(u, h0, ts, keep, *weights, *saved)
-        ctx.flags = (mode, act, backbone)
+        ctx.save_for_backward(u, h0, ts, keep, *saved)
+        ctx.weights = weights  # copies: later changes of the parameters do not reach them
+        ctx.layout, ctx.codes, ctx.mask = layout, codes, mask
+        ctx.shapes = [p.shape for p in params]
         ctx.heads_overwritten = False
         return torch.from_numpy(hseq)
 
     @staticmethod
     def backward(ctx: Any, dhseq: torch.Tensor) -> Any:  # type: ignore[override]
-        u, h0, ts, keep, *weights, hprev, a_s, g_s, q_s = ctx.saved_tensors
-        w_in_t, _, w_rec_t, w_head_t, _, a_param, w_tau = weights
-        mode, act, backbone = ctx.flags
+        u, h0, ts, keep, hprev, a_s, g_s, q_s = ctx.saved_tensors
+        w_in_t, _, w_rec_t, w_head_t, _, a_param, w_tau = ctx.weights
+        (mode, act), layout = ctx.codes, ctx.layout
+        backbone = layout.backbone
         T, B, n_in = u.shape
         H = hprev.shape[2]
         dp = buffer((T, B, w_rec_t.shape[1]))
@@ -113,69 +114,44 @@ class _CfCLayerFunction(torch.autograd.Function):
             # before, and the lines are then in cache); a second backward pass through the
             # same graph (retain_graph) recomputes them first
             if ctx.heads_overwritten:
-                q_s = torch.from_numpy(_forward(u, h0, ts, keep, tuple(weights), mode, act, True, True)[4])
+                q_s = torch.from_numpy(_forward(u, h0, ts, keep, ctx.weights, mode, act, True, True)[4])
             ctx.heads_overwritten = True
         dq = as_numpy(q_s) if backbone else buffer((0, B, q_s.shape[2]))
         # a_s is empty for the tanh family, whose derivative the kernel reads from g_s alone
         a_or_g = a_s if a_s.shape[0] else g_s
-        head = (as_numpy(w_head_t), act, as_numpy(a_or_g), as_numpy(g_s), dq) if backbone else None
+        head = (w_head_t, act, as_numpy(a_or_g), as_numpy(g_s), dq) if backbone else None
         dh0, da, dwtau, db_first, db_head = _kernels().cfc_backward(
-            as_numpy(dhseq),
-            as_numpy(ts),
-            as_numpy(keep),
-            as_numpy(q_s),
-            as_numpy(w_rec_t),
-            as_numpy(a_param),
-            as_numpy(w_tau),
-            mode,
-            dp,
-            head,
+            as_numpy(dhseq), as_numpy(ts), as_numpy(keep), as_numpy(q_s), w_rec_t, a_param, w_tau, mode, dp, head
         )
         dp2 = torch.from_numpy(dp).reshape(T * B, -1)
         need = ctx.needs_input_grad
-        du = (dp2 @ w_in_t.t()).reshape(T, B, n_in) if need[0] else None
-        d_w_in_t = u.reshape(T * B, n_in).t() @ dp2 if need[4] else None
-        d_b_in = torch.from_numpy(db_first) if need[5] else None
-        d_w_rec_t = hprev.reshape(T * B, H).t() @ dp2 if need[6] else None
-        d_w_head_t = d_b_head = None
-        if backbone:
-            dq2 = torch.from_numpy(dq).reshape(T * B, -1)
-            d_w_head_t = g_s.reshape(T * B, -1).t() @ dq2 if need[7] else None
-            d_b_head = torch.from_numpy(db_head) if need[8] else None
-        return (
-            du,
-            torch.from_numpy(dh0),
-            None,
-            None,
-            d_w_in_t,
-            d_b_in,
-            d_w_rec_t,
-            d_w_head_t,
-            d_b_head,
-            torch.from_numpy(da) if need[9] else None,
-            torch.from_numpy(dwtau) if need[10] else None,
-            None,
-            None,
-            None,
-        )
+        du = (dp2 @ torch.from_numpy(w_in_t).t()).reshape(T, B, n_in) if need[0] else None
+        param_grads: list[torch.Tensor | None] = [None] * len(ctx.shapes)
+        if any(need[7:]):
+            d_w_head_t = _EMPTY
+            if backbone:
+                d_w_head_t = g_s.reshape(T * B, -1).t() @ torch.from_numpy(dq).reshape(T * B, -1)
+            grads = unpack_grads(
+                layout,
+                ctx.mask,
+                ctx.shapes,
+                u.reshape(T * B, n_in).t() @ dp2,
+                hprev.reshape(T * B, H).t() @ dp2,
+                torch.from_numpy(db_first),
+                d_w_head_t,
+                torch.from_numpy(db_head),
+                torch.from_numpy(da),
+                torch.from_numpy(dwtau),
+            )
+            param_grads = [g if n else None for g, n in zip(grads, need[7:])]
+        return (du, torch.from_numpy(dh0), None, None, None, None, None, *param_grads)
 
 
 _EMPTY = torch.empty(0)
 
 
 def cfc_layer_sequence(
-    u: torch.Tensor,
-    h0: torch.Tensor,
-    ts: torch.Tensor,
-    keep: torch.Tensor,
-    w_first: torch.Tensor,
-    b_first: torch.Tensor,
-    w_head: torch.Tensor | None,
-    b_head: torch.Tensor | None,
-    a_param: torch.Tensor | None,
-    w_tau: torch.Tensor | None,
-    mode: str,
-    activation: str,
+    u: torch.Tensor, h0: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor, cell: Any, timespan: float | None
 ) -> torch.Tensor:
     """Unroll one CfC layer (ncps ``CfCCell`` arithmetic) over a sequence.
 
@@ -183,37 +159,40 @@ def cfc_layer_sequence(
     :param h0: initial state ``[B, H]``
     :param ts: elapsed time per step and sample ``[T, B]``
     :param keep: ``[T, B]``, 0.0 where the state is zeroed before the step, else 1.0
-    :param w_first: first linear map on ``[u, h]``: ``[G, I + H]`` (the backbone's, or the
-        stacked heads ff1, ff2, time_a, time_b with any sparsity mask already applied; three
-        heads ff1, ff2, ``ts * time_a + time_b`` when every timespan is that one ``ts``)
-    :param b_first: its bias ``[G]``
-    :param w_head: stacked heads ``[K, G]`` after a one-layer backbone (four or, merged, three
-        heads as for ``w_first``), or None
-    :param b_head: their bias ``[K]`` or None
-    :param a_param: ``A`` ``[H]`` ("pure" mode) or None
-    :param w_tau: ``w_tau`` ``[H]`` ("pure" mode) or None
-    :param mode: "default", "no_gate" or "pure"
-    :param activation: backbone activation name
+    :param cell: the layer, a :class:`~ncp_control.cells.CfCCell` whose backbone (if any) has
+        one layer with a supported activation (see :func:`supported_layer`)
+    :param timespan: the one timespan of every step and sample, if they share one: the time
+        gate's two heads are then merged into ``timespan * time_a + time_b`` (a quarter fewer
+        head products; the gradients still reach both)
     :return: the state after every step ``[T, B, H]``
     """
     from ._cfc_kernels import MODE_CODES
     from ._math import ACTIVATION_CODES
+    from .dispatch import _activation_name
 
-    n_in = u.shape[2]
-    w_in_t = w_first[:, :n_in].t().contiguous()
-    w_rec_t = w_first[:, n_in:].t().contiguous()
-    backbone = w_head is not None
-    w_head_t = w_head.t().contiguous() if w_head is not None else _EMPTY.reshape(0, 0)
-    b_head_ = b_head if b_head is not None else _EMPTY
-    a_ = a_param.reshape(-1) if a_param is not None else _EMPTY
-    wt_ = w_tau.reshape(-1) if w_tau is not None else _EMPTY
-    mode_c, act_c = MODE_CODES[mode], ACTIVATION_CODES[activation]
-    tensors = (u, h0, w_in_t, b_first, w_rec_t, w_head_t, b_head_, a_, wt_)
-    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        out: torch.Tensor = _CfCLayerFunction.apply(
-            u, h0, ts, keep, w_in_t, b_first, w_rec_t, w_head_t, b_head_, a_, wt_, mode_c, act_c, backbone
-        )
+    pure = cell.mode == "pure"
+    backbone = cell.backbone is not None
+    layout = CfCLayout(
+        n_in=u.shape[2],
+        hidden=cell.hidden_size,
+        n_heads=1 if pure else 4,
+        backbone=backbone,
+        masked=cell.sparsity_mask is not None,
+        timespan=None if pure else timespan,
+    )
+    act = _activation_name(cell.backbone[1]) if backbone else None
+    codes = (MODE_CODES[cell.mode], ACTIVATION_CODES[act or "lecun_tanh"])
+    params = layer_params(cell)
+    if torch.is_grad_enabled() and (u.requires_grad or h0.requires_grad or any(p.requires_grad for p in params)):
+        out: torch.Tensor = _CfCLayerFunction.apply(u, h0, ts, keep, layout, codes, cell.sparsity_mask, *params)
         return out
-    weights = (w_in_t, b_first, w_rec_t, w_head_t, b_head_, a_, wt_)
-    hseq = _forward(u, h0, ts, keep, weights, mode_c, act_c, backbone, False)[0]
-    return torch.from_numpy(hseq)
+    weights = pack(layout, cell.sparsity_mask, params)
+    return torch.from_numpy(_forward(u, h0, ts, keep, weights, *codes, backbone, False)[0])
+
+
+def supported_layer(cell: Any) -> bool:
+    """Whether the kernels run this :class:`~ncp_control.cells.CfCCell` (a backbone of more
+    than one layer, or with an activation they do not have, is left to the loop)."""
+    from .dispatch import _activation_name
+
+    return cell.backbone is None or (cell.backbone_layers == 1 and _activation_name(cell.backbone[1]) is not None)

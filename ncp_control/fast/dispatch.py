@@ -32,58 +32,20 @@ def _activation_name(module: nn.Module) -> str | None:
     return None
 
 
-def cfc_layer_weights(cell: Any, timespan: float | None = None) -> dict[str, Any] | None:
-    """The arguments of :func:`~ncp_control.fast.cfc.cfc_layer_sequence` for one CfC layer.
-
-    :param cell: a :class:`~ncp_control.cells.CfCCell`
-    :param timespan: the one timespan of every step and sample, if they share one: the time
-        gate's two heads are then merged into ``timespan * time_a + time_b`` (a quarter fewer
-        head products; autograd carries the gradients back to both)
-    :return: keyword arguments (weights as differentiable tensors), or None if unsupported
-    """
-    heads = [cell.ff1] if cell.mode == "pure" else [cell.ff1, cell.ff2, cell.time_a, cell.time_b]
-    mask = cell.sparsity_mask
-    weights = [m.weight * mask if (mask is not None and i < 2) else m.weight for i, m in enumerate(heads)]
-    biases = [m.bias for m in heads]
-    if len(heads) == 4 and timespan is not None:
-        weights[2:] = [timespan * weights[2] + weights[3]]
-        biases[2:] = [timespan * biases[2] + biases[3]]
-    w_heads = torch.cat(weights) if len(weights) > 1 else weights[0]
-    b_heads = torch.cat(biases) if len(biases) > 1 else biases[0]
-    args: dict[str, Any] = {"w_head": None, "b_head": None, "activation": "lecun_tanh"}
-    if cell.backbone is None:
-        args.update(w_first=w_heads, b_first=b_heads)
-    else:
-        if cell.backbone_layers != 1:
-            return None
-        activation = _activation_name(cell.backbone[1])
-        if activation is None:
-            return None
-        linear = cell.backbone[0]
-        args.update(
-            w_first=linear.weight, b_first=linear.bias, w_head=w_heads, b_head=b_heads, activation=activation
-        )
-    pure = cell.mode == "pure"
-    args.update(a_param=cell.A if pure else None, w_tau=cell.w_tau if pure else None, mode=cell.mode)
-    return args
-
-
 def _cfc_states(
     cells: list[Any], x: torch.Tensor, h0s: list[torch.Tensor], ts: torch.Tensor, keep: torch.Tensor
 ) -> list[torch.Tensor] | None:
-    from ncp_control.fast.cfc import cfc_layer_sequence
+    from ncp_control.fast.cfc import cfc_layer_sequence, supported_layer
 
+    if not all(supported_layer(c) for c in cells):
+        return None
     first = ts.reshape(-1)[:1]
     timespan = float(first) if ts.numel() and bool((ts == first).all()) else None
-    plans = [cfc_layer_weights(c, timespan) for c in cells]
-    if any(p is None for p in plans):
-        return None
     u = x.transpose(0, 1).contiguous()
     ts_t, keep_t = ts.t().contiguous(), keep.t().contiguous()
     states = []
-    for plan, h0 in zip(plans, h0s):
-        assert plan is not None
-        u = cfc_layer_sequence(u, h0.contiguous(), ts_t, keep_t, **plan)
+    for cell, h0 in zip(cells, h0s):
+        u = cfc_layer_sequence(u, h0.contiguous(), ts_t, keep_t, cell, timespan)
         states.append(u)
     return states
 

@@ -78,11 +78,12 @@ def test_cfc_unwired(mode: str, backbone_layers: int) -> None:
 def test_cfc_one_timespan_merges_time_heads(timespan: float | None) -> None:
     """One timespan for the whole batch: the time gate's heads are merged before the
     kernels; outputs and gradients of both time heads still equal the loop's."""
-    from ncp_control.fast.dispatch import cfc_layer_weights
+    from ncp_control.fast._cfc_params import CfCLayout, layer_params, pack
 
     cell = CfC(F, 4).cell
-    assert cfc_layer_weights(cell, 0.5)["w_head"].shape[0] == 3 * 4  # type: ignore[index]
-    assert cfc_layer_weights(cell, None)["w_head"].shape[0] == 4 * 4  # type: ignore[index]
+    for timespan_, heads in ((0.5, 3), (None, 4)):
+        layout = CfCLayout(F, 4, 4, True, False, timespan_)
+        assert pack(layout, None, layer_params(cell))[3].shape[1] == heads * 4  # [G, K]
     for model in (
         CfC(F, 6, backbone_units=7),
         CfC(F, 6, mode="no_gate", backbone_layers=0),
@@ -380,6 +381,22 @@ def test_buffer_reuse_only_when_free() -> None:
     again = buffer(shape)
     assert again.ctypes.data == address
     assert again.shape == shape and again.flags["C_CONTIGUOUS"]
+
+
+def test_buffer_pool_drops_free_arrays_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ncp_control.fast import _buffers
+
+    _buffers.release_buffers()
+    monkeypatch.setattr(_buffers, "POOL_LIMIT_BYTES", 4 * _buffers.MIN_POOLED_BYTES)
+    rows = _buffers.MIN_POOLED_BYTES // 4
+    held = _buffers.buffer((2, rows))  # in use: stays
+    free = _buffers.buffer((1, rows))
+    del free
+    _buffers.buffer((1, rows + 64))  # no room: the free array makes way
+    sizes = sorted(raw.size for raw, _ in _buffers._POOL)
+    assert sizes == sorted([2 * rows + _buffers.ALIGN - 1, rows + 64 + _buffers.ALIGN - 1])
+    assert held.base is not None and any(raw is held.base for raw, _ in _buffers._POOL)
+    _buffers.release_buffers()
 
 
 def test_work_arrays_start_on_64_byte_boundaries() -> None:
