@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ._buffers import buffer
-from ._cfc_params import CfCLayout, layer_params, pack, unpack_grads
+from ._cfc_params import CfCLayout, pack, unpack_grads
 from ._math import ACT_LECUN, ACT_TANH
 from ._numpy import as_numpy
 
@@ -151,7 +151,13 @@ _EMPTY = torch.empty(0)
 
 
 def cfc_layer_sequence(
-    u: torch.Tensor, h0: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor, cell: Any, timespan: float | None
+    u: torch.Tensor,
+    h0: torch.Tensor,
+    ts: torch.Tensor,
+    keep: torch.Tensor,
+    cell: Any,
+    params: list[torch.Tensor],
+    timespan: float | None,
 ) -> torch.Tensor:
     """Unroll one CfC layer (ncps ``CfCCell`` arithmetic) over a sequence.
 
@@ -161,6 +167,7 @@ def cfc_layer_sequence(
     :param keep: ``[T, B]``, 0.0 where the state is zeroed before the step, else 1.0
     :param cell: the layer, a :class:`~ncp_control.cells.CfCCell` whose backbone (if any) has
         one layer with a supported activation (see :func:`supported_layer`)
+    :param params: its parameters, ``layer_params(cell)`` (float32, CPU)
     :param timespan: the one timespan of every step and sample, if they share one: the time
         gate's two heads are then merged into ``timespan * time_a + time_b`` (a quarter fewer
         head products; the gradients still reach both)
@@ -182,7 +189,6 @@ def cfc_layer_sequence(
     )
     act = _activation_name(cell.backbone[1]) if backbone else None
     codes = (MODE_CODES[cell.mode], ACTIVATION_CODES[act or "lecun_tanh"])
-    params = layer_params(cell)
     if torch.is_grad_enabled() and (u.requires_grad or h0.requires_grad or any(p.requires_grad for p in params)):
         out: torch.Tensor = _CfCLayerFunction.apply(u, h0, ts, keep, layout, codes, cell.sparsity_mask, *params)
         return out

@@ -32,27 +32,42 @@ def _activation_name(module: nn.Module) -> str | None:
     return None
 
 
+def _float32_cpu(params: Any) -> bool:
+    return all(p.dtype == torch.float32 and p.device.type == "cpu" for p in params)
+
+
 def _cfc_states(
-    cells: list[Any], x: torch.Tensor, h0s: list[torch.Tensor], ts: torch.Tensor, keep: torch.Tensor
+    cells: list[Any],
+    fc: nn.Module | None,
+    x: torch.Tensor,
+    h0s: list[torch.Tensor],
+    ts: torch.Tensor,
+    keep: torch.Tensor,
 ) -> list[torch.Tensor] | None:
+    """Each layer's states ``[T, B, H]``, or None where the kernels do not apply (a layer
+    they do not run, or parameters, the output map's included, not float32 on the CPU)."""
+    from ncp_control.fast._cfc_params import layer_params
     from ncp_control.fast.cfc import cfc_layer_sequence, supported_layer
 
     if not all(supported_layer(c) for c in cells):
+        return None
+    params = [layer_params(c) for c in cells]
+    if not all(map(_float32_cpu, params)) or (fc is not None and not _float32_cpu(fc.parameters())):
         return None
     first = ts.reshape(-1)[:1]
     timespan = float(first) if ts.numel() and bool((ts == first).all()) else None
     u = x.transpose(0, 1).contiguous()
     ts_t, keep_t = ts.t().contiguous(), keep.t().contiguous()
     states = []
-    for cell, h0 in zip(cells, h0s):
-        u = cfc_layer_sequence(u, h0.contiguous(), ts_t, keep_t, cell, timespan)
+    for cell, cell_params, h0 in zip(cells, params, h0s):
+        u = cfc_layer_sequence(u, h0.contiguous(), ts_t, keep_t, cell, cell_params, timespan)
         states.append(u)
     return states
 
 
 def _unroll_cfc(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor) -> Any:
     if isinstance(cell, CfCCell):
-        states = _cfc_states([cell], x, [h], ts, keep)
+        states = _cfc_states([cell], cell.fc, x, [h], ts, keep)
         if states is None:
             return None
         hseq = states[0].transpose(0, 1)
@@ -60,7 +75,7 @@ def _unroll_cfc(cell: Any, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, k
         return y, hseq[:, -1]
     assert isinstance(cell, WiredCfCCell)
     slices = cell._slices
-    states = _cfc_states(cell.layer_cells, x, [h[:, a:b] for a, b in slices], ts, keep)
+    states = _cfc_states(cell.layer_cells, cell.fc, x, [h[:, a:b] for a, b in slices], ts, keep)
     if states is None:
         return None
     hseq = torch.cat([states[i] for i in cell._id_order], 2).transpose(0, 1)
@@ -224,10 +239,10 @@ def fast_unroll(
     keep = torch.ones_like(ts) if resets is None else (~resets).to(ts.dtype)
     if ts.requires_grad:
         return None
-    if any(p.dtype != torch.float32 or p.device.type != "cpu" for p in cell.parameters()):
-        return None
     if isinstance(cell, (CfCCell, WiredCfCCell)):
-        return _unroll_cfc(cell, x, h, ts, keep)
+        return _unroll_cfc(cell, x, h, ts, keep)  # checks the parameters it reads itself
+    if not _float32_cpu(cell.parameters()):
+        return None
     if isinstance(cell, CTRNNCell):
         return _unroll_ctrnn(cell, x, h, ts, keep)
     return _unroll_ltc(cell, x, h, ts, keep)

@@ -184,6 +184,13 @@ def test_unsupported_models_fall_back_to_the_loop() -> None:
     y, _ = model64(x)
     model64.implementation = "reference"
     assert torch.equal(y, model64(x)[0])
+    # float32 inputs, but a parameter the kernels would read, or the output map's, is not
+    wired, unwired = CfC(F, AutoNCP(10, 2, seed=3), proj_size=2), CfC(F, 6)
+    wired.cell.fc.double()
+    unwired.cell.time_a.double()
+    for model in (wired, unwired):
+        x, h0, ts, resets = _inputs(0, model.state_size)
+        assert fast_unroll(model, x, h0, ts, resets) is None
 
 
 def test_no_grad_and_single_step_match() -> None:
