@@ -49,8 +49,8 @@ def layer_params(cell: Any) -> list[torch.Tensor]:
 
 
 def pack(layout: CfCLayout, mask: torch.Tensor | None, params: list[torch.Tensor]) -> tuple[np.ndarray, ...]:
-    """The kernels' weights from the parameters (numpy, the same float32 operations as the
-    per-step cell's).
+    """The kernels' weights from the parameters (numpy; masking and merging are the float32
+    operations torch would do).
 
     :return: ``(WinT [I, G], b_first [G], WrecT [H, G], WhT [G, K], b_head [K], A [H],
         w_tau [H])``; the last four empty where unused
