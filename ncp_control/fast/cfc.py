@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._autograd import first_derivative_only
 from ._buffers import buffer
 from ._cfc_params import CfCLayout, pack, unpack_grads
 from ._math import ACT_LECUN, ACT_TANH
@@ -101,6 +102,7 @@ class _CfCLayerFunction(torch.autograd.Function):
         return torch.from_numpy(hseq)
 
     @staticmethod
+    @first_derivative_only
     def backward(ctx: Any, dhseq: torch.Tensor) -> Any:  # type: ignore[override]
         u, h0, ts, keep, hprev, a_s, g_s, q_s = ctx.saved_tensors
         w_in_t, _, w_rec_t, w_head_t, _, a_param, w_tau = ctx.weights

@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from ._autograd import first_derivative_only
 from ._numpy import as_numpy
 
 
@@ -42,6 +43,7 @@ class _CTRNNFunction(torch.autograd.Function):
         return out
 
     @staticmethod
+    @first_derivative_only
     def backward(ctx: Any, dhseq: torch.Tensor) -> Any:  # type: ignore[override]
         ts, keep, w, inv_tau, hseq, vs, ths = ctx.saved_tensors
         ddrive, dz, dh0, dinv = _kernels().ctrnn_backward(

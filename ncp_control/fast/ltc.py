@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._autograd import first_derivative_only
 from ._numpy import as_numpy
 
 #: compute synapses over the wiring's edges when they are fewer than this share of all pairs
@@ -65,6 +66,7 @@ class _LTCFunction(torch.autograd.Function):
         return hseq_t
 
     @staticmethod
+    @first_derivative_only
     def backward(ctx: Any, dhseq: torch.Tensor) -> Any:  # type: ignore[override]
         x, ts, keep, cm, gleak, vleak, hseq, vs, ds, s_idx, s_par, r_idx, r_par = ctx.saved_tensors
         unfolds, min_step = ctx.consts

@@ -353,6 +353,27 @@ def test_second_backward_through_one_graph(mode: str) -> None:
     assert_same(grads["fast"], grads["reference"])
 
 
+@pytest.mark.parametrize("kind", ["cfc", "cfc_wired", "ltc", "ctrnn"])
+def test_second_derivatives_raise_a_clear_error(kind: str) -> None:
+    """create_graph=True: the first derivatives are the usual ones; differentiating them
+    again says to use the reference implementation (before, LTC's were silently wrong)."""
+    wiring = AutoNCP(8, 2, seed=0)
+    model = {"cfc": lambda: CfC(F, 8), "cfc_wired": lambda: CfC(F, wiring), "ltc": lambda: LTC(F, wiring)}.get(
+        kind, lambda: CTRNN(F, wiring)
+    )()
+    params = list(model.parameters())
+    x = torch.randn(B, T, F, generator=torch.Generator().manual_seed(7))
+    plain = torch.autograd.grad(model(x)[0].square().sum(), params)
+    grads = torch.autograd.grad(model(x)[0].square().sum(), params, create_graph=True)
+    assert all(torch.equal(a, b) for a, b in zip(grads, plain))
+    penalty = torch.stack([(g * g).sum() for g in grads]).sum()
+    with pytest.raises(RuntimeError, match="implementation = 'reference'"):
+        torch.autograd.grad(penalty, params, allow_unused=True)
+    model.implementation = "reference"
+    grads = torch.autograd.grad(model(x)[0].square().sum(), params, create_graph=True)
+    torch.autograd.grad(torch.stack([(g * g).sum() for g in grads]).sum(), params, allow_unused=True)
+
+
 def test_pooled_buffers_never_shared_with_live_tensors() -> None:
     """Sequences long enough for pooled work arrays, two graphs alive at once: outputs and
     gradients still equal the per-step loop's."""
