@@ -1,5 +1,8 @@
 """One CfC layer's parameters as the kernels' packed weights, and the way back for gradients.
 
+:func:`pack` serves both the training path (inside the layer's autograd function) and the
+no-grad path (cached per cell, see :mod:`.inference`).
+
 The packing (sparsity mask on ff1/ff2, the time gate's heads merged for one shared timespan,
 stacking, transposes) runs in numpy inside the autograd function instead of as a dozen
 small autograd operations per layer and call; on the short sequences of PPO minibatches
@@ -35,6 +38,20 @@ class CfCLayout(NamedTuple):
     #: the one timespan of every step and sample, with which time_a and time_b are merged
     #: into ``timespan * time_a + time_b``; None keeps four heads
     timespan: float | None
+
+
+def layer_layout(cell: Any, timespan: float | None) -> CfCLayout:
+    """The layout of a :class:`~ncp_control.cells.CfCCell`; ``timespan`` as in
+    :class:`CfCLayout` (ignored in "pure" mode, which has no time gate)."""
+    pure = cell.mode == "pure"
+    return CfCLayout(
+        n_in=cell.input_size,
+        hidden=cell.hidden_size,
+        n_heads=1 if pure else 4,
+        backbone=cell.backbone is not None,
+        masked=cell.sparsity_mask is not None,
+        timespan=None if pure else timespan,
+    )
 
 
 def layer_params(cell: Any) -> list[torch.Tensor]:

@@ -1,6 +1,7 @@
 # mypy: ignore-errors
 # (numba-compiled code: typed by numba's own inference, not by mypy)
-"""Packing of raw cell parameters into kernel layouts (no-grad path).
+"""Packing of raw LTC parameters into kernel layouts (no-grad path; CfC layers are packed by
+:mod:`._cfc_params`, for both paths).
 
 Reading the parameters' own storage on every call keeps inference exact however the
 parameters were changed, without a round of torch operations per call.
@@ -14,26 +15,6 @@ import numba
 import numpy as np
 
 from ._math import JIT
-
-
-def pack_cfc(heads_w, heads_b, mask, bb_w, bb_b, n_in):  # type: ignore[no-untyped-def]
-    """Kernel weights of one CfC layer (numpy: a few copies, nothing to compile).
-
-    :param heads_w: tuple of head weights ``[H, G0]`` (ff1, ff2, time_a, time_b; only ff1 when pure)
-    :param heads_b: tuple of their biases ``[H]``
-    :param mask: ``[H, I + H]`` mask for the first two heads, or an empty array
-    :param bb_w: backbone weight ``[BU, I + H]``, or an empty array
-    :param bb_b: backbone bias ``[BU]``
-    :param n_in: input width I
-    :return: ``(WinT [I, G], WrecT [H, G], bin [G], WhT, bh)`` as ``cfc_forward`` takes them
-    """
-    masked = [w * mask if (mask.size and c < 2) else w for c, w in enumerate(heads_w)]
-    heads_t = np.ascontiguousarray(np.concatenate(masked).T)  # [G0, K]
-    heads_bias = np.concatenate(heads_b)
-    if bb_w.size == 0:
-        return heads_t[:n_in].copy(), heads_t[n_in:].copy(), heads_bias, np.empty((0, 0), np.float32), heads_bias
-    bb_t = bb_w.T
-    return bb_t[:n_in].copy(), bb_t[n_in:].copy(), bb_b.copy(), heads_t, heads_bias
 
 
 @numba.njit(**JIT)

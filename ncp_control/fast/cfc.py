@@ -13,7 +13,7 @@ import torch
 
 from ._autograd import first_derivative_only
 from ._buffers import buffer
-from ._cfc_params import CfCLayout, pack, unpack_grads
+from ._cfc_params import CfCLayout, layer_layout, pack, unpack_grads
 from ._math import ACT_LECUN, ACT_TANH
 from ._numpy import as_numpy
 
@@ -179,16 +179,8 @@ def cfc_layer_sequence(
     from ._math import ACTIVATION_CODES
     from .dispatch import _activation_name
 
-    pure = cell.mode == "pure"
-    backbone = cell.backbone is not None
-    layout = CfCLayout(
-        n_in=u.shape[2],
-        hidden=cell.hidden_size,
-        n_heads=1 if pure else 4,
-        backbone=backbone,
-        masked=cell.sparsity_mask is not None,
-        timespan=None if pure else timespan,
-    )
+    layout = layer_layout(cell, timespan)
+    backbone = layout.backbone
     act = _activation_name(cell.backbone[1]) if backbone else None
     codes = (MODE_CODES[cell.mode], ACTIVATION_CODES[act or "lecun_tanh"])
     if torch.is_grad_enabled() and (u.requires_grad or h0.requires_grad or any(p.requires_grad for p in params)):

@@ -77,33 +77,19 @@ def _np(t: torch.Tensor | None, empty: np.ndarray = _EMPTY2) -> np.ndarray:
 
 
 def cfc_layer_arrays(cell: Any) -> tuple[Any, ...] | None:
-    """Packed kernel weights of a :class:`~ncp_control.cells.CfCCell` (see ``_pack.pack_cfc``)."""
-    from . import _pack
+    """Packed kernel weights of a :class:`~ncp_control.cells.CfCCell`: ``(WinT, WrecT, bin,
+    WhT, bh, A, w_tau, activation name, has backbone)`` with four heads (the timespan varies
+    per call), or None if the kernels do not run the layer."""
+    from ._cfc_params import layer_layout, layer_params, pack
+    from .cfc import supported_layer
     from .dispatch import _activation_name
 
-    pure = cell.mode == "pure"
-    heads = (cell.ff1,) if pure else (cell.ff1, cell.ff2, cell.time_a, cell.time_b)
-    bb_w = bb_b = None
-    act = "lecun_tanh"
-    if cell.backbone is not None:
-        if cell.backbone_layers != 1:
-            return None
-        name = _activation_name(cell.backbone[1])
-        if name is None:
-            return None
-        act = name
-        bb_w, bb_b = cell.backbone[0].weight, cell.backbone[0].bias
-    packed = _pack.pack_cfc(
-        tuple(_np(m.weight) for m in heads),
-        tuple(_np(m.bias, _EMPTY1) for m in heads),
-        _np(cell.sparsity_mask),
-        _np(bb_w),
-        _np(bb_b, _EMPTY1),
-        cell.input_size,
-    )
-    a_param = _np(cell.A, _EMPTY1).reshape(-1).copy() if pure else _EMPTY1
-    w_tau = _np(cell.w_tau, _EMPTY1).reshape(-1).copy() if pure else _EMPTY1
-    return (*packed, a_param, w_tau, act, bb_w is not None)
+    if not supported_layer(cell):
+        return None
+    layout = layer_layout(cell, None)
+    win_t, b_in, wrec_t, wh_t, bh, a_param, w_tau = pack(layout, cell.sparsity_mask, layer_params(cell))
+    act = _activation_name(cell.backbone[1]) if layout.backbone else "lecun_tanh"
+    return win_t, wrec_t, b_in, wh_t, bh, a_param, w_tau, act, layout.backbone
 
 
 def cfc_stack_plan(cells: list[Any], starts: list[int]) -> tuple[np.ndarray, np.ndarray, int, int | None] | None:
