@@ -270,19 +270,17 @@ def cfc_backward(dhseq, ts, keep, q_s, WrecT, A, wtau, mode, dP, backbone):  # t
     """Backward pass of ``cfc_forward``.
 
     Weights as passed to ``cfc_forward``, ``q_s`` as it saved it; ``backbone`` is None or
-    ``(WhT, act, a_s, g_s, dq_all)``: the heads' weights, the activation code, the saved
-    backbone pre- and post-activation and where to write the heads' output gradient
-    ``[T, B, K]`` (which may be ``q_s`` itself: each step reads its gates before it
-    writes). Writes ``dP [T, B, G]`` (gradient of the first linear map's output); returns
-    ``dh0 [B, H]``, ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients
-    ``dP`` and ``dq_all`` summed over steps and samples (``[G]``, ``[K]``, empty without
-    backbone; summed here while they are in cache).
+    ``(WhT, act, a_s, g_s)``: the heads' weights, the activation code and the saved backbone
+    pre- and post-activation. Writes ``dP [T, B, G]`` (gradient of the first linear map's
+    output) and, after a backbone, the heads' output gradient over ``q_s`` (each step reads
+    its gates before it writes them; the lines are then in cache); returns ``dh0 [B, H]``,
+    ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients ``dP`` and the heads'
+    summed over steps and samples (``[G]``, ``[K]``, empty without backbone; summed here
+    while they are in cache).
     """
     T, B, H = dhseq.shape
     db_first = np.zeros(dP.shape[2], np.float32)
-    db_head = np.zeros(0, np.float32)
-    if backbone is not None:
-        db_head = np.zeros(backbone[4].shape[2], np.float32)
+    db_head = np.zeros(q_s.shape[2] if backbone is not None else 0, np.float32)
     merged = mode != MODE_PURE and q_s.shape[2] == 3 * H  # see _update
     dA = np.zeros(H, np.float32)
     dwtau = np.zeros(H, np.float32)
@@ -291,9 +289,7 @@ def cfc_backward(dhseq, ts, keep, q_s, WrecT, A, wtau, mode, dP, backbone):  # t
     one = np.float32(1.0)
     for t in range(T - 1, -1, -1):
         q = q_s[t]
-        dq = dP[t]  # written in place, no copies
-        if backbone is not None:
-            dq = backbone[4][t]
+        dq = q if backbone is not None else dP[t]  # written in place, no copies
         for b in range(B):
             tb = ts[t, b]
             if mode == MODE_PURE:
@@ -323,7 +319,7 @@ def cfc_backward(dhseq, ts, keep, q_s, WrecT, A, wtau, mode, dP, backbone):  # t
                         dq[b, 2 * H + k] = dz * tb
                         dq[b, 3 * H + k] = dz
         if backbone is not None:
-            WhT, act, a_s, g_s, _ = backbone
+            WhT, act, a_s, g_s = backbone
             dg = dP[t]
             gemm(dq, WhT, dg, 0.0, False, True)
             _activation_grad_saved(a_s[t], g_s[t], dg, act)

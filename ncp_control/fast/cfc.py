@@ -118,10 +118,9 @@ class _CfCLayerFunction(torch.autograd.Function):
             if ctx.heads_overwritten:
                 q_s = torch.from_numpy(_forward(u, h0, ts, keep, ctx.weights, mode, act, True, True)[4])
             ctx.heads_overwritten = True
-        dq = as_numpy(q_s) if backbone else buffer((0, B, q_s.shape[2]))
         # a_s is empty for the tanh family, whose derivative the kernel reads from g_s alone
         a_or_g = a_s if a_s.shape[0] else g_s
-        head = (w_head_t, act, as_numpy(a_or_g), as_numpy(g_s), dq) if backbone else None
+        head = (w_head_t, act, as_numpy(a_or_g), as_numpy(g_s)) if backbone else None
         dh0, da, dwtau, db_first, db_head = _kernels().cfc_backward(
             as_numpy(dhseq), as_numpy(ts), as_numpy(keep), as_numpy(q_s), w_rec_t, a_param, w_tau, mode, dp, head
         )
@@ -132,7 +131,7 @@ class _CfCLayerFunction(torch.autograd.Function):
         if any(need[7:]):
             d_w_head_t = _EMPTY
             if backbone:
-                d_w_head_t = g_s.reshape(T * B, -1).t() @ torch.from_numpy(dq).reshape(T * B, -1)
+                d_w_head_t = g_s.reshape(T * B, -1).t() @ q_s.reshape(T * B, -1)  # q_s now holds dq
             grads = unpack_grads(
                 layout,
                 ctx.mask,
