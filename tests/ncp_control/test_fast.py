@@ -78,12 +78,12 @@ def test_cfc_unwired(mode: str, backbone_layers: int) -> None:
 def test_cfc_one_timespan_merges_time_heads(timespan: float | None) -> None:
     """One timespan for the whole batch: the time gate's heads are merged before the
     kernels; outputs and gradients of both time heads still equal the loop's."""
-    from ncp_control.fast._cfc_params import CfCLayout, layer_params, pack
+    from ncp_control.fast._cfc_params import layer_layout, layer_params, pack
 
     cell = CfC(F, 4).cell
     for timespan_, heads in ((0.5, 3), (None, 4)):
-        layout = CfCLayout(F, 4, 4, True, False, timespan_)
-        assert pack(layout, None, layer_params(cell))[3].shape[1] == heads * 4  # [G, K]
+        packed = pack(layer_layout(cell, timespan_), cell.sparsity_mask, layer_params(cell))
+        assert packed[3].shape[1] == heads * 4  # [G, K]
     for model in (
         CfC(F, 6, backbone_units=7),
         CfC(F, 6, mode="no_gate", backbone_layers=0),
