@@ -266,12 +266,13 @@ def _add_rows(m, acc):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**JIT)
-def cfc_backward(dhseq, ts, keep, q_s, WrecT, A, wtau, mode, dP, backbone):  # type: ignore[no-untyped-def]
+def cfc_backward(dhseq, ts, keep, q_s, Wrec, rec_trans, A, wtau, mode, dP, backbone):  # type: ignore[no-untyped-def]
     """Backward pass of ``cfc_forward``.
 
-    Weights as passed to ``cfc_forward``, ``q_s`` as it saved it; ``backbone`` is None or
-    ``(WhT, act, a_s, g_s)``: the heads' weights, the activation code and the saved backbone
-    pre- and post-activation. Writes ``dP [T, B, G]`` (gradient of the first linear map's
+    ``(Wrec, rec_trans)`` is the recurrent weight ``WrecT`` passed to ``cfc_forward`` as
+    :func:`~._numpy.backward_operand` gives it; ``q_s`` as the forward pass saved it;
+    ``backbone`` is None or ``(Wh, h_trans, act, a_s, g_s)``: the heads' weight ``WhT`` the
+    same way, the activation code and the saved backbone pre- and post-activation. Writes ``dP [T, B, G]`` (gradient of the first linear map's
     output) and, after a backbone, the heads' output gradient over ``q_s`` (each step reads
     its gates before it writes them; the lines are then in cache); returns ``dh0 [B, H]``,
     ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients ``dP`` and the heads'
@@ -319,13 +320,13 @@ def cfc_backward(dhseq, ts, keep, q_s, WrecT, A, wtau, mode, dP, backbone):  # t
                         dq[b, 2 * H + k] = dz * tb
                         dq[b, 3 * H + k] = dz
         if backbone is not None:
-            WhT, act, a_s, g_s = backbone
+            Wh, h_trans, act, a_s, g_s = backbone
             dg = dP[t]
-            gemm(dq, WhT, dg, 0.0, False, True)
+            gemm(dq, Wh, dg, 0.0, False, h_trans)
             _activation_grad_saved(a_s[t], g_s[t], dg, act)
             _add_rows(dq, db_head)
         _add_rows(dP[t], db_first)
-        gemm(dP[t], WrecT, dh, 0.0, False, True)
+        gemm(dP[t], Wrec, dh, 0.0, False, rec_trans)
         for b in range(B):
             kb = keep[t, b]
             for k in range(H):

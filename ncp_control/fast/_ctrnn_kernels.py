@@ -48,8 +48,10 @@ def ctrnn_forward(drive, h0, ts, keep, W, inv_tau, unfolds, save):  # type: igno
 
 
 @numba.njit(**JIT)
-def ctrnn_backward(dhseq, hseq, vs, ths, ts, keep, W, inv_tau):  # type: ignore[no-untyped-def]
-    """:return: ``ddrive [T, B, N]``, ``dz [T, U, B, N]`` (for ``dW = sum vs^T dz``), ``dh0``, ``dinv_tau``."""
+def ctrnn_backward(dhseq, hseq, vs, ths, ts, keep, Wb, trans, inv_tau):  # type: ignore[no-untyped-def]
+    """``Wb``, ``trans``: the forward pass's ``W`` as :func:`~._numpy.backward_operand` gives it.
+
+    :return: ``ddrive [T, B, N]``, ``dz [T, U, B, N]`` (for ``dW = sum vs^T dz``), ``dh0``, ``dinv_tau``."""
     T, B, N = dhseq.shape
     U = vs.shape[1]
     ddrive = np.zeros((T, B, N), np.float32)
@@ -74,7 +76,7 @@ def ctrnn_backward(dhseq, hseq, vs, ths, ts, keep, W, inv_tau):  # type: ignore[
                     ddrive[t, b, j] += d
                     dinv[j] -= r * vn[b, j] * step
                     dv[b, j] = r
-            gemm(dz[t, k], W, dv, 1.0, False, True)
+            gemm(dz[t, k], Wb, dv, 1.0, False, trans)
             copy_into(g, dv)
         for b in range(B):
             kb = keep[t, b]

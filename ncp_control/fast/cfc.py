@@ -15,7 +15,7 @@ from ._autograd import first_derivative_only
 from ._buffers import buffer
 from ._cfc_params import CfCLayout, layer_layout, pack, unpack_grads
 from ._math import ACT_LECUN, ACT_TANH
-from ._numpy import as_numpy
+from ._numpy import as_numpy, backward_operand
 
 
 def _kernels() -> Any:
@@ -120,9 +120,18 @@ class _CfCLayerFunction(torch.autograd.Function):
             ctx.heads_overwritten = True
         # a_s is empty for the tanh family, whose derivative the kernel reads from g_s alone
         a_or_g = a_s if a_s.shape[0] else g_s
-        head = (w_head_t, act, as_numpy(a_or_g), as_numpy(g_s)) if backbone else None
+        head = (*backward_operand(w_head_t, B), act, as_numpy(a_or_g), as_numpy(g_s)) if backbone else None
         dh0, da, dwtau, db_first, db_head = _kernels().cfc_backward(
-            as_numpy(dhseq), as_numpy(ts), as_numpy(keep), as_numpy(q_s), w_rec_t, a_param, w_tau, mode, dp, head
+            as_numpy(dhseq),
+            as_numpy(ts),
+            as_numpy(keep),
+            as_numpy(q_s),
+            *backward_operand(w_rec_t, B),
+            a_param,
+            w_tau,
+            mode,
+            dp,
+            head,
         )
         dp2 = torch.from_numpy(dp).reshape(T * B, -1)
         need = ctx.needs_input_grad

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from ._autograd import first_derivative_only
-from ._numpy import as_numpy
+from ._numpy import as_numpy, backward_operand
 
 
 def _kernels() -> Any:
@@ -53,7 +53,7 @@ class _CTRNNFunction(torch.autograd.Function):
             as_numpy(ths),
             as_numpy(ts),
             as_numpy(keep),
-            as_numpy(w),
+            *backward_operand(as_numpy(w), dhseq.shape[1]),
             as_numpy(inv_tau),
         )
         n = w.shape[0]

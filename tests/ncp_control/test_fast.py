@@ -305,6 +305,24 @@ def test_ctrnn_semi_implicit(implicit: bool) -> None:
         assert_same(list(model(x)), list(ref))
 
 
+@pytest.mark.parametrize("offset", [-1, 0])
+def test_backward_products_on_either_side_of_the_untransposed_threshold(offset: int) -> None:
+    """From ``UNTRANSPOSED_MIN_ROWS`` samples on, the backward kernels multiply by transposed
+    copies of the weights instead of passing MKL's transpose flag; both sides equal the loop."""
+    from ncp_control.fast._numpy import UNTRANSPOSED_MIN_ROWS, backward_operand
+
+    batch = UNTRANSPOSED_MIN_ROWS + offset
+    check(CfC(F, 6, backbone_units=7), batch=batch)
+    check(CfC(F, AutoNCP(10, 3, seed=5), mode="pure"), batch=batch)
+    check(CTRNN(F, AutoNCP(8, 2, seed=2)), batch=batch)
+    w_t = np.arange(12, dtype=np.float32).reshape(3, 4)
+    operand, trans = backward_operand(w_t, batch)
+    if offset < 0:
+        assert trans and operand is w_t
+    else:
+        assert not trans and operand.flags.c_contiguous and np.array_equal(operand, w_t.T)
+
+
 @pytest.mark.parametrize("kind", ["cfc", "ltc"])
 def test_no_grad_path_sees_parameter_updates(kind: str) -> None:
     def make(seed: int) -> LiquidRNN:
