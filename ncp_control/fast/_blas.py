@@ -19,6 +19,7 @@ import numba
 import numpy as np
 from llvmlite import binding, ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
 
 from ._buffers import ALIGN
@@ -49,7 +50,10 @@ binding.add_symbol(
 
 @intrinsic
 def _call_sgemm(typingctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):  # type: ignore[no-untyped-def]
-    sig = types.void(*([types.intp] * 13))
+    """Fortran ``sgemm_`` with its scalar arguments passed by value: they are stored on the
+    stack here (``sgemm_`` takes every argument by reference), the arrays come as addresses."""
+    char, i32, f32, address = types.uint8, types.int32, types.float32, types.intp
+    sig = types.void(char, char, i32, i32, i32, f32, address, i32, address, i32, f32, address, i32)
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         ptr = ir.IntType(8).as_pointer()
@@ -57,7 +61,12 @@ def _call_sgemm(typingctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         fn = builder.module.globals.get(_SYMBOL)
         if fn is None:
             fn = ir.Function(builder.module, fnty, name=_SYMBOL)
-        builder.call(fn, [builder.inttoptr(x, ptr) for x in args])
+        by_address = (6, 8, 11)
+        call_args = [
+            builder.inttoptr(x, ptr) if i in by_address else builder.bitcast(cgutils.alloca_once_value(builder, x), ptr)
+            for i, x in enumerate(args)
+        ]
+        builder.call(fn, call_args)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -83,36 +92,20 @@ def gemm(a, b, c, beta, trans_a, trans_b):  # type: ignore[no-untyped-def]
             for j in range(n):
                 c[i, j] *= beta
         return
-    ints = np.empty(6, np.int32)
-    ints[0] = n
-    ints[1] = m
-    ints[2] = k
-    ints[3] = b.shape[1]
-    ints[4] = a.shape[1]
-    ints[5] = n
-    flo = np.empty(2, np.float32)
-    flo[0] = 1.0
-    flo[1] = beta
-    ch = np.empty(2, np.uint8)
-    ch[0] = 84 if trans_b else 78
-    ch[1] = 84 if trans_a else 78
-    ip = ints.ctypes.data
-    fp = flo.ctypes.data
-    cp = ch.ctypes.data
     _call_sgemm(
-        cp,
-        cp + 1,
-        ip,
-        ip + 4,
-        ip + 8,
-        fp,
+        np.uint8(84 if trans_b else 78),  # "T" or "N"
+        np.uint8(84 if trans_a else 78),
+        np.int32(n),
+        np.int32(m),
+        np.int32(k),
+        np.float32(1.0),
         b.ctypes.data,
-        ip + 12,
+        np.int32(b.shape[1]),
         a.ctypes.data,
-        ip + 16,
-        fp + 4,
+        np.int32(a.shape[1]),
+        np.float32(beta),
         c.ctypes.data,
-        ip + 20,
+        np.int32(n),
     )
 
 
