@@ -61,7 +61,7 @@ def _call_sgemm(typingctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         fn = builder.module.globals.get(_SYMBOL)
         if fn is None:
             fn = ir.Function(builder.module, fnty, name=_SYMBOL)
-        by_address = (6, 8, 11)
+        by_address = (6, 8, 11)  # a, b and c
         call_args = [
             builder.inttoptr(x, ptr) if i in by_address else builder.bitcast(cgutils.alloca_once_value(builder, x), ptr)
             for i, x in enumerate(args)

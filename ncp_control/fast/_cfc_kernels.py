@@ -272,12 +272,12 @@ def cfc_backward(dhseq, ts, keep, q_s, Wrec, rec_trans, A, wtau, mode, dP, backb
     ``(Wrec, rec_trans)`` is the recurrent weight ``WrecT`` passed to ``cfc_forward`` as
     :func:`~._numpy.backward_operand` gives it; ``q_s`` as the forward pass saved it;
     ``backbone`` is None or ``(Wh, h_trans, act, a_s, g_s)``: the heads' weight ``WhT`` the
-    same way, the activation code and the saved backbone pre- and post-activation. Writes ``dP [T, B, G]`` (gradient of the first linear map's
-    output) and, after a backbone, the heads' output gradient over ``q_s`` (each step reads
-    its gates before it writes them; the lines are then in cache); returns ``dh0 [B, H]``,
-    ``dA [H]`` and ``dwtau [H]`` (pure mode), and the bias gradients ``dP`` and the heads'
-    summed over steps and samples (``[G]``, ``[K]``, empty without backbone; summed here
-    while they are in cache).
+    same way, the activation code and the saved backbone pre- and post-activation. Writes
+    ``dP [T, B, G]`` (gradient of the first linear map's output) and, after a backbone, the
+    heads' output gradient over ``q_s`` (each step reads its gates before it writes them;
+    the lines are then in cache); returns ``dh0 [B, H]``, ``dA [H]`` and ``dwtau [H]`` (pure
+    mode), and the bias gradients ``dP`` and the heads' summed over steps and samples
+    (``[G]``, ``[K]``, empty without backbone; summed here while they are in cache).
     """
     T, B, H = dhseq.shape
     db_first = np.zeros(dP.shape[2], np.float32)

@@ -1,4 +1,5 @@
-"""Zero-copy views of float32 CPU tensors as numpy arrays for the kernels."""
+"""Zero-copy views of float32 CPU tensors as numpy arrays for the kernels, and the layout of
+the weights their backward products read."""
 
 from __future__ import annotations
 
