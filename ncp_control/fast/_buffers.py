@@ -35,9 +35,15 @@ def _pooled_bytes() -> int:
     return sum(raw.nbytes for raw, _ in _POOL)
 
 
-def _start(raw: np.ndarray) -> int:
-    """Offset (in elements) of the first 64-byte boundary in ``raw``."""
-    return (-(raw.ctypes.data // 4)) % ALIGN
+def _new_raw(size: int) -> tuple[np.ndarray, int]:
+    """A fresh array with room for ``size`` elements from a 64-byte boundary on, and the
+    offset (in elements) of that boundary."""
+    raw = np.empty(size + ALIGN - 1, np.float32)
+    return raw, (-(raw.ctypes.data // 4)) % ALIGN
+
+
+def _view(raw: np.ndarray, start: int, shape: tuple[int, ...], size: int) -> np.ndarray:
+    return raw[start : start + size].reshape(shape)
 
 
 def buffer(shape: tuple[int, ...]) -> np.ndarray:
@@ -54,25 +60,22 @@ def buffer(shape: tuple[int, ...]) -> np.ndarray:
     if size == 0:
         return np.empty(shape, np.float32)
     if size * 4 < MIN_POOLED_BYTES:
-        raw = np.empty(size + ALIGN - 1, np.float32)
-        start = _start(raw)
-        return raw[start : start + size].reshape(shape)
+        return _view(*_new_raw(size), shape, size)
     with _LOCK:
         free_other = []
         for entry in _POOL:
             raw, start = entry
             if sys.getrefcount(raw) == _FREE_REFS:
                 if raw.size == size + ALIGN - 1:
-                    return raw[start : start + size].reshape(shape)
+                    return _view(raw, start, shape, size)
                 free_other.append(entry)
-        raw = np.empty(size + ALIGN - 1, np.float32)
-        start = _start(raw)
+        raw, start = _new_raw(size)
         while free_other and _pooled_bytes() + raw.nbytes > POOL_LIMIT_BYTES:
             dropped = free_other.pop()
             _POOL[:] = [entry for entry in _POOL if entry is not dropped]
         if _pooled_bytes() + raw.nbytes <= POOL_LIMIT_BYTES:
             _POOL.append((raw, start))
-        return raw[start : start + size].reshape(shape)
+        return _view(raw, start, shape, size)
 
 
 def release_buffers() -> None:
