@@ -185,12 +185,12 @@ def cfc_layer_sequence(
     """
     from ._cfc_kernels import MODE_CODES
     from ._math import ACTIVATION_CODES
-    from .dispatch import _activation_name
 
     layout = layer_layout(cell, timespan)
     backbone = layout.backbone
-    act = _activation_name(cell.backbone[1]) if backbone else None
-    codes = (MODE_CODES[cell.mode], ACTIVATION_CODES[act or "lecun_tanh"])
+    act = backbone_activation(cell)
+    assert act is not None, "unsupported layer (see supported_layer)"
+    codes = (MODE_CODES[cell.mode], ACTIVATION_CODES[act])
     if torch.is_grad_enabled() and (u.requires_grad or h0.requires_grad or any(p.requires_grad for p in params)):
         out: torch.Tensor = _CfCLayerFunction.apply(u, h0, ts, keep, layout, codes, cell.sparsity_mask, *params)
         return out
@@ -198,9 +198,16 @@ def cfc_layer_sequence(
     return torch.from_numpy(_forward(u, h0, ts, keep, weights, *codes, backbone, False)[0])
 
 
+def backbone_activation(cell: Any) -> str | None:
+    """The name of a :class:`~ncp_control.cells.CfCCell` backbone's activation as the kernels
+    know it ("lecun_tanh" without a backbone, where the kernels leave it unused), or None
+    for one they do not have."""
+    from .dispatch import _activation_name
+
+    return "lecun_tanh" if cell.backbone is None else _activation_name(cell.backbone[1])
+
+
 def supported_layer(cell: Any) -> bool:
     """Whether the kernels run this :class:`~ncp_control.cells.CfCCell` (a backbone of more
     than one layer, or with an activation they do not have, is left to the loop)."""
-    from .dispatch import _activation_name
-
-    return cell.backbone is None or (cell.backbone_layers == 1 and _activation_name(cell.backbone[1]) is not None)
+    return cell.backbone is None or (cell.backbone_layers == 1 and backbone_activation(cell) is not None)

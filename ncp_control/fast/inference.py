@@ -81,15 +81,13 @@ def cfc_layer_arrays(cell: Any) -> tuple[Any, ...] | None:
     WhT, bh, A, w_tau, activation name, has backbone)`` with four heads (the timespan varies
     per call), or None if the kernels do not run the layer."""
     from ._cfc_params import layer_layout, layer_params, pack
-    from .cfc import supported_layer
-    from .dispatch import _activation_name
+    from .cfc import backbone_activation, supported_layer
 
     if not supported_layer(cell):
         return None
     layout = layer_layout(cell, None)
     win_t, b_in, wrec_t, wh_t, bh, a_param, w_tau = pack(layout, cell.sparsity_mask, layer_params(cell))
-    act = _activation_name(cell.backbone[1]) if layout.backbone else "lecun_tanh"
-    return win_t, wrec_t, b_in, wh_t, bh, a_param, w_tau, act, layout.backbone
+    return win_t, wrec_t, b_in, wh_t, bh, a_param, w_tau, backbone_activation(cell), layout.backbone
 
 
 def cfc_stack_plan(cells: list[Any], starts: list[int]) -> tuple[np.ndarray, np.ndarray, int, int | None] | None:
