@@ -34,6 +34,13 @@ class RunningNormalizer(nn.Module):
         """:param x: ``[N, *shape]``. :return: the normalised ``[N, *shape]``."""
         return th.clamp((x - self.mean) / th.sqrt(self.var + self.eps), -self.clip, self.clip)
 
+    def denormalize(self, y: th.Tensor) -> th.Tensor:
+        """The inverse of :meth:`forward` (inside the clip bounds).
+
+        :param y: ``[N, *shape]`` normalised values. :return: ``[N, *shape]`` in the data's scale.
+        """
+        return y * th.sqrt(self.var + self.eps) + self.mean
+
     @th.no_grad()
     def update(self, batch: th.Tensor) -> None:
         """Merge a batch into the statistics (parallel mean/variance formula).

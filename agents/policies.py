@@ -145,6 +145,10 @@ class RecurrentSequencePolicy(BasePolicy):
         dt_nominal: float = 1.0,
         normalize_observations: bool = False,
         motor_logit_gain: float | None = None,
+        actor_head: list[int] | None = None,
+        critic_head: list[int] | None = None,
+        normalize_values: bool = False,
+        ortho_init: bool = False,
     ) -> None:
         network = (network or self.network).lower()
         if network not in NETWORKS:
@@ -192,6 +196,10 @@ class RecurrentSequencePolicy(BasePolicy):
         if motor_logit_gain is not None and not (isinstance(action_space, spaces.Discrete) and motor_logit_gain > 0):
             raise ValueError(f"motor_logit_gain is a positive number for Discrete actions, got {motor_logit_gain}")
         self.motor_logit_gain = motor_logit_gain
+        self.actor_head = list(actor_head or [])
+        self.critic_head = list(critic_head or [])
+        self.normalize_values = normalize_values
+        self.value_normalizer = RunningNormalizer((), clip=float("inf")) if normalize_values else None
         self.obs_normalizer: RunningNormalizer | None = None
         if normalize_observations:
             if not isinstance(observation_space, spaces.Box) or extractor_class is not FlattenExtractor:
@@ -207,8 +215,10 @@ class RecurrentSequencePolicy(BasePolicy):
             network, self.features_dim, wired if wired is not None else self.units, self.cell_kwargs, self.net_arch, activation_fn
         )
         self.wired = wired is not None
-        actor_out = size_of(self.actor_net, "output_size")
-        if self.wired:
+        network_out = size_of(self.actor_net, "output_size")
+        self.pi_head = MLPSequence(network_out, self.actor_head, activation_fn).net
+        actor_out = self.actor_head[-1] if self.actor_head else network_out
+        if self.wired and not self.actor_head:
             if actor_out != n_out:
                 raise ValueError(f"the wiring has {actor_out} motor neurons, the action space needs {n_out}")
             gain, bias = _motor_init(action_space, n_out, motor_logit_gain or 1.0)
@@ -221,7 +231,7 @@ class RecurrentSequencePolicy(BasePolicy):
         self.critic_net: nn.Module | None
         if critic == "shared":
             self.critic_net = None
-            value_in = actor_out
+            value_in = network_out
         elif critic == "mlp" or network == "mlp":
             self.critic_net = MLPSequence(self.features_dim, self.net_arch, activation_fn)
             value_in = size_of(self.critic_net, "output_size")
@@ -230,7 +240,8 @@ class RecurrentSequencePolicy(BasePolicy):
                 network, self.features_dim, self.critic_units, self.cell_kwargs, self.net_arch, activation_fn
             )
             value_in = size_of(self.critic_net, "output_size")
-        self.value_net = nn.Linear(value_in, 1)
+        self.vf_head = MLPSequence(value_in, self.critic_head, activation_fn).net
+        self.value_net = nn.Linear(self.critic_head[-1] if self.critic_head else value_in, 1)
         self.actor_state_size = size_of(self.actor_net, "state_size")
         self.critic_state_size = size_of(self.critic_net, "state_size") if self.critic_net is not None else 0
 
@@ -241,6 +252,15 @@ class RecurrentSequencePolicy(BasePolicy):
             _, self.log_std = self.action_dist.proba_distribution_net(
                 latent_dim=actor_out, log_std_init=log_std_init
             )
+        self.ortho_init = ortho_init
+        if ortho_init:
+            for head in (self.pi_head, self.vf_head):
+                for layer in head:
+                    if isinstance(layer, nn.Linear):
+                        nn.init.orthogonal_(layer.weight, gain=np.sqrt(2))
+                        nn.init.zeros_(layer.bias)
+            nn.init.orthogonal_(self.value_net.weight, gain=1.0)
+            nn.init.zeros_(self.value_net.bias)
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
 
     # ------------------------------------------------------------------ construction
@@ -294,6 +314,10 @@ class RecurrentSequencePolicy(BasePolicy):
             dt_nominal=self.dt_nominal,
             normalize_observations=self.normalize_observations,
             motor_logit_gain=self.motor_logit_gain,
+            actor_head=self.actor_head,
+            critic_head=self.critic_head,
+            normalize_values=self.normalize_values,
+            ortho_init=self.ortho_init,
             optimizer_class=self.optimizer_class,
             optimizer_kwargs=self.optimizer_kwargs,
             lr_schedule=self._dummy_schedule,
@@ -359,11 +383,12 @@ class RecurrentSequencePolicy(BasePolicy):
             else:
                 vf_features = features if self.share_features_extractor else self._features(obs, batch, length, self.vf_features_extractor)
                 latent_vf, h_vf = self.critic_net(vf_features, h_vf, timespans, resets)
-            values = self.value_net(latent_vf).squeeze(-1)
+            values = self.value_net(self.vf_head(latent_vf)).squeeze(-1)
         return y, values, th.cat([h_pi, h_vf], dim=1)
 
     def _distribution(self, latent: th.Tensor) -> Distribution:
         """:param latent: ``[N, M]`` actor outputs. :return: the action distribution for N samples."""
+        latent = self.pi_head(latent)
         mean = self.action_net(latent)
         if isinstance(self.action_dist, DiagGaussianDistribution):
             return self.action_dist.proba_distribution(mean, self.log_std)
@@ -395,7 +420,7 @@ class RecurrentSequencePolicy(BasePolicy):
         distribution = self._distribution(y[:, 0])
         actions = distribution.get_actions(deterministic=deterministic)
         log_prob = distribution.log_prob(actions)
-        return actions.reshape((-1, *(self.action_space.shape or ()))), values[:, 0], log_prob, new_state
+        return actions.reshape((-1, *(self.action_space.shape or ()))), self.denormalize_values(values[:, 0]), log_prob, new_state
 
     def evaluate_actions(
         self,
@@ -412,7 +437,9 @@ class RecurrentSequencePolicy(BasePolicy):
         :param state: ``[B, S]`` at the chunk starts.
         :param episode_starts: ``[B, T]``.
         :param timespans: ``[B, T]`` or None.
-        :return: values ``[B*T]``, log-probabilities ``[B*T]``, entropy ``[B*T]`` (or None).
+        :return: values ``[B*T]`` as the value head gives them (normalised when
+            ``normalize_values``: compare them with ``value_normalizer(returns)``),
+            log-probabilities ``[B*T]``, entropy ``[B*T]`` (or None).
         """
         y, values, _ = self._unroll(obs, state, episode_starts, timespans)
         assert y is not None and values is not None
@@ -431,7 +458,15 @@ class RecurrentSequencePolicy(BasePolicy):
         ts = None if timespans is None else timespans.reshape(-1, 1)
         _, values, _ = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_actor=False)
         assert values is not None
-        return values[:, 0]
+        return self.denormalize_values(values[:, 0])
+
+    def denormalize_values(self, values: th.Tensor) -> th.Tensor:
+        """The critic's outputs in the scale of the returns.
+
+        :param values: ``[...]`` outputs of the value head (normalised when ``normalize_values``).
+        :return: ``[...]`` values.
+        """
+        return values if self.value_normalizer is None else self.value_normalizer.denormalize(values)
 
     def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
         """Actions from rest (zero state), for SB3 code paths that carry no state.

@@ -307,6 +307,9 @@ class LiquidPPO(OnPolicyAlgorithm):
         loss = th.zeros(())
         continue_training = True
         epoch = 0
+        value_normalizer = self.policy.value_normalizer
+        if value_normalizer is not None:
+            value_normalizer.update(th.as_tensor(self.rollout_buffer.returns.reshape(-1), device=self.device))
         for epoch in range(self.n_epochs):
             for batch in self.rollout_buffer.get(self.batch_size):
                 actions = batch.actions
@@ -329,10 +332,12 @@ class LiquidPPO(OnPolicyAlgorithm):
                 policy_loss = -th.min(advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)).mean()
                 pg_losses.append(policy_loss.item())
                 clip_fractions.append(th.mean((th.abs(ratio - 1) > clip_range).float()).item())
-                old_values = batch.old_values.flatten()
+                old_values, returns = batch.old_values.flatten(), batch.returns.flatten()
+                if value_normalizer is not None:
+                    old_values, returns = value_normalizer(old_values), value_normalizer(returns)
                 if clip_range_vf is not None:
                     values = old_values + th.clamp(values - old_values, -clip_range_vf, clip_range_vf)
-                value_loss = F.mse_loss(batch.returns.flatten(), values)
+                value_loss = F.mse_loss(returns, values)
                 value_losses.append(value_loss.item())
                 entropy_loss = -th.mean(-log_prob) if entropy is None else -th.mean(entropy)
                 entropy_losses.append(entropy_loss.item())

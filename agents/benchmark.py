@@ -1,0 +1,323 @@
+"""Side-by-side learning benchmark: LiquidPPO against its anchors on the anchors' own recipes.
+
+Every agent of one comparison trains with the same rl-baselines3-zoo recipe (the anchor's
+published one, :data:`ZOO_RECIPES`), the same budget and the same seeds, with the zoo's
+``VecNormalize`` (observations and rewards) or without any normalisation, and is evaluated
+deterministically on separately seeded envs (``1000 + seed``). Each finished run is one JSON
+line appended to a results file, so that a long benchmark resumes where it stopped.
+
+Agents are named ``ALGO:POLICY``:
+
+- ``LiquidPPO:CfCPolicy`` (and every other alias of :class:`agents.LiquidPPO`), with the
+  policy's default ``policy_kwargs``;
+- ``RecurrentPPO:MlpLstmPolicy``: sb3-contrib's RecurrentPPO with the zoo's policy arguments;
+- ``RecurrentPPO:RecurrentCfCPolicy``: the same algorithm with our CfC through the adapter;
+- ``PPO:MlpPolicy``: SB3's PPO with the zoo's policy arguments (feed-forward anchor).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The algorithms an agent name may start with.
+ALGORITHMS = ("LiquidPPO", "RecurrentPPO", "PPO")
+#: Normalisation modes: the zoo's VecNormalize (observations and rewards) or none.
+NORMALIZE = ("zoo", "none")
+
+
+@dataclass(frozen=True)
+class ZooRecipe:
+    """One rl-baselines3-zoo recipe, as published for the anchor algorithm.
+
+    :param n_envs: parallel envs.
+    :param n_timesteps: the zoo's budget.
+    :param algo_kwargs: the algorithm's arguments (``lin_X``: linear decay from X).
+    :param anchor_policy_kwargs: the zoo's ``policy_kwargs`` for the anchor's own policy
+        (activation functions by their ``torch.nn`` name).
+    :param threshold: the return that counts as solved (for time-to-threshold), or None.
+    """
+
+    n_envs: int
+    n_timesteps: int
+    algo_kwargs: dict[str, Any]
+    anchor_policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    threshold: float | None = None
+
+
+_RECURRENT_ZOO_KWARGS = {
+    "ortho_init": False,
+    "activation_fn": "ReLU",
+    "lstm_hidden_size": 64,
+    "enable_critic_lstm": True,
+    "net_arch": {"pi": [64], "vf": [64]},
+}
+
+#: rl-baselines3-zoo recipes (hyperparams/ppo_lstm.yml; HalfCheetah from ppo.yml).
+ZOO_RECIPES: dict[str, ZooRecipe] = {
+    "NCPControl/CartPoleNoVel-v1": ZooRecipe(
+        n_envs=8,
+        n_timesteps=100_000,
+        algo_kwargs={"n_steps": 32, "batch_size": 256, "n_epochs": 20, "gamma": 0.98, "gae_lambda": 0.8,
+                     "learning_rate": "lin_1e-3", "clip_range": "lin_0.2", "ent_coef": 0.0},
+        anchor_policy_kwargs=_RECURRENT_ZOO_KWARGS,
+        threshold=475.0,
+    ),
+    "NCPControl/PendulumNoVel-v1": ZooRecipe(
+        n_envs=4,
+        n_timesteps=100_000,
+        algo_kwargs={"n_steps": 1024, "batch_size": 128, "n_epochs": 10, "gamma": 0.9, "gae_lambda": 0.95,
+                     "learning_rate": 1e-3, "clip_range": 0.2, "ent_coef": 0.0, "use_sde": True, "sde_sample_freq": 4},
+        anchor_policy_kwargs=_RECURRENT_ZOO_KWARGS,
+        threshold=-250.0,
+    ),
+    "HalfCheetah-v5": ZooRecipe(
+        n_envs=1,
+        n_timesteps=1_000_000,
+        algo_kwargs={"n_steps": 512, "batch_size": 64, "n_epochs": 20, "gamma": 0.98, "gae_lambda": 0.92,
+                     "learning_rate": 2.0633e-05, "clip_range": 0.1, "ent_coef": 0.000401762, "max_grad_norm": 0.8,
+                     "vf_coef": 0.58096},
+        anchor_policy_kwargs={"log_std_init": -2, "ortho_init": False, "activation_fn": "ReLU",
+                              "net_arch": {"pi": [256, 256], "vf": [256, 256]}},
+    ),
+}
+
+
+def recipe_of(env_id: str) -> ZooRecipe:
+    """:return: the zoo recipe of a task. :raises ValueError: for a task without one."""
+    if env_id not in ZOO_RECIPES:
+        raise ValueError(f"no zoo recipe for {env_id!r}; choose one of {sorted(ZOO_RECIPES)}")
+    return ZOO_RECIPES[env_id]
+
+
+def parse_agent(agent: str) -> tuple[str, str]:
+    """:param agent: ``"ALGO:POLICY"``. :return: ``(algo, policy)``. :raises ValueError: for a bad name."""
+    from agents.policies import POLICY_ALIASES
+
+    algo, _, policy = agent.partition(":")
+    allowed = {
+        "LiquidPPO": tuple(POLICY_ALIASES),
+        "RecurrentPPO": ("MlpLstmPolicy", "RecurrentCfCPolicy"),
+        "PPO": ("MlpPolicy",),
+    }
+    if algo not in allowed or policy not in allowed[algo]:
+        names = [f"{a}:{p}" for a, ps in allowed.items() for p in ps]
+        raise ValueError(f"agent must be one of {names}, got {agent!r}")
+    return algo, policy
+
+
+def _algo_kwargs(recipe: ZooRecipe, algo: str) -> dict[str, Any]:
+    from agents.runs import schedule_from
+
+    kwargs = {key: schedule_from(value) for key, value in recipe.algo_kwargs.items()}
+    if algo == "LiquidPPO":
+        kwargs["seq_len"] = min(32, kwargs["n_steps"])
+    return kwargs
+
+
+def _anchor_policy_kwargs(recipe: ZooRecipe) -> dict[str, Any]:
+    from torch import nn
+
+    kwargs = dict(recipe.anchor_policy_kwargs)
+    if isinstance(kwargs.get("activation_fn"), str):
+        kwargs["activation_fn"] = getattr(nn, kwargs["activation_fn"])
+    return kwargs
+
+
+def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float) -> Any:
+    """The training VecEnv of one run.
+
+    :param env_id: the task.
+    :param n_envs: parallel envs.
+    :param seed: seed of the envs.
+    :param normalize: ``"zoo"`` (VecNormalize of observations and rewards) or ``"none"``.
+    :param gamma: the discount of the reward normaliser.
+    :return: the VecEnv.
+    """
+    import envs  # noqa: F401  (registers the NCPControl/ ids)
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    if normalize not in NORMALIZE:
+        raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
+    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    return VecNormalize(env, gamma=gamma) if normalize == "zoo" else env
+
+
+def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementation: str | None = None) -> Any:
+    """One model of the benchmark, on its training envs.
+
+    :param agent: ``"ALGO:POLICY"`` (see the module docstring).
+    :param env_id: the task (a key of :data:`ZOO_RECIPES`).
+    :param seed: training seed.
+    :param normalize: ``"zoo"`` or ``"none"``.
+    :param implementation: liquid cells' implementation (``"fast"``, ``"reference"``), or None
+        for the default.
+    :return: the model.
+    """
+    algo, policy = parse_agent(agent)
+    recipe = recipe_of(env_id)
+    kwargs = _algo_kwargs(recipe, algo)
+    env = make_envs(env_id, recipe.n_envs, seed, normalize, float(kwargs.get("gamma", 0.99)))
+    cell_kwargs = {"cell_kwargs": {"implementation": implementation}} if implementation else {}
+    if algo == "LiquidPPO":
+        from agents.policies import LIQUID_NETWORKS, POLICY_ALIASES
+        from agents.ppo import LiquidPPO
+
+        network = POLICY_ALIASES[policy].network  # type: ignore[attr-defined]
+        policy_kwargs = cell_kwargs if network in LIQUID_NETWORKS else {}
+        return LiquidPPO(policy, env, seed=seed, policy_kwargs=policy_kwargs, **kwargs)
+    if algo == "RecurrentPPO":
+        from sb3_contrib import RecurrentPPO
+
+        if policy == "RecurrentCfCPolicy":
+            from agents.recurrent_ppo import RecurrentCfCPolicy
+
+            return RecurrentPPO(RecurrentCfCPolicy, env, seed=seed, policy_kwargs=cell_kwargs, **kwargs)
+        return RecurrentPPO(policy, env, seed=seed, policy_kwargs=_anchor_policy_kwargs(recipe), **kwargs)
+    from stable_baselines3 import PPO
+
+    return PPO(policy, env, seed=seed, policy_kwargs=_anchor_policy_kwargs(recipe), **kwargs)
+
+
+def evaluate(model: Any, env_id: str, seed: int, episodes: int) -> float:
+    """Mean return of deterministic episodes on a separately seeded env (``1000 + seed``),
+    observations normalised with the training statistics when the model trained with them.
+
+    :return: the mean episode return (raw rewards).
+    """
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    env: Any = make_vec_env(env_id, n_envs=1, seed=1000 + seed)
+    train_env = model.get_env()
+    if isinstance(train_env, VecNormalize):
+        env = VecNormalize(env, training=False, norm_obs=train_env.norm_obs, norm_reward=False, gamma=train_env.gamma)
+        env.obs_rms = train_env.obs_rms
+    mean, _ = evaluate_policy(model, env, n_eval_episodes=episodes, deterministic=True)
+    return float(mean)  # type: ignore[arg-type]
+
+
+@dataclass
+class RunKey:
+    """What identifies one run in a results file."""
+
+    env_id: str
+    agent: str
+    normalize: str
+    seed: int
+    steps: int
+    implementation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """:return: the key's fields."""
+        return dict(self.__dict__)
+
+
+def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
+                      clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
+    """Train one agent for ``key.steps`` and evaluate it.
+
+    :param key: the run.
+    :param eval_episodes: deterministic episodes of each evaluation.
+    :param eval_every: also evaluate every this many env steps (0: only at the end), to find
+        when the return first reaches the recipe's threshold; evaluation time is not counted.
+    :param clock: time source.
+    :return: the key's fields plus ``mean_return``, ``train_seconds``, ``curve``
+        (``[[steps, seconds, return], ...]``) and ``seconds_to_threshold`` (None if never).
+    """
+    import torch
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    torch.set_num_threads(1)
+    implementation = key.implementation if key.implementation != "default" else None
+    model = build_agent(key.agent, key.env_id, key.seed, key.normalize, implementation)
+    threshold = recipe_of(key.env_id).threshold
+    curve: list[list[float]] = []
+    spent = {"eval": 0.0}
+    start = clock()
+
+    class _Probe(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.next_eval = eval_every
+
+        def _on_step(self) -> bool:
+            if eval_every and self.num_timesteps >= self.next_eval:
+                self.next_eval += eval_every
+                begin = clock()
+                trained = begin - start - spent["eval"]
+                value = evaluate(model, key.env_id, key.seed, eval_episodes)
+                spent["eval"] += clock() - begin
+                curve.append([self.num_timesteps, round(trained, 2), value])
+            return True
+
+    model.learn(key.steps, callback=_Probe())
+    train_seconds = clock() - start - spent["eval"]
+    final = evaluate(model, key.env_id, key.seed, eval_episodes)
+    curve.append([key.steps, round(train_seconds, 2), final])
+    reached = [seconds for _, seconds, value in curve if threshold is not None and value >= threshold]
+    return {**key.as_dict(), "mean_return": final, "train_seconds": round(train_seconds, 2), "curve": curve,
+            "seconds_to_threshold": reached[0] if reached else None}
+
+
+def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """:return: the runs recorded in a results file (none if it does not exist)."""
+    file = Path(path)
+    if not file.is_file():
+        return []
+    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+
+
+def append_result(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
+    """Append one run as a JSON line, flushed to disk before returning."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def done_keys(records: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    """:return: the keys of the recorded runs, as tuples of :class:`RunKey` fields."""
+    fields = list(RunKey.__dataclass_fields__)
+    return {tuple(record[name] for name in fields) for record in records}
+
+
+def summarize(records: list[dict[str, Any]], reps: int = 2000) -> list[dict[str, Any]]:
+    """One row per (task, agent, normalisation, budget, implementation): every seed's return,
+    the IQM with its bootstrap 95% interval, mean training seconds, seeds that reached the
+    threshold and the median time they took.
+
+    :param records: runs from :func:`read_results`.
+    :param reps: bootstrap replications.
+    :return: the rows, in first-seen order.
+    """
+    from agents.robustness.bootstrap import stratified_bootstrap_ci
+
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for record in records:
+        group = (record["env_id"], record["agent"], record["normalize"], record["steps"], record["implementation"])
+        groups.setdefault(group, []).append(record)
+    rows = []
+    for (env_id, agent, normalize, steps, implementation), runs in groups.items():
+        runs = sorted(runs, key=lambda r: r["seed"])
+        returns = np.array([r["mean_return"] for r in runs])
+        point, low, high = stratified_bootstrap_ci(returns[:, None], "iqm", reps=reps)
+        times = [r["seconds_to_threshold"] for r in runs if r.get("seconds_to_threshold") is not None]
+        rows.append({
+            "env_id": env_id, "agent": agent, "normalize": normalize, "steps": steps, "implementation": implementation,
+            "seeds": {r["seed"]: round(r["mean_return"], 1) for r in runs},
+            "iqm": point, "ci": (low, high),
+            "train_seconds": float(np.mean([r["train_seconds"] for r in runs])),
+            "solved": f"{len(times)}/{len(runs)}",
+            "median_seconds_to_threshold": float(np.median(times)) if times else None,
+        })
+    return rows

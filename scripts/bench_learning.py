@@ -1,0 +1,103 @@
+"""Learning benchmark: LiquidPPO with each network against RecurrentPPO on the zoo's recipes.
+
+Trains every agent on the same rl-baselines3-zoo recipe, budget and seeds, with the zoo's
+VecNormalize and/or without normalisation, evaluates each seed deterministically, and prints
+per-seed returns, the IQM with its bootstrap 95% interval, training time and time to first
+reach the task's threshold. Each finished run is appended to the results file (JSON lines), and
+runs already there are skipped: rerun the same command to resume.
+
+``ncp-control bench learning [--env ID] [--agents A ...] [--seeds 0 1 2 3 4] [--normalize zoo none]
+[--results FILE] [--jobs 2] [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+DEFAULT_AGENTS = [
+    "LiquidPPO:CfCPolicy", "LiquidPPO:LTCPolicy", "LiquidPPO:CTRNNPolicy", "LiquidPPO:LSTMPolicy", "LiquidPPO:GRUPolicy",
+    "RecurrentPPO:MlpLstmPolicy", "RecurrentPPO:RecurrentCfCPolicy",
+]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ncp-control bench learning", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", default="NCPControl/CartPoleNoVel-v1", help="task with a zoo recipe")
+    parser.add_argument("--agents", nargs="+", default=DEFAULT_AGENTS, help="ALGO:POLICY names")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="training seeds")
+    parser.add_argument("--normalize", nargs="+", default=["zoo", "none"], choices=["zoo", "none"],
+                        help="zoo: VecNormalize of observations and rewards; none: raw env")
+    parser.add_argument("--steps", type=int, default=None, help="env steps per run (default: the zoo budget)")
+    parser.add_argument("--implementation", default="default", choices=["default", "fast", "reference"],
+                        help="liquid cells' implementation (reference: another order of sums)")
+    parser.add_argument("--eval-episodes", type=int, default=20, help="deterministic episodes per evaluation")
+    parser.add_argument("--eval-every", type=int, default=0,
+                        help="also evaluate every N steps for the time to threshold (0: at the end only)")
+    parser.add_argument("--results", default="bench_learning.jsonl", help="results file (appended; resumes)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained in parallel processes")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: seed 0, 5000 steps, 2 episodes, CfC and LSTM in both algorithms")
+    return parser
+
+
+def _run(job: tuple[Any, int, int, str]) -> dict[str, Any]:
+    from agents.benchmark import append_result, train_and_measure
+
+    key, episodes, every, results = job
+    record = train_and_measure(key, episodes, every)
+    append_result(results, record)
+    return record
+
+
+def _print_rows(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        seeds = ", ".join(f"{seed}: {value}" for seed, value in row["seeds"].items())
+        reach = row["median_seconds_to_threshold"]
+        reach_text = "-" if reach is None else f"{reach:.0f} s"
+        print(f"{row['env_id']} {row['agent']:34s} norm={row['normalize']:4s} {row['steps']} steps "
+              f"impl={row['implementation']}: IQM {row['iqm']:.1f} [{row['ci'][0]:.1f}, {row['ci'][1]:.1f}] "
+              f"| seeds {seeds} | train {row['train_seconds']:.0f} s | reached {row['solved']}, median {reach_text}",
+              flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """:param argv: arguments (see ``--help``). :return: 0."""
+    from agents.benchmark import RunKey, done_keys, parse_agent, read_results, recipe_of, summarize
+
+    args = _parser().parse_args(argv)
+    recipe = recipe_of(args.env)
+    agents, seeds, steps, episodes = args.agents, args.seeds, args.steps or recipe.n_timesteps, args.eval_episodes
+    if args.quick:
+        agents = [a for a in agents if a.endswith(("CfCPolicy", "LSTMPolicy"))] or agents
+        seeds, steps, episodes = [0], args.steps or 5000, 2
+    for agent in agents:
+        parse_agent(agent)
+    if args.jobs < 1 or steps < 1 or episodes < 1 or args.eval_every < 0:
+        raise ValueError("--jobs, --steps and --eval-episodes must be >= 1 and --eval-every >= 0")
+    done = done_keys(read_results(args.results))
+    keys = [RunKey(args.env, agent, norm, seed, steps, args.implementation)
+            for norm, agent, seed in itertools.product(args.normalize, agents, seeds)]
+    todo = [key for key in keys if tuple(key.as_dict().values()) not in done]
+    print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {args.results}; {len(todo)} to train", flush=True)
+    jobs = [(key, episodes, args.eval_every, args.results) for key in todo]
+    if args.jobs == 1:
+        for job in jobs:
+            record = _run(job)
+            print(f"  {record['agent']} norm={record['normalize']} seed {record['seed']}: "
+                  f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s", flush=True)
+    else:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            for record in pool.map(_run, jobs):
+                print(f"  {record['agent']} norm={record['normalize']} seed {record['seed']}: "
+                      f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s", flush=True)
+    wanted = {tuple(key.as_dict().values()) for key in keys}
+    records = [r for r in read_results(args.results) if tuple(r[f] for f in RunKey.__dataclass_fields__) in wanted]
+    _print_rows(summarize(records))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The learning benchmark: agent names, resumable results, the summary's statistics, a tiny run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.benchmark import RunKey, append_result, done_keys, parse_agent, read_results, summarize
+from agents.robustness.bootstrap import iqm
+from scripts.bench_learning import main
+
+
+def test_parse_agent_names_algorithm_and_policy() -> None:
+    assert parse_agent("LiquidPPO:CfCPolicy") == ("LiquidPPO", "CfCPolicy")
+    assert parse_agent("RecurrentPPO:RecurrentCfCPolicy") == ("RecurrentPPO", "RecurrentCfCPolicy")
+    with pytest.raises(ValueError, match="agent must be one of"):
+        parse_agent("LiquidPPO:NoSuchPolicy")
+    with pytest.raises(ValueError, match="agent must be one of"):
+        parse_agent("CfCPolicy")
+
+
+def _record(agent: str, seed: int, value: float, reached: float | None = None) -> dict:
+    key = RunKey("NCPControl/CartPoleNoVel-v1", agent, "none", seed, 1000, "default")
+    return {**key.as_dict(), "mean_return": value, "train_seconds": 10.0 + seed, "curve": [],
+            "seconds_to_threshold": reached}
+
+
+def test_summary_reports_every_seed_the_iqm_and_time_to_threshold() -> None:
+    values = [100.0, 500.0, 480.0, 20.0, 490.0]
+    records = [_record("LiquidPPO:CfCPolicy", seed, v, 30.0 + seed if v >= 475 else None) for seed, v in enumerate(values)]
+    records.append(_record("LiquidPPO:LSTMPolicy", 0, 300.0))
+    rows = summarize(records, reps=500)
+    assert [row["agent"] for row in rows] == ["LiquidPPO:CfCPolicy", "LiquidPPO:LSTMPolicy"]
+    cfc = rows[0]
+    assert cfc["seeds"] == dict(enumerate(values))
+    assert cfc["iqm"] == pytest.approx(iqm(np.array(values)))
+    assert cfc["ci"][0] <= cfc["iqm"] <= cfc["ci"][1]
+    assert cfc["solved"] == "3/5" and cfc["median_seconds_to_threshold"] == pytest.approx(32.0)
+    assert cfc["train_seconds"] == pytest.approx(12.0)
+
+
+def test_results_file_appends_and_knows_finished_runs(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    assert read_results(path) == []
+    append_result(path, _record("LiquidPPO:CfCPolicy", 0, 1.0))
+    append_result(path, _record("LiquidPPO:CfCPolicy", 1, 2.0))
+    records = read_results(path)
+    assert [r["seed"] for r in records] == [0, 1]
+    key = RunKey("NCPControl/CartPoleNoVel-v1", "LiquidPPO:CfCPolicy", "none", 1, 1000, "default")
+    assert tuple(key.as_dict().values()) in done_keys(records)
+
+
+def test_bench_learning_runs_resumes_and_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = tmp_path / "r.jsonl"
+    argv = ["--agents", "LiquidPPO:CfCPolicy", "RecurrentPPO:MlpLstmPolicy", "--seeds", "0", "--normalize", "zoo",
+            "--steps", "256", "--eval-episodes", "1", "--eval-every", "128", "--results", str(results)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "0 of 2 runs already" in out
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert sorted(r["agent"] for r in lines) == ["LiquidPPO:CfCPolicy", "RecurrentPPO:MlpLstmPolicy"]
+    assert all(len(r["curve"]) == 3 and r["curve"][-1][0] == 256 for r in lines)
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "2 of 2 runs already" in out and "IQM" in out and "LiquidPPO:CfCPolicy" in out
+    assert len(results.read_text().splitlines()) == 2
+
+
+def test_bench_learning_refuses_unknown_agents() -> None:
+    with pytest.raises(ValueError, match="agent must be one of"):
+        main(["--agents", "LiquidPPO:Nope", "--results", "/nonexistent/never-written.jsonl"])
