@@ -148,7 +148,7 @@ class RecurrentSequencePolicy(BasePolicy):
         actor_head: list[int] | None = None,
         critic_head: list[int] | None = None,
         normalize_values: bool = False,
-        ortho_init: bool = False,
+        ortho_init: bool | None = None,
     ) -> None:
         network = (network or self.network).lower()
         if network not in NETWORKS:
@@ -225,8 +225,6 @@ class RecurrentSequencePolicy(BasePolicy):
             self.action_net: nn.Module = MotorReadout(gain, bias, trainable_gain=motor_logit_gain is None)
         else:
             self.action_net = nn.Linear(actor_out, n_out)
-            nn.init.orthogonal_(self.action_net.weight, gain=0.01)
-            nn.init.zeros_(self.action_net.bias)
 
         self.critic_net: nn.Module | None
         if critic == "shared":
@@ -253,6 +251,9 @@ class RecurrentSequencePolicy(BasePolicy):
                 latent_dim=actor_out, log_std_init=log_std_init
             )
         self.ortho_init = ortho_init
+        if ortho_init is None and isinstance(self.action_net, nn.Linear):
+            nn.init.orthogonal_(self.action_net.weight, gain=0.01)
+            nn.init.zeros_(self.action_net.bias)
         if ortho_init:
             for head in (self.pi_head, self.vf_head):
                 for layer in head:
@@ -261,6 +262,9 @@ class RecurrentSequencePolicy(BasePolicy):
                         nn.init.zeros_(layer.bias)
             nn.init.orthogonal_(self.value_net.weight, gain=1.0)
             nn.init.zeros_(self.value_net.bias)
+            if isinstance(self.action_net, nn.Linear):
+                nn.init.orthogonal_(self.action_net.weight, gain=0.01)
+                nn.init.zeros_(self.action_net.bias)
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
 
     # ------------------------------------------------------------------ construction
