@@ -32,6 +32,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
 
+from agents.policy_kwargs import parse_policy_kwargs, resolve_policy_kwargs
 from agents.robustness.evaluate import make_env
 from agents.robustness.table import atomic_write_bytes
 from agents.run_callbacks import CheckpointCallback, EvalLogCallback, atomic_save, truncate_eval_log
@@ -127,10 +128,13 @@ def apply_policy_overrides(params: Mapping[str, Any], policy: str | None = None)
 def load_hyperparams(path: str | os.PathLike[str], env_id: str, policy: str | None = None) -> dict[str, Any]:
     """Read hyperparameters from YAML: rl-zoo3 style (``{env_id: {...}}``) or a flat mapping.
 
-    ``n_envs``, ``n_timesteps`` and ``policy`` are returned under those keys; string
-    ``policy_kwargs`` such as ``"dict(net_arch=[64])"``, ``learning_rate: lin_1e-3``
-    (linear decay) and per-policy ``policy_overrides`` (see :func:`apply_policy_overrides`)
-    are understood.
+    ``n_envs``, ``n_timesteps`` and ``policy`` are returned under those keys;
+    ``learning_rate: lin_1e-3`` (linear decay) and per-policy ``policy_overrides`` (see
+    :func:`apply_policy_overrides`) are understood. ``policy_kwargs`` (a mapping, or an rl-zoo
+    string such as ``"dict(net_arch=[64], activation_fn=nn.ReLU)"``) are read as plain data by
+    :func:`agents.policy_kwargs.parse_policy_kwargs`, never evaluated: literals, lists, dicts
+    and the activations of :data:`agents.policy_kwargs.ACTIVATIONS` (``nn.ReLU`` or ``ReLU``),
+    stored by name; :func:`build_model` turns them into classes.
 
     :param path: the YAML file.
     :param env_id: the entry to read in a zoo-style file.
@@ -150,25 +154,13 @@ def load_hyperparams(path: str | os.PathLike[str], env_id: str, policy: str | No
     table = data.get("policy_overrides")
     entries = [data, *(v for v in table.values() if isinstance(v, dict))] if isinstance(table, dict) else [data]
     for entry in entries:
-        if isinstance(entry.get("policy_kwargs"), str):
-            entry["policy_kwargs"] = _parse_kwargs(entry["policy_kwargs"])
+        if entry.get("policy_kwargs") is not None:
+            entry["policy_kwargs"] = parse_policy_kwargs(entry["policy_kwargs"], f"{file}: policy_kwargs")
     params = apply_policy_overrides(data, policy)
     unsupported = sorted(set(params) & {"env_wrapper", "frame_stack", "normalize", "callback", "vec_env_wrapper"})
     if unsupported:
         raise ValueError(f"{file}: options {unsupported} are not supported by ncp-control train")
     return params
-
-
-def _parse_kwargs(text: str) -> dict[str, Any]:
-    from torch import nn
-
-    try:
-        value = eval(text, {"__builtins__": {}}, {"dict": dict, "nn": nn, "True": True, "False": False})  # noqa: S307
-    except Exception as error:  # noqa: BLE001 - any parse failure is the user's
-        raise ValueError(f"cannot read policy_kwargs {text!r}: {error}") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"policy_kwargs must be a dict, got {text!r}")
-    return value
 
 
 def schedule_from(value: Any) -> Any:
@@ -178,6 +170,24 @@ def schedule_from(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("lin_"):
         return LinearSchedule(float(value[4:]), 0.0, 1.0)
     return value
+
+
+def algorithm_arguments(hyperparams: Mapping[str, Any]) -> dict[str, Any]:
+    """Constructor arguments from hyperparameters as a file holds them: ``lin_X`` schedules
+    (:func:`schedule_from`) and ``policy_kwargs`` resolved by
+    :func:`agents.policy_kwargs.resolve_policy_kwargs` (activation names to classes; a string
+    is parsed by :func:`agents.policy_kwargs.parse_policy_kwargs` first, never evaluated).
+
+    :param hyperparams: plain hyperparameters (not changed).
+    :return: the arguments.
+    """
+    params = {k: schedule_from(v) for k, v in hyperparams.items()}
+    kwargs = params.get("policy_kwargs")
+    if isinstance(kwargs, str):
+        kwargs = parse_policy_kwargs(kwargs)
+    if kwargs is not None:
+        params["policy_kwargs"] = resolve_policy_kwargs(kwargs)
+    return params
 
 
 class RunFolder:
@@ -290,7 +300,7 @@ def build_model(config: RunConfig, folder: RunFolder) -> BaseAlgorithm:
     """
     algo = algorithms()[config.algo]
     env = make_vec_env(lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed)
-    params = {k: schedule_from(v) for k, v in config.hyperparams.items()}
+    params = algorithm_arguments(config.hyperparams)
     try:
         return algo(config.policy, env, seed=config.seed, tensorboard_log=str(folder.tensorboard), verbose=0, **params)
     except (KeyError, TypeError) as error:
