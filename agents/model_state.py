@@ -105,7 +105,7 @@ def _vec_normalize(vec: VecNormalize) -> dict[str, Any]:
 def _replay_buffer(buffer: Any) -> dict[str, Any]:
     """The filled part of a replay buffer, as arrays."""
     end = buffer.buffer_size if buffer.full else buffer.pos
-    arrays = {}
+    arrays: dict[str, Any] = {}
     for name in _REPLAY_ARRAYS:
         value = getattr(buffer, name, None)
         if isinstance(value, dict):

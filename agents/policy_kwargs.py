@@ -133,7 +133,8 @@ def _from_node(node: ast.expr, where: str) -> Any:
         return node.value
     if (isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd))
             and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float)):
-        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+        number: Any = node.operand.value
+        return -number if isinstance(node.op, ast.USub) else number
     if isinstance(node, (ast.List, ast.Tuple)):
         return [_from_node(item, f"{where}[{i}]") for i, item in enumerate(node.elts)]
     if isinstance(node, ast.Dict):
@@ -173,7 +174,7 @@ def _resolve(value: Any, where: str) -> Any:
         return [_resolve(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if not isinstance(value, dict):
         return value
-    result = {}
+    result: dict[str, Any] = {}
     for key, item in value.items():
         if key == "activation_fn" and not isinstance(item, type):
             result[key] = ACTIVATIONS[activation_name(item, f"{where}.{key}")]
