@@ -177,6 +177,11 @@ def read_state_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:
     data = read_json(target / META_FILE)
     if data.get("format") != STATE_FORMAT:
         raise ValueError(f"{target / META_FILE} is not a model state (format {data.get('format')!r})")
+    from ncp_control import __version__
+
+    if str(data.get("version")).split(".")[:2] != __version__.split(".")[:2]:
+        raise ValueError(f"{target} was written by ncp-control {data.get('version')}; this is {__version__}: "
+                         "retrain or use that version")
     return data
 
 

@@ -502,7 +502,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
     :param env_id: the environment it will run on (checked against the model's spaces).
     :param trust_pickle: open SB3 zips (unpickling can run arbitrary code: your own files only).
     :return: the model (on the CPU, without envs) and its run information (``env_id``,
-        ``algo``, ``policy``, ``path``).
+        ``algo``, ``policy``, ``path``, and ``seed`` for runs and states).
     :raises ValueError: if the folder is not a run, the files come from another version, a zip
         is given without ``trust_pickle``, or the model does not fit ``env_id``.
     """
@@ -515,7 +515,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
             info = RunFolder.open(run).info()
     elif target.is_dir():
         folder = RunFolder.open(target)
-        info = folder.info()
+        info = {**folder.info(), "seed": folder.config().seed}
         source = _run_source(folder, trust_pickle)
     elif target.is_file():
         source = target
@@ -533,7 +533,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
         model.get_env().close()  # type: ignore[union-attr]
         model.env = None
         algo_name = config.algo
-        info = {"env_id": config.env_id, "policy": config.policy, **info}
+        info = {"env_id": config.env_id, "policy": config.policy, "seed": config.seed, **info}
         zip_path = source
     else:
         zip_path = source

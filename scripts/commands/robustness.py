@@ -12,7 +12,7 @@ from agents.robustness.policies import reference_policy
 from agents.robustness.report import format_summary, write_report
 from agents.robustness.suites import resolve_suite
 from agents.robustness.table import read_results
-from agents.runs import RunFolder, load_model
+from agents.runs import load_model
 from scripts.commands import add_trust_pickle
 
 
@@ -36,8 +36,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = []
     for path in args.runs:
         model, info = load_model(path, args.env, trust_pickle=args.trust_pickle)
-        seed = RunFolder.open(path).config().seed if Path(path).is_dir() else 0
-        loaded.append((model, {**info, "seed": seed}))
+        loaded.append((model, {**info, "seed": int(info.get("seed", 0))}))
     envs = {info["env_id"] for _, info in loaded}
     if None in envs:
         raise ValueError("a bare model file needs --env")
