@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+import yaml
 from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
@@ -197,3 +198,22 @@ def _assert_same(a: Any, b: Any) -> None:
             _assert_same(x, y)
     else:
         assert a == b
+
+
+def test_sac_run_resumes_with_its_replay_buffer_and_no_pickle(tmp_path: Path) -> None:
+    run = tmp_path / "sac"
+    config = RunConfig(ENV, policy="MlpPolicy", algo="SAC", timesteps=64, checkpoint_freq=32, eval_freq=0,
+                       hyperparams={"learning_starts": 16, "buffer_size": 500, "batch_size": 8})
+    train_run(config, run)
+    folder = RunFolder.open(run)
+    stored = folder.config()
+    stored.timesteps = 96  # as if the run had been cut off after its checkpoint at step 64
+    (run / "config.yaml").write_text(yaml.safe_dump(stored.__dict__))
+    folder.write_info(status="running")
+    shutil.rmtree(run / "model")
+    model = train_run(config, run)
+    assert model.num_timesteps == 96
+    # the checkpoint at step 64 holds 63 transitions (SB3 calls callbacks before it stores the step's
+    # own); without them the buffer would hold only the 32 new ones
+    assert model.replay_buffer.pos == 63 + 32
+    assert not list(run.rglob("*.pkl")) and not list(run.rglob("*.zip"))
