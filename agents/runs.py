@@ -534,9 +534,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
         model.env = None
         algo_name = config.algo
         info = {"env_id": config.env_id, "policy": config.policy, "seed": config.seed, **info}
-        zip_path = source
     else:
-        zip_path = source
         algo_name = str(info["algo"]) if "algo" in info else _zip_algorithm(source)
         try:
             model = algorithms()[algo_name].load(source, device="cpu")
@@ -547,13 +545,13 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
             ) from None
     run_env = info.get("env_id")
     if env_id is not None and run_env is not None and run_env != env_id:
-        raise ValueError(f"model {zip_path} was trained for {run_env}, not for {env_id}")
+        raise ValueError(f"model {source} was trained for {run_env}, not for {env_id}")
     if env_id is not None:
         env = make_env(env_id)
         try:
             if env.observation_space != model.observation_space or env.action_space != model.action_space:
                 raise ValueError(
-                    f"model {zip_path} was trained for {run_env or 'another environment'} "
+                    f"model {source} was trained for {run_env or 'another environment'} "
                     f"(observations {model.observation_space}, actions {model.action_space}); "
                     f"{env_id} has observations {env.observation_space}, actions {env.action_space}"
                 )
