@@ -1,10 +1,12 @@
 """Deploying LiquidPPO policies: the one-step actor, TorchScript/ONNX files, weights-only files.
 
 :func:`actor_onestep` turns a trained policy into a :class:`~ncp_control.export.OneStepPolicy`
-``(obs, state, dt) -> (action, new_state)`` that applies what SB3 applies around the network:
-``VecNormalize`` observation normalisation (if given), SB3's observation preprocessing and
-features extractor, the deterministic action (Gaussian mean / most likely choice) and the
-clipping of Box actions to the action space. ``obs`` is the raw env observation, ``dt`` the
+``(obs, state, dt) -> (action, new_state)`` that applies what ``model.predict`` applies around
+the network: ``VecNormalize`` observation normalisation (if given), the policy's own
+observation normaliser (``normalize_observations``), SB3's observation preprocessing and
+features extractor, the actor head (``actor_head``) and the action layer, the deterministic
+action (Gaussian mean / most likely choice) and the clipping of Box actions to the action
+space. ``obs`` is the raw env observation, ``dt`` the
 elapsed time in seconds (``info["dt"]``), the state is the actor's state (zeros at an
 episode start).
 
@@ -12,7 +14,7 @@ episode start).
 (tensors only) and ``config.json`` (plain JSON). :func:`load_policy` rebuilds the policy from
 it without unpickling anything: classes named in the JSON are looked up in fixed tables of
 this package and ``torch.nn``, never imported by name. SB3's ``.zip`` files unpickle objects
-on load and are refused.
+on load and are refused unless the caller trusts them (``trust_pickle``).
 """
 
 from __future__ import annotations
@@ -43,16 +45,21 @@ _NORM_MEAN, _NORM_VAR = "obs_normalization.mean", "obs_normalization.var"
 
 # ---------------------------------------------------------------------- one-step actor
 class _Features(nn.Module):
-    """SB3's preprocessing and the policy's features extractor: ``[B, *obs_shape] -> [B, F]``."""
+    """The policy's input stage, as in its ``_features``: its observation normaliser (if
+    ``normalize_observations``), SB3's preprocessing and the features extractor:
+    ``[B, *obs_shape] -> [B, F]``."""
 
     def __init__(self, policy: RecurrentSequencePolicy) -> None:
         super().__init__()
+        self.obs_normalizer = policy.obs_normalizer
         self.extractor = policy.features_extractor
         self.observation_space = policy.observation_space
         self.normalize_images = policy.normalize_images
 
     def forward(self, obs: th.Tensor) -> th.Tensor:
         """:param obs: ``[B, *obs_shape]``. :return: ``[B, F]``."""
+        if self.obs_normalizer is not None:
+            obs = self.obs_normalizer(obs.float())
         return self.extractor(preprocess_obs(obs, self.observation_space, self.normalize_images))
 
 
@@ -100,7 +107,7 @@ def actor_onestep(
         obs_dtype=obs_dtype,
         normalizer=normalizer,
         preprocess=_Features(policy),
-        head=policy.action_net,
+        head=nn.Sequential(policy.pi_head, policy.action_net) if len(policy.pi_head) else policy.action_net,
         postprocess=post,
         time_unit=policy.dt_nominal if use_dt else None,
     )
@@ -179,7 +186,7 @@ def _weights_folder(path: Path) -> Path:
         raise FileNotFoundError(f"no policy at {path}")
     raise ValueError(f"{path} is not a weights-only policy (a folder with {WEIGHTS_FILE} and {CONFIG_FILE}); "
                      "SB3 .zip files unpickle objects on load and are not opened by load_policy: convert a "
-                     "trusted one with `ncp-control export MODEL --format safetensors`")
+                     "trusted one with `ncp-control export MODEL --format safetensors --trust-pickle`")
 
 
 class DeployedPolicy:
@@ -279,15 +286,18 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
 
 
 # ---------------------------------------------------------------------- opening anything
-def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None = None
-                ) -> tuple[OneStepPolicy, BaseAlgorithm | None, dict[str, Any]]:
+def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None = None,
+                trust_pickle: bool = False) -> tuple[OneStepPolicy, BaseAlgorithm | None, dict[str, Any]]:
     """The one-step actor of a weights-only folder, a run folder or an SB3 model zip.
 
-    A weights-only folder loads without unpickling; a run folder without a weights-only export
-    and a model zip are opened with SB3's loader, which unpickles: open only your own files.
+    A weights-only policy folder (or a run's ``weights/``) loads without unpickling; a run
+    folder without it is opened by :func:`agents.runs.load_model` (its weights-only model
+    state); an SB3 model zip is opened with SB3's loader, which unpickles, only with
+    ``trust_pickle``.
 
     :param path: the policy.
     :param vec_normalize: observation statistics to fold in (SB3 sources only).
+    :param trust_pickle: open SB3 zips (unpickling can run arbitrary code: your own files only).
     :return: ``(module, model or None, info)``; ``info`` has ``env_id`` (if known),
         ``env_kwargs`` (weights-only policies of run folders), ``dt_nominal`` and ``source``
         (``"weights"`` or ``"sb3"``).
@@ -310,7 +320,7 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
                                        "dt_nominal": deployed.dt_nominal, "source": "weights"}
     from agents.runs import load_model
 
-    model, info = load_model(target)
+    model, info = load_model(target, trust_pickle=trust_pickle)
     if not isinstance(model.policy, RecurrentSequencePolicy):
         raise ValueError(f"{target} holds a {type(model).__name__} model with {type(model.policy).__name__}; "
                          "export and inspect handle LiquidPPO policies")

@@ -412,3 +412,26 @@ class LiquidPPO(OnPolicyAlgorithm):
         """
         return self.policy.predict(observation, state, episode_start, deterministic, dt=dt if self.use_info_dt else None)
 
+
+    @classmethod
+    def load(cls: type[SelfLiquidPPO], path: Any, env: Any = None, device: th.device | str = "auto",  # type: ignore[override]
+             custom_objects: dict[str, Any] | None = None, print_system_info: bool = False, force_reset: bool = True,
+             **kwargs: Any) -> SelfLiquidPPO:
+        """SB3's ``load``, unchanged: open a ``.zip`` written by :meth:`save`.
+
+        The zip's ``data`` holds pickled objects that are unpickled here, and unpickling can
+        run arbitrary code: load only files you made or trust. Weights-only alternatives that
+        unpickle nothing: :func:`agents.load_policy` (deployment) and
+        :func:`agents.runs.load_model` on a run folder or model state folder.
+
+        :param path: the zip file.
+        :param env: the env to attach.
+        :param device: torch device.
+        :param custom_objects: objects that replace stored ones (see SB3).
+        :param print_system_info: print the saving and the current system's versions.
+        :param force_reset: reset the env before the next ``learn``.
+        :param kwargs: attributes to set on the model.
+        :return: the model.
+        """
+        return super().load(path, env=env, device=device, custom_objects=custom_objects,
+                            print_system_info=print_system_info, force_reset=force_reset, **kwargs)

@@ -1,16 +1,14 @@
-"""Callbacks of a training run: atomic checkpoints and the periodic clean evaluation log.
+"""Callbacks of a training run: atomic weights-only checkpoints and the periodic clean evaluation log.
 
 Used by :func:`agents.runs.train_run`; the names stay importable from :mod:`agents.runs`.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import shutil
 from typing import TYPE_CHECKING
 
 import numpy as np
-from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.robustness.evaluate import make_env, run_episodes
@@ -21,29 +19,20 @@ if TYPE_CHECKING:
     from agents.runs import RunConfig, RunFolder
 
 
-def atomic_save(model: BaseAlgorithm, path: Path) -> None:
-    """Save an SB3 model to ``path`` (``.zip``) through a temporary file and ``os.replace``.
-
-    :param model: the model.
-    :param path: the destination.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
 class CheckpointCallback(BaseCallback):
-    """Atomic checkpoints every ``freq`` steps; keeps the newest ``keep``.
+    """Atomic weights-only checkpoints (``checkpoints/step_<N>/``, see
+    :func:`agents.runs.save_model_state`; an off-policy replay buffer included) every ``freq``
+    steps; keeps the newest ``keep``.
 
     :param folder: the run folder.
+    :param config: the run's configuration (stored in each checkpoint).
     :param freq: steps between checkpoints.
     :param keep: checkpoints kept.
     """
 
-    def __init__(self, folder: RunFolder, freq: int, keep: int = 2):
+    def __init__(self, folder: RunFolder, config: RunConfig, freq: int, keep: int = 2):
         super().__init__()
-        self.folder, self.freq, self.keep = folder, freq, keep
+        self.folder, self.config, self.freq, self.keep = folder, config, freq, keep
         self._last = 0
 
     def _on_training_start(self) -> None:
@@ -52,13 +41,12 @@ class CheckpointCallback(BaseCallback):
     def _on_step(self) -> bool:
         if self.num_timesteps // self.freq > self._last // self.freq:
             self._last = self.num_timesteps
-            atomic_save(self.model, self.folder.checkpoints / f"step_{self.num_timesteps:012d}.zip")
-            if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
-                tmp = self.folder.checkpoints / ".tmp-replay_buffer.pkl"
-                self.model.save_replay_buffer(tmp)  # type: ignore[attr-defined]
-                os.replace(tmp, self.folder.checkpoints / "replay_buffer.pkl")
+            from agents.runs import save_model_state
+
+            save_model_state(self.model, self.folder.checkpoints / f"step_{self.num_timesteps:012d}", self.config,
+                             replay_buffer=True)
             for old in self.folder.checkpoint_paths()[: -self.keep]:
-                old.unlink(missing_ok=True)
+                shutil.rmtree(old, ignore_errors=True)
         return True
 
 

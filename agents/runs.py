@@ -4,15 +4,23 @@ Layout of a run folder::
 
     run.json                  marker: format, package version, env, algorithm, policy, status
     config.yaml               the resolved configuration (every hyperparameter used)
-    model.zip                 the final SB3 model
-    weights/policy.safetensors, weights/config.json   weights-only export (no pickle)
-    checkpoints/step_<N>.zip  periodic checkpoints, written atomically (newest two kept)
+    model/                    the final model: state.safetensors + state.json (weights-only)
+    weights/policy.safetensors, weights/config.json   weights-only deployable policy
+    checkpoints/step_<N>/     periodic checkpoints like model/ (optimizer, normalisers and an
+                              off-policy replay buffer included), written atomically, newest two kept
     tb/                       TensorBoard logs
     eval.csv                  periodic clean evaluation: timesteps, mean/std return, rates
 
+Every file the package reads back is weights-only (:mod:`agents.model_state`: safetensors and
+JSON); a model is rebuilt from ``config.yaml`` and its state is loaded into it. Nothing is
+unpickled by default: SB3 ``.zip`` files (a bare model, or the ``model.zip`` and
+``checkpoints/step_<N>.zip`` of runs written by earlier versions) are opened only with
+``trust_pickle=True`` (``--trust-pickle``), since unpickling can run arbitrary code.
+
 :func:`train_run` creates or resumes a run: with checkpoints present it loads the newest
-readable one and trains the remaining steps. :func:`load_model` opens a run folder or a model
-zip and checks that it fits the installed version and the requested environment.
+readable one and trains the remaining steps. :func:`load_model` opens a run folder, a model
+state folder or (trusted) a model zip and checks that it fits the installed version and the
+requested environment.
 """
 
 from __future__ import annotations
@@ -32,13 +40,27 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
 
+from agents.model_state import is_state_folder, read_state_meta, restore_state, save_state
+from agents.policy_kwargs import parse_policy_kwargs, resolve_policy_kwargs
 from agents.robustness.evaluate import make_env
 from agents.robustness.table import atomic_write_bytes
-from agents.run_callbacks import CheckpointCallback, EvalLogCallback, atomic_save, truncate_eval_log
+from agents.run_callbacks import CheckpointCallback, EvalLogCallback, truncate_eval_log
 from ncp_control import __version__
 
 RUN_FORMAT = "ncp-control-run"
-_STEP = re.compile(r"^step_(\d+)\.zip$")
+_STEP = re.compile(r"^step_(\d+)$")
+_STEP_ZIP = re.compile(r"^step_(\d+)\.zip$")
+
+
+def pickle_refused(path: str | os.PathLike[str], what: str = "an SB3 .zip model") -> ValueError:
+    """The one error for a pickled file opened without trust.
+
+    :param path: the file.
+    :param what: what it is.
+    :return: a ValueError saying that the file is opened only with ``--trust-pickle``.
+    """
+    return ValueError(f"{path} is {what}: opening it unpickles objects, which can run arbitrary code; it is "
+                      "opened only with --trust-pickle (trust_pickle=True), for files you trust")
 
 
 def algorithms() -> dict[str, type[BaseAlgorithm]]:
@@ -127,10 +149,13 @@ def apply_policy_overrides(params: Mapping[str, Any], policy: str | None = None)
 def load_hyperparams(path: str | os.PathLike[str], env_id: str, policy: str | None = None) -> dict[str, Any]:
     """Read hyperparameters from YAML: rl-zoo3 style (``{env_id: {...}}``) or a flat mapping.
 
-    ``n_envs``, ``n_timesteps`` and ``policy`` are returned under those keys; string
-    ``policy_kwargs`` such as ``"dict(net_arch=[64])"``, ``learning_rate: lin_1e-3``
-    (linear decay) and per-policy ``policy_overrides`` (see :func:`apply_policy_overrides`)
-    are understood.
+    ``n_envs``, ``n_timesteps`` and ``policy`` are returned under those keys;
+    ``learning_rate: lin_1e-3`` (linear decay) and per-policy ``policy_overrides`` (see
+    :func:`apply_policy_overrides`) are understood. ``policy_kwargs`` (a mapping, or an rl-zoo
+    string such as ``"dict(net_arch=[64], activation_fn=nn.ReLU)"``) are read as plain data by
+    :func:`agents.policy_kwargs.parse_policy_kwargs`, never evaluated: literals, lists, dicts
+    and the activations of :data:`agents.policy_kwargs.ACTIVATIONS` (``nn.ReLU`` or ``ReLU``),
+    stored by name; :func:`build_model` turns them into classes.
 
     :param path: the YAML file.
     :param env_id: the entry to read in a zoo-style file.
@@ -150,25 +175,13 @@ def load_hyperparams(path: str | os.PathLike[str], env_id: str, policy: str | No
     table = data.get("policy_overrides")
     entries = [data, *(v for v in table.values() if isinstance(v, dict))] if isinstance(table, dict) else [data]
     for entry in entries:
-        if isinstance(entry.get("policy_kwargs"), str):
-            entry["policy_kwargs"] = _parse_kwargs(entry["policy_kwargs"])
+        if entry.get("policy_kwargs") is not None:
+            entry["policy_kwargs"] = parse_policy_kwargs(entry["policy_kwargs"], f"{file}: policy_kwargs")
     params = apply_policy_overrides(data, policy)
     unsupported = sorted(set(params) & {"env_wrapper", "frame_stack", "normalize", "callback", "vec_env_wrapper"})
     if unsupported:
         raise ValueError(f"{file}: options {unsupported} are not supported by ncp-control train")
     return params
-
-
-def _parse_kwargs(text: str) -> dict[str, Any]:
-    from torch import nn
-
-    try:
-        value = eval(text, {"__builtins__": {}}, {"dict": dict, "nn": nn, "True": True, "False": False})  # noqa: S307
-    except Exception as error:  # noqa: BLE001 - any parse failure is the user's
-        raise ValueError(f"cannot read policy_kwargs {text!r}: {error}") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"policy_kwargs must be a dict, got {text!r}")
-    return value
 
 
 def schedule_from(value: Any) -> Any:
@@ -178,6 +191,24 @@ def schedule_from(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("lin_"):
         return LinearSchedule(float(value[4:]), 0.0, 1.0)
     return value
+
+
+def algorithm_arguments(hyperparams: Mapping[str, Any]) -> dict[str, Any]:
+    """Constructor arguments from hyperparameters as a file holds them: ``lin_X`` schedules
+    (:func:`schedule_from`) and ``policy_kwargs`` resolved by
+    :func:`agents.policy_kwargs.resolve_policy_kwargs` (activation names to classes; a string
+    is parsed by :func:`agents.policy_kwargs.parse_policy_kwargs` first, never evaluated).
+
+    :param hyperparams: plain hyperparameters (not changed).
+    :return: the arguments.
+    """
+    params = {k: schedule_from(v) for k, v in hyperparams.items()}
+    kwargs = params.get("policy_kwargs")
+    if isinstance(kwargs, str):
+        kwargs = parse_policy_kwargs(kwargs)
+    if kwargs is not None:
+        params["policy_kwargs"] = resolve_policy_kwargs(kwargs)
+    return params
 
 
 class RunFolder:
@@ -191,6 +222,7 @@ class RunFolder:
 
     run_json = property(lambda self: self.path / "run.json")
     config_yaml = property(lambda self: self.path / "config.yaml")
+    model_state = property(lambda self: self.path / "model")
     model_zip = property(lambda self: self.path / "model.zip")
     checkpoints = property(lambda self: self.path / "checkpoints")
     weights = property(lambda self: self.path / "weights")
@@ -236,16 +268,19 @@ class RunFolder:
         info.update(values, version=__version__)
         atomic_write_bytes(self.run_json, json.dumps(info, indent=2).encode())
 
-    def checkpoint_paths(self) -> list[Path]:
-        """:return: the checkpoints, oldest first."""
+    def checkpoint_paths(self, pickled: bool = False) -> list[Path]:
+        """:param pickled: list the SB3 ``step_<N>.zip`` files of earlier versions instead.
+        :return: the checkpoints (weights-only state folders), oldest first."""
         if not self.checkpoints.is_dir():
             return []
-        found = [(int(m.group(1)), p) for p in self.checkpoints.iterdir() if (m := _STEP.match(p.name))]
+        pattern = _STEP_ZIP if pickled else _STEP
+        found = [(int(m.group(1)), p) for p in self.checkpoints.iterdir() if (m := pattern.match(p.name))]
         return [p for _, p in sorted(found)]
 
     def is_done(self) -> bool:
         """:return: whether training finished (final model written)."""
-        return self.run_json.is_file() and self.info().get("status") == "done" and self.model_zip.is_file()
+        return (self.run_json.is_file() and self.info().get("status") == "done"
+                and (is_state_folder(self.model_state) or self.model_zip.is_file()))
 
 
 def _minor(version: str) -> str:
@@ -281,6 +316,26 @@ def export_weights(model: BaseAlgorithm, folder: Path, config: RunConfig) -> Pat
     return target
 
 
+def new_model(config: RunConfig, tensorboard_log: str | None = None, device: str | None = None) -> BaseAlgorithm:
+    """A fresh model for ``config`` on its own envs (``config.n_envs``, seeded ``config.seed``).
+
+    :param config: the run configuration.
+    :param tensorboard_log: TensorBoard folder (None: no logs).
+    :param device: torch device (None: the hyperparameters' or SB3's default).
+    :return: the model.
+    """
+    algo = algorithms()[config.algo]
+    env = make_vec_env(lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed)
+    params = algorithm_arguments(config.hyperparams)
+    if device is not None:
+        params["device"] = device
+    try:
+        return algo(config.policy, env, seed=config.seed, tensorboard_log=tensorboard_log, verbose=0, **params)
+    except (KeyError, TypeError) as error:
+        env.close()
+        raise ValueError(f"cannot build {config.algo} with policy {config.policy!r}: {error}") from None
+
+
 def build_model(config: RunConfig, folder: RunFolder) -> BaseAlgorithm:
     """A fresh model for ``config``, logging to the run's TensorBoard folder.
 
@@ -288,18 +343,51 @@ def build_model(config: RunConfig, folder: RunFolder) -> BaseAlgorithm:
     :param folder: the run folder.
     :return: the model.
     """
-    algo = algorithms()[config.algo]
-    env = make_vec_env(lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed)
-    params = {k: schedule_from(v) for k, v in config.hyperparams.items()}
-    try:
-        return algo(config.policy, env, seed=config.seed, tensorboard_log=str(folder.tensorboard), verbose=0, **params)
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"cannot build {config.algo} with policy {config.policy!r}: {error}") from None
+    return new_model(config, tensorboard_log=str(folder.tensorboard))
 
 
-def _resume(config: RunConfig, folder: RunFolder) -> BaseAlgorithm | None:
-    algo = algorithms()[config.algo]
+def save_model_state(model: BaseAlgorithm, path: Path, config: RunConfig, replay_buffer: bool = False) -> Path:
+    """Write a model weights-only with its run configuration (see :mod:`agents.model_state`).
+
+    :param model: the model.
+    :param path: the state folder (replaced atomically).
+    :param config: the run's configuration (stored, so that the folder rebuilds on its own).
+    :param replay_buffer: also store an off-policy replay buffer (checkpoints).
+    :return: the folder.
+    """
+    return save_state(model, path, {"config": asdict(config)}, replay_buffer=replay_buffer)
+
+
+def load_model_state(path: str | os.PathLike[str], tensorboard_log: str | None = None,
+                     device: str | None = None) -> tuple[BaseAlgorithm, RunConfig]:
+    """Rebuild a model from a state folder of :func:`save_model_state`, without unpickling.
+
+    :param path: the state folder (a run's ``model/`` or ``checkpoints/step_<N>/``).
+    :param tensorboard_log: TensorBoard folder of the rebuilt model.
+    :param device: torch device.
+    :return: the model (with its own envs) and its run configuration.
+    :raises ValueError: if the folder is not a state, or does not fit its configuration.
+    """
+    data = read_state_meta(path)
+    meta = data.get("meta") or {}
+    if not isinstance(meta.get("config"), dict):
+        raise ValueError(f"{path} holds no run configuration; it cannot be rebuilt")
+    config = RunConfig.from_dict(meta["config"])
+    model = new_model(config, tensorboard_log=tensorboard_log, device=device)
+    return restore_state(model, path), config
+
+
+def _resume(config: RunConfig, folder: RunFolder, trust_pickle: bool = False) -> BaseAlgorithm | None:
     for path in reversed(folder.checkpoint_paths()):
+        try:
+            return load_model_state(path, tensorboard_log=str(folder.tensorboard))[0]
+        except (ValueError, OSError, KeyError):  # a checkpoint cut short: try the one before
+            continue
+    zips = folder.checkpoint_paths(pickled=True)
+    if zips and not trust_pickle:
+        raise pickle_refused(zips[-1], "a checkpoint in SB3's pickled .zip format (an earlier version's run)")
+    algo = algorithms()[config.algo]
+    for path in reversed(zips):
         try:
             env = make_vec_env(
                 lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed + 1
@@ -314,12 +402,15 @@ def _resume(config: RunConfig, folder: RunFolder) -> BaseAlgorithm | None:
     return None
 
 
-def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: bool = False) -> BaseAlgorithm:
+def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: bool = False,
+              trust_pickle: bool = False) -> BaseAlgorithm:
     """Train into a run folder, resuming from its newest checkpoint if it has one.
 
     :param config: the run configuration (ignored in favour of the stored one on resume).
     :param path: the run folder (created if absent).
     :param progress_bar: show SB3's progress bar.
+    :param trust_pickle: resume a run of an earlier version from its pickled SB3 checkpoints
+        (unpickling can run arbitrary code); without it such a run is refused.
     :return: the trained model.
     """
     folder = RunFolder(path)
@@ -333,15 +424,15 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
         atomic_write_bytes(folder.config_yaml, yaml.safe_dump(asdict(config), sort_keys=False).encode())
         folder.write_info(env_id=config.env_id, algo=config.algo, policy=config.policy, status="running")
     if folder.is_done():
-        return load_model(folder.path)[0]
-    model = _resume(config, folder)
+        return load_model(folder.path, trust_pickle=trust_pickle)[0]
+    model = _resume(config, folder, trust_pickle)
     if model is None:
         model = build_model(config, folder)
     else:
         truncate_eval_log(folder, model.num_timesteps)
     callbacks: list[BaseCallback] = []
     if config.checkpoint_freq:
-        callbacks.append(CheckpointCallback(folder, config.checkpoint_freq))
+        callbacks.append(CheckpointCallback(folder, config, config.checkpoint_freq))
     eval_callback = EvalLogCallback(folder, config) if config.eval_freq else None
     if eval_callback is not None:
         callbacks.append(eval_callback)
@@ -354,7 +445,7 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
     if eval_callback is not None and eval_callback._logged() != model.num_timesteps:
         eval_callback.init_callback(model)
         eval_callback.evaluate()
-    atomic_save(model, folder.model_zip)
+    save_model_state(model, folder.model_state, config)
     export_weights(model, folder.weights, config)
     folder.write_info(status="done", timesteps=int(model.num_timesteps))
     return model
@@ -381,50 +472,86 @@ def _zip_algorithm(path: Path) -> str:
     return "A2C"
 
 
-def load_model(path: str | os.PathLike[str], env_id: str | None = None) -> tuple[BaseAlgorithm, dict[str, Any]]:
-    """Load a model from a run folder or a model zip, checking version and environment.
+def _run_source(folder: RunFolder, trust_pickle: bool) -> Path:
+    """The model a run folder holds: its final state, else its newest checkpoint (weights-only
+    first; an earlier version's pickled ``.zip`` only with ``trust_pickle``)."""
+    if is_state_folder(folder.model_state):
+        return folder.model_state
+    states = [p for p in folder.checkpoint_paths() if is_state_folder(p)]
+    if states:
+        return states[-1]
+    zips = ([folder.model_zip] if folder.model_zip.is_file() else []) or folder.checkpoint_paths(pickled=True)[-1:]
+    if zips:
+        if not trust_pickle:
+            raise pickle_refused(zips[0], "a model in SB3's pickled .zip format (a run of an earlier version)")
+        return zips[0]
+    raise ValueError(f"run folder {folder.path} has no model yet (training never checkpointed)")
 
-    :param path: a run folder or a ``.zip`` saved by SB3.
+
+def load_model(path: str | os.PathLike[str], env_id: str | None = None,
+               trust_pickle: bool = False) -> tuple[BaseAlgorithm, dict[str, Any]]:
+    """Load a model from a run folder, a model state folder or an SB3 model zip, checking
+    version and environment.
+
+    Run folders and state folders are weights-only: the model is rebuilt from its stored
+    configuration and its tensors are loaded, nothing is unpickled. An SB3 ``.zip`` (and a run
+    of an earlier version that only has ``model.zip``) is opened with SB3's loader, which
+    unpickles, only with ``trust_pickle=True``.
+
+    :param path: a run folder, a state folder (``model/``, ``checkpoints/step_<N>/``) or a ``.zip``.
     :param env_id: the environment it will run on (checked against the model's spaces).
-    :return: the model and its run information (``env_id``, ``algo``, ``policy``, ``path``).
-    :raises ValueError: if the folder is not a run, the files come from another version, or
-        the model does not fit ``env_id``.
+    :param trust_pickle: open SB3 zips (unpickling can run arbitrary code: your own files only).
+    :return: the model (on the CPU, without envs) and its run information (``env_id``,
+        ``algo``, ``policy``, ``path``, and ``seed`` for runs and states).
+    :raises ValueError: if the folder is not a run, the files come from another version, a zip
+        is given without ``trust_pickle``, or the model does not fit ``env_id``.
     """
     target = Path(path)
-    if target.is_dir():
+    info: dict[str, Any] = {}
+    if target.is_dir() and is_state_folder(target):
+        source = target
+        run = target.parent.parent if target.parent.name == "checkpoints" else target.parent
+        if (run / "run.json").is_file():
+            info = RunFolder.open(run).info()
+    elif target.is_dir():
         folder = RunFolder.open(target)
-        info = folder.info()
-        zip_path = folder.model_zip if folder.model_zip.is_file() else None
-        if zip_path is None:
-            checkpoints = folder.checkpoint_paths()
-            if not checkpoints:
-                raise ValueError(f"run folder {target} has no model yet (training never checkpointed)")
-            zip_path = checkpoints[-1]
-        algo_name = str(info["algo"])
+        info = {**folder.info(), "seed": folder.config().seed}
+        source = _run_source(folder, trust_pickle)
     elif target.is_file():
-        zip_path, algo_name, info = target, _zip_algorithm(target), {}
+        source = target
         marker = target.parent / "run.json"
         if marker.is_file():
             info = RunFolder.open(target.parent).info()
-            algo_name = str(info["algo"])
+        if not trust_pickle:
+            if not zipfile.is_zipfile(target):
+                raise ValueError(f"{target} is not a model saved by Stable-Baselines3 (not a zip file)")
+            raise pickle_refused(target)
     else:
         raise FileNotFoundError(f"no run folder or model file at {target}")
-    try:
-        model = algorithms()[algo_name].load(zip_path, device="cpu")
-    except Exception as error:  # noqa: BLE001 - unpickling errors of any kind mean "not loadable here"
-        raise ValueError(
-            f"cannot load {zip_path} as {algo_name} (saved by another version of ncp-control or its "
-            f"dependencies?): {type(error).__name__}: {error}"
-        ) from None
+    if is_state_folder(source):
+        model, config = load_model_state(source, device="cpu")
+        model.get_env().close()  # type: ignore[union-attr]
+        model.env = None
+        algo_name = config.algo
+        info = {"env_id": config.env_id, "policy": config.policy, "seed": config.seed, **info}
+    else:
+        algo_name = str(info["algo"]) if "algo" in info else _zip_algorithm(source)
+        try:
+            model = algorithms()[algo_name].load(source, device="cpu")
+        except Exception as error:  # noqa: BLE001 - unpickling errors of any kind mean "not loadable here"
+            raise ValueError(
+                f"cannot load {source} as {algo_name} (saved by another version of ncp-control or its "
+                f"dependencies?): {type(error).__name__}: {error}"
+            ) from None
     run_env = info.get("env_id")
     if env_id is not None and run_env is not None and run_env != env_id:
-        raise ValueError(f"model {zip_path} was trained for {run_env}, not for {env_id}")
+        raise ValueError(f"model {source} was trained for {run_env}, not for {env_id}")
     if env_id is not None:
         env = make_env(env_id)
         try:
             if env.observation_space != model.observation_space or env.action_space != model.action_space:
                 raise ValueError(
-                    f"model {zip_path} was trained for {run_env or 'another environment'} "
+                    f"model {source} was trained for {run_env or 'another environment'} "
                     f"(observations {model.observation_space}, actions {model.action_space}); "
                     f"{env_id} has observations {env.observation_space}, actions {env.action_space}"
                 )

@@ -18,7 +18,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
 
 from agents.ppo import LiquidPPO
-from agents.runs import apply_policy_overrides, schedule_from
+from agents.runs import algorithm_arguments, apply_policy_overrides
 
 #: Folder of the YAML files.
 HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
@@ -34,7 +34,8 @@ def hyperparams_file(algo: str = "liquid_ppo") -> Path:
 
 
 def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> dict[str, Any]:
-    """The tuned entry of one task, with ``lin_X`` strings turned into schedules.
+    """The tuned entry of one task, with ``lin_X`` strings turned into schedules and
+    ``policy_kwargs`` resolved (:func:`agents.runs.algorithm_arguments`).
 
     :param env_id: e.g. ``"NCPControl/CartPoleNoVel-v1"``.
     :param algo: file stem.
@@ -45,7 +46,7 @@ def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> d
     table = yaml.safe_load(hyperparams_file(algo).read_text())
     if env_id not in table:
         raise ValueError(f"no tuned hyperparameters for {env_id!r}; tasks: {sorted(table)}")
-    return {key: schedule_from(value) for key, value in apply_policy_overrides(table[env_id], policy).items()}
+    return algorithm_arguments(apply_policy_overrides(table[env_id], policy))
 
 
 def make_tuned(env_id: str, seed: int = 0, policy: str | None = None, **overrides: Any) -> tuple[LiquidPPO, int]:

@@ -12,6 +12,7 @@ import numpy as np
 from agents.robustness.evaluate import make_env, run_episodes
 from agents.robustness.policies import ModelPolicy
 from agents.runs import load_model
+from scripts.commands import add_trust_pickle
 
 
 def _render_episode(model: Any, env_id: str, seed: int, target: Path) -> Path:
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.episodes < 1:
         raise ValueError(f"--episodes must be at least 1, got {args.episodes}")
-    model, info = load_model(args.model, args.env)
+    model, info = load_model(args.model, args.env, trust_pickle=args.trust_pickle)
     env_id = args.env or info.get("env_id")
     if not env_id:
         raise ValueError(f"{args.model} is a bare model file: give the environment with --env")
@@ -98,11 +99,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     :param subparsers: the top-level subparsers.
     """
     parser = subparsers.add_parser("evaluate", help="evaluate a trained model on its clean environment")
-    parser.add_argument("model", help="a run folder or a model .zip")
+    parser.add_argument("model", help="a run folder, a model state folder, or a model .zip (with --trust-pickle)")
     parser.add_argument("--env", default=None, help="env id (default: the run's; required for a bare .zip)")
     parser.add_argument("--episodes", type=int, default=10, help="episodes (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="first episode seed (default 0)")
     parser.add_argument("--stochastic", action="store_true", help="sample actions instead of the mode")
     parser.add_argument("--render", default=None, metavar="PATH",
                         help="render the first episode: a folder (PNG frames), or a .gif/.mp4 file")
+    add_trust_pickle(parser)
     parser.set_defaults(func=run)

@@ -10,20 +10,26 @@ from typing import Any
 
 import torch
 
+from scripts.commands import add_trust_pickle
+
 FORMATS = {"torchscript": "policy.pt", "onnx": "policy.onnx", "safetensors": "weights"}
 
 
-def _load_vec_normalize(path: str | None) -> Any:
+def _load_vec_normalize(path: str | None, trust_pickle: bool) -> Any:
     if path is None:
         return None
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"no VecNormalize file at {file}")
+    if not trust_pickle:
+        from agents.runs import pickle_refused
+
+        raise pickle_refused(file, "a VecNormalize file (a pickle)")
     with file.open("rb") as handle:  # SB3's VecNormalize.save format (a pickle: your own file only)
         return pickle.load(handle)  # noqa: S301
 
 
-def _open(target: Path, vec_normalize: Any) -> tuple[Any, Any]:
+def _open(target: Path, vec_normalize: Any, trust_pickle: bool) -> tuple[Any, Any]:
     """:return: ``(one-step module, SB3 model or plain model or None)``."""
     from ncp_control.export import OneStepPolicy
     from ncp_control.export.weights import CONFIG_FILE, MODEL_FILE, load_model
@@ -34,7 +40,7 @@ def _open(target: Path, vec_normalize: Any) -> tuple[Any, Any]:
         return OneStepPolicy(model).eval(), model
     from agents.export import open_policy
 
-    policy_module, sb3_model, _ = open_policy(target, vec_normalize)
+    policy_module, sb3_model, _ = open_policy(target, vec_normalize, trust_pickle)
     return policy_module, sb3_model
 
 
@@ -53,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if not target.exists():
         raise FileNotFoundError(f"no run folder, policy or model at {target}")
-    vec_normalize = _load_vec_normalize(args.vecnormalize)
-    module, model = _open(target, vec_normalize)
+    vec_normalize = _load_vec_normalize(args.vecnormalize, args.trust_pickle)
+    module, model = _open(target, vec_normalize, args.trust_pickle)
     base = target if target.is_dir() else target.parent
     out = Path(args.out) if args.out else base / "export" / FORMATS[args.format]
     if args.format == "safetensors":
@@ -96,11 +102,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Export the deterministic one-step policy (obs, state, dt) -> (action, new_state), with "
         "observation normalisation and action clipping, and print its batch-1 latency.",
     )
-    parser.add_argument("target", help="run folder, model zip, weights-only folder, or ncp_control model folder")
+    parser.add_argument("target", help="run folder, weights-only folder, ncp_control model folder, or model zip (with --trust-pickle)")
     parser.add_argument("--format", choices=sorted(FORMATS), default="onnx", help="output format (default onnx)")
     parser.add_argument("--out", default=None, help="output path (default TARGET/export/policy.pt|policy.onnx|weights)")
-    parser.add_argument("--vecnormalize", default=None, help="SB3 VecNormalize file whose statistics to fold in")
+    parser.add_argument("--vecnormalize", default=None, help="SB3 VecNormalize .pkl file whose statistics to fold in (a pickle: needs --trust-pickle)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17, default 17)")
     parser.add_argument("--no-latency", dest="latency", action="store_false", help="skip the latency measurement")
     parser.add_argument("--repeats", type=int, default=1000, help="calls per timed round of the latency (default 1000)")
+    add_trust_pickle(parser)
     parser.set_defaults(func=run)

@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+from scripts.commands import add_trust_pickle
+
 
 def _expressivity(args: argparse.Namespace) -> int:
     from ncp_control.analysis import compare, format_table, plot_expressivity
@@ -41,7 +43,7 @@ def _draw_wiring(network: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def _open(target: Path) -> tuple[Any, Any, dict[str, Any]]:
+def _open(target: Path, trust_pickle: bool) -> tuple[Any, Any, dict[str, Any]]:
     """A plain ncp_control model folder, or a policy (weights folder, run folder, model zip)."""
     from ncp_control.export.weights import CONFIG_FILE, MODEL_FILE, load_model
 
@@ -50,7 +52,7 @@ def _open(target: Path) -> tuple[Any, Any, dict[str, Any]]:
         return load_model(folder), None, {}
     from agents.export import open_policy
 
-    module, _, info = open_policy(target)
+    module, _, info = open_policy(target, trust_pickle=trust_pickle)
     return module.network, module, info
 
 
@@ -61,7 +63,7 @@ def _inspect(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if not target.exists():
         raise FileNotFoundError(f"no run folder, policy or model at {target}")
-    network, module, info = _open(target)
+    network, module, info = _open(target, args.trust_pickle)
     out = Path(args.out) if args.out else (target if target.is_dir() else target.parent) / "inspect"
     out.mkdir(parents=True, exist_ok=True)
     if not isinstance(network, LiquidRNN):
@@ -126,6 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="expressivity seeds")
     parser.add_argument("--networks", nargs="+", default=["ltc", "cfc", "ctrnn", "lstm", "mlp"],
                         help="expressivity networks")
+    add_trust_pickle(parser)
     parser.set_defaults(func=_run_with_defaults)
 
 

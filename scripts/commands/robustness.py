@@ -12,7 +12,8 @@ from agents.robustness.policies import reference_policy
 from agents.robustness.report import format_summary, write_report
 from agents.robustness.suites import resolve_suite
 from agents.robustness.table import read_results
-from agents.runs import RunFolder, load_model
+from agents.runs import load_model
+from scripts.commands import add_trust_pickle
 
 
 def _names(infos: list[dict[str, Any]]) -> list[str]:
@@ -34,9 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--episodes must be at least 1, got {args.episodes}")
     loaded = []
     for path in args.runs:
-        model, info = load_model(path, args.env)
-        seed = RunFolder.open(path).config().seed if Path(path).is_dir() else 0
-        loaded.append((model, {**info, "seed": seed}))
+        model, info = load_model(path, args.env, trust_pickle=args.trust_pickle)
+        loaded.append((model, {**info, "seed": int(info.get("seed", 0))}))
     envs = {info["env_id"] for _, info in loaded}
     if None in envs:
         raise ValueError("a bare model file needs --env")
@@ -86,7 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Every run on the clean env and every (perturbation, level) of each suite, on the same "
         "evaluation seeds; results are appended as cells finish, so a second call resumes.",
     )
-    parser.add_argument("runs", nargs="+", help="run folders (or model .zip files with --env)")
+    parser.add_argument("runs", nargs="+", help="run folders (or model .zip files with --env and --trust-pickle)")
     parser.add_argument("--suite", action="append", required=True,
                         help="suite name (repeat for several): observation, actuation, dynamics, timing, ...")
     parser.add_argument("--levels", type=float, nargs="+", default=None, help="levels in [0, 1] (default: suite's)")
@@ -98,4 +98,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--reference", action="store_true",
                         help="also evaluate the task's reference controller (lane keeping, quadrotor tasks)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_trust_pickle(parser)
     parser.set_defaults(func=run)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from agents.robustness.evaluate import make_env
 from agents.runs import RunConfig, RunFolder, algorithms, load_hyperparams, train_run
+from scripts.commands import add_trust_pickle
 
 
 def default_run_dir(env_id: str, policy: str, seed: int) -> Path:
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         folder = RunFolder.open(args.resume)
         config = folder.config()
         print(f"resuming {folder.path} ({config.algo} {config.policy} on {config.env_id})")
-        train_run(config, folder.path, progress_bar=not args.no_progress)
+        train_run(config, folder.path, progress_bar=not args.no_progress, trust_pickle=args.trust_pickle)
         print(f"run folder: {folder.path}")
         return 0
     if not args.env:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{out} exists and is not empty; choose another --out")
     print(f"training {config.algo} {policy} on {args.env} for {timesteps} steps -> {out}")
     train_run(config, out, progress_bar=not args.no_progress)
-    print(f"run folder: {out} (model.zip, weights/, checkpoints/, tb/, eval.csv)")
+    print(f"run folder: {out} (model/, weights/, checkpoints/, tb/, eval.csv)")
     return 0
 
 
@@ -79,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """
     parser = subparsers.add_parser(
         "train", help="train a policy into a run folder",
-        description="Train a policy; the run folder gets the resolved config, model.zip, a weights-only export, "
+        description="Train a policy; the run folder gets the resolved config, the model and a deployable policy (weights-only), "
         "TensorBoard logs, atomic checkpoints and an eval log. --resume continues a killed run.",
     )
     parser.add_argument("env", nargs="?", help="Gymnasium env id, e.g. NCPControl/LaneKeeping-v0")
@@ -96,4 +97,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-episodes", type=int, default=5, help="episodes per evaluation (default 5)")
     parser.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last checkpoint")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_trust_pickle(parser)
     parser.set_defaults(func=run)

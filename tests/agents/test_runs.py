@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from stable_baselines3 import PPO
 
 from agents.runs import RunConfig, RunFolder, load_hyperparams, load_model, train_run
 
@@ -27,17 +27,17 @@ def test_resume_continues_from_the_newest_checkpoint(tmp_path):
     run = tmp_path / "run"
     train_run(_config(256), run)
     folder = RunFolder.open(run)
-    assert [p.name for p in folder.checkpoint_paths()] == ["step_000000000128.zip", "step_000000000256.zip"]
+    assert [p.name for p in folder.checkpoint_paths()] == ["step_000000000128", "step_000000000256"]
     # pretend the run was cut off after its second checkpoint, with a longer budget
     config = folder.config()
     config.timesteps = 384
     (run / "config.yaml").write_text(yaml.safe_dump(config.__dict__))
     folder.write_info(status="running")
-    (run / "model.zip").unlink()
+    shutil.rmtree(run / "model")
     model = train_run(_config(999), run)  # the stored config wins over the argument
     assert model.num_timesteps == 384
     assert folder.is_done() and folder.info()["timesteps"] == 384
-    assert [p.name for p in folder.checkpoint_paths()] == ["step_000000000256.zip", "step_000000000384.zip"]
+    assert [p.name for p in folder.checkpoint_paths()] == ["step_000000000256", "step_000000000384"]
     assert np.loadtxt(run / "eval.csv", delimiter=",", skiprows=1, usecols=0).tolist() == [128, 256, 384]
 
 
@@ -55,7 +55,12 @@ def test_load_model_round_trip_and_weights(tmp_path):
     assert set(tensors) == set(state)
     for key, value in tensors.items():
         np.testing.assert_array_equal(value.numpy(), state[key].numpy())
-    bare, bare_info = load_model(run / "checkpoints" / "step_000000000128.zip")
+    state, state_info = load_model(run / "checkpoints" / "step_000000000128")
+    assert state_info["algo"] == "PPO" and state.num_timesteps == 128
+    trained.save(tmp_path / "model.zip")
+    with pytest.raises(ValueError, match="--trust-pickle"):
+        load_model(tmp_path / "model.zip")
+    bare, bare_info = load_model(tmp_path / "model.zip", trust_pickle=True)
     assert bare_info["algo"] == "PPO"
 
 
@@ -100,19 +105,19 @@ def test_training_killed_with_sigkill_resumes_without_corrupt_checkpoints(tmp_pa
             "--eval-episodes", "1", "--out", str(run), "--no-progress"]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((run / "checkpoints").glob("step_*.zip"))) < 2:
+    while time.time() < deadline and len(list((run / "checkpoints").glob("step_*[0-9]"))) < 2:
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     folder = RunFolder.open(run)
     assert not folder.is_done(), "the run finished before it could be killed"
     for path in folder.checkpoint_paths():  # every checkpoint on disk is whole
-        assert PPO.load(path).num_timesteps == int(path.stem.split("_")[1])
+        assert load_model(path)[0].num_timesteps == int(path.name.split("_")[1])
     resumed = subprocess.run([sys.executable, "-m", "scripts.cli", "train", "--resume", str(run), "--no-progress"],
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert folder.is_done() and folder.info()["timesteps"] == 512
-    assert PPO.load(run / "model.zip").num_timesteps == 512
+    assert load_model(run)[0].num_timesteps == 512
     steps = np.loadtxt(run / "eval.csv", delimiter=",", skiprows=1, usecols=0).tolist()
     assert steps == list(range(128, 513, 128))  # every evaluation exactly once
     assert json.loads((run / "run.json").read_text())["status"] == "done"

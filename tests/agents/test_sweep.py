@@ -10,8 +10,8 @@ import time
 import pandas as pd
 import pytest
 import yaml
-from stable_baselines3 import PPO
 
+from agents.runs import load_model
 from agents.sweep import load_sweep, parse_sweep, run_sweep
 
 GOOD = {"name": "ppo", "policy": "MlpPolicy", "algo": "PPO",
@@ -83,9 +83,9 @@ def _check_complete(out, seeds):
     assert (counts == 1).all() and len(counts) == len(seeds) * 3 * 2
     for seed in seeds:
         run = out / "runs" / f"Pendulum-v1__ppo__seed{seed}"
-        assert PPO.load(run / "model.zip").num_timesteps == 256
-        for checkpoint in (run / "checkpoints").glob("step_*.zip"):
-            PPO.load(checkpoint)
+        assert load_model(run)[0].num_timesteps == 256
+        for checkpoint in (run / "checkpoints").glob("step_*"):
+            load_model(checkpoint)
 
 
 @pytest.mark.slow

@@ -30,7 +30,10 @@ def model_zip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LiquidPPO
 def test_export_formats_and_inspect(model_zip: tuple[Path, LiquidPPO], tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     path, model = model_zip
-    assert main(["export", str(path), "--format", "onnx", "--out", str(tmp_path / "p.onnx"), "--repeats", "20"]) == 0
+    assert main(["export", str(path), "--format", "onnx", "--out", str(tmp_path / "p.onnx"), "--repeats", "20"]) == 2
+    assert "--trust-pickle" in capsys.readouterr().err
+    assert main(["export", str(path), "--format", "onnx", "--out", str(tmp_path / "p.onnx"), "--repeats", "20",
+                 "--trust-pickle"]) == 0
     out = capsys.readouterr().out
     assert "onnxruntime" in out and "eager" in out and "us" in out
     obs, h, dt = torch.randn(3, 2), torch.zeros(3, 10), torch.full((3,), 0.05)
@@ -38,10 +41,11 @@ def test_export_formats_and_inspect(model_zip: tuple[Path, LiquidPPO], tmp_path:
         expected = model_onestep(model)(obs, h, dt)[0].numpy()
     np.testing.assert_allclose(OnnxPolicy(tmp_path / "p.onnx")(obs.numpy(), h.numpy(), dt.numpy())[0], expected, atol=1e-5)
 
-    assert main(["export", str(path), "--format", "torchscript", "--out", str(tmp_path / "p.pt"), "--no-latency"]) == 0
+    assert main(["export", str(path), "--format", "torchscript", "--out", str(tmp_path / "p.pt"), "--no-latency",
+                 "--trust-pickle"]) == 0
     assert (tmp_path / "p.pt").is_file()
 
-    assert main(["export", str(path), "--format", "safetensors", "--out", str(tmp_path / "w")]) == 0
+    assert main(["export", str(path), "--format", "safetensors", "--out", str(tmp_path / "w"), "--trust-pickle"]) == 0
     action, _ = load_policy(tmp_path / "w").predict(obs.numpy(), dt=0.05)
     np.testing.assert_allclose(action, expected, atol=1e-6)
     capsys.readouterr()

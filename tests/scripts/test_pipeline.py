@@ -25,12 +25,13 @@ def run_dir(tmp_path_factory):
 
 
 def test_train_writes_a_complete_run_folder(run_dir):
-    for name in ("run.json", "config.yaml", "model.zip", "eval.csv", "weights/policy.safetensors",
-                 "weights/config.json"):
+    for name in ("run.json", "config.yaml", "model/state.safetensors", "model/state.json", "eval.csv",
+                 "weights/policy.safetensors", "weights/config.json"):
         assert (run_dir / name).is_file(), name
     assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
     assert list((run_dir / "tb").rglob("events.out.tfevents*"))
-    assert sorted(p.name for p in (run_dir / "checkpoints").glob("step_*.zip"))[-1] == "step_000000000256.zip"
+    assert sorted(p.name for p in (run_dir / "checkpoints").glob("step_*"))[-1] == "step_000000000256"
+    assert not list(run_dir.rglob("*.zip")) and not list(run_dir.rglob("*.pkl"))  # nothing pickled
     log = pd.read_csv(run_dir / "eval.csv")
     assert log["timesteps"].tolist() == [128, 256]
 
@@ -70,9 +71,9 @@ def test_one_line_errors(run_dir, tmp_path, capsys):
     assert "trained for Pendulum-v1, not for NCPControl/LaneKeeping-v0" in _error(
         ["evaluate", str(run_dir), "--env", "NCPControl/LaneKeeping-v0"], capsys)
     assert "exists" in _error(["train", "Pendulum-v1", "--out", str(run_dir)], capsys)
-    # a model zip whose spaces do not fit the env
-    assert "NCPControl/CartPoleNoVel-v1 has observations" in _error(
-        ["evaluate", str(run_dir / "checkpoints" / "step_000000000256.zip"), "--env", "NCPControl/CartPoleNoVel-v1"],
+    # a checkpoint knows its environment
+    assert "trained for Pendulum-v1, not for NCPControl/CartPoleNoVel-v1" in _error(
+        ["evaluate", str(run_dir / "checkpoints" / "step_000000000256"), "--env", "NCPControl/CartPoleNoVel-v1"],
         capsys)
     # a run folder written by another version
     old = tmp_path / "old"
@@ -84,7 +85,9 @@ def test_one_line_errors(run_dir, tmp_path, capsys):
     broken = tmp_path / "broken.zip"
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("data", "{not json")
-    assert "not a model saved by Stable-Baselines3" in _error(["evaluate", str(broken), "--env", "Pendulum-v1"], capsys)
+    assert "--trust-pickle" in _error(["evaluate", str(broken), "--env", "Pendulum-v1"], capsys)
+    assert "not a model saved by Stable-Baselines3" in _error(
+        ["evaluate", str(broken), "--env", "Pendulum-v1", "--trust-pickle"], capsys)
 
 
 def test_robustness_aggregates_training_seeds(run_dir, tmp_path):
