@@ -123,12 +123,9 @@ def _algo_kwargs(recipe: ZooRecipe, algo: str) -> dict[str, Any]:
 
 
 def _anchor_policy_kwargs(recipe: ZooRecipe) -> dict[str, Any]:
-    from torch import nn
+    from agents.policy_kwargs import resolve_policy_kwargs
 
-    kwargs = dict(recipe.anchor_policy_kwargs)
-    if isinstance(kwargs.get("activation_fn"), str):
-        kwargs["activation_fn"] = getattr(nn, kwargs["activation_fn"])
-    return kwargs
+    return resolve_policy_kwargs(recipe.anchor_policy_kwargs)
 
 
 def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float) -> Any:
@@ -141,9 +138,10 @@ def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float)
     :param gamma: the discount of the reward normaliser.
     :return: the VecEnv.
     """
-    import envs  # noqa: F401  (registers the NCPControl/ ids)
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
+
+    import envs  # noqa: F401  (registers the NCPControl/ ids)
 
     if normalize not in NORMALIZE:
         raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
