@@ -15,6 +15,7 @@ from typing import Any
 
 from agents.sweep.config import Job
 from agents.sweep.jobs import run_job
+from ncp_control.errors import UserError
 
 BACKENDS = ("local", "ray")
 
@@ -97,7 +98,7 @@ class RayBackend:
         try:
             import ray
         except ImportError as error:
-            raise ValueError("--backend ray needs ray: pip install 'ncp-control[ray]'") from error
+            raise UserError("--backend ray needs ray: pip install 'ncp-control[ray]'") from error
         self._ray = ray
         self.root = root
         self._started = not ray.is_initialized()
@@ -139,11 +140,11 @@ def make_backend(name: str, root: str, workers: int, address: str | None = None)
     :return: the backend.
     """
     if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; choose one of {list(BACKENDS)}")
+        raise UserError(f"unknown backend {name!r}; choose one of {list(BACKENDS)}")
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+        raise UserError(f"workers must be at least 1, got {workers}")
     if name == "ray":
         return RayBackend(root, address, workers)
     if address:
-        raise ValueError("--address is only for --backend ray")
+        raise UserError("--address is only for --backend ray")
     return SerialBackend(root) if workers == 1 else PoolBackend(root, workers)

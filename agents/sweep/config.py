@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from agents.runs import RunConfig
+from ncp_control.errors import UserError
 
 _KEYS = {"envs", "policies", "seeds", "timesteps", "budget", "n_envs", "hyperparams", "env_kwargs", "checkpoint_freq",
          "suites", "levels", "episodes", "eval_seed", "algo"}
@@ -79,7 +80,7 @@ def _as_list(value: Any, name: str) -> list[Any]:
         return [value]
     if isinstance(value, list):
         return value
-    raise ValueError(f"sweep key {name!r} must be a value or a list, got {type(value).__name__}")
+    raise UserError(f"sweep key {name!r} must be a value or a list, got {type(value).__name__}")
 
 
 def parse_sweep(data: dict[str, Any]) -> SweepConfig:
@@ -90,17 +91,17 @@ def parse_sweep(data: dict[str, Any]) -> SweepConfig:
     :raises ValueError: for unknown keys or missing envs/policies.
     """
     if not isinstance(data, dict):
-        raise ValueError("a sweep file must hold a mapping")
+        raise UserError("a sweep file must hold a mapping")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise ValueError(f"unknown sweep keys {unknown}; allowed: {sorted(_KEYS)}")
+        raise UserError(f"unknown sweep keys {unknown}; allowed: {sorted(_KEYS)}")
     envs = [str(e) for e in _as_list(data.get("envs"), "envs")]
     policies = _as_list(data.get("policies"), "policies")
     if not envs or not policies:
-        raise ValueError("a sweep needs at least one entry in 'envs' and in 'policies'")
+        raise UserError("a sweep needs at least one entry in 'envs' and in 'policies'")
     seeds = [int(s) for s in _as_list(data.get("seeds", [0]), "seeds")]
     if "budget" in data and "timesteps" in data:
-        raise ValueError("give the training budget as 'timesteps' or 'budget', not both")
+        raise UserError("give the training budget as 'timesteps' or 'budget', not both")
     timesteps = int(float(data.get("timesteps", data.get("budget", 50_000))))
     levels = data.get("levels")
     shared = dict(data.get("hyperparams") or {})
@@ -109,12 +110,12 @@ def parse_sweep(data: dict[str, Any]) -> SweepConfig:
         spec = {"policy": entry} if isinstance(entry, str) else dict(entry)
         bad = sorted(set(spec) - _POLICY_KEYS)
         if bad or "policy" not in spec:
-            raise ValueError(f"policy entry {entry!r}: needs 'policy', allows {sorted(_POLICY_KEYS)}")
+            raise UserError(f"policy entry {entry!r}: needs 'policy', allows {sorted(_POLICY_KEYS)}")
         spec.setdefault("name", spec["policy"])
         entries.append(spec)
     names = [e["name"] for e in entries]
     if len(set(names)) != len(names):
-        raise ValueError(f"policy names must be unique, got {names}")
+        raise UserError(f"policy names must be unique, got {names}")
     jobs = []
     for env_id, spec, seed in itertools.product(envs, entries, seeds):
         config = RunConfig(
@@ -156,5 +157,5 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepConfig:
     try:
         data = yaml.safe_load(file.read_text())
     except yaml.YAMLError as error:
-        raise ValueError(f"{file} is not valid YAML: {error}") from None
+        raise UserError(f"{file} is not valid YAML: {error}") from None
     return parse_sweep(data)

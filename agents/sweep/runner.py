@@ -24,6 +24,7 @@ from agents.runs import RunFolder
 from agents.sweep.backends import make_backend
 from agents.sweep.config import Job, SweepConfig
 from agents.sweep.jobs import results_file, run_folder
+from ncp_control.errors import UserError
 
 MAX_ATTEMPTS = 2
 
@@ -50,7 +51,7 @@ def _load_state(path: Path) -> dict[str, dict[str, Any]]:
     try:
         return dict(json.loads(path.read_text()))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is corrupt: {error}") from None
+        raise UserError(f"{path} is corrupt: {error}") from None
 
 
 def _save_state(path: Path, state: dict[str, dict[str, Any]]) -> None:
@@ -90,7 +91,7 @@ def _check_job_spec(root: Path, job: Job) -> None:
         stored = json.loads(path.read_text())
         changed = sorted(k for k in set(spec) | set(stored) if spec.get(k) != stored.get(k))
         if changed:
-            raise ValueError(
+            raise UserError(
                 f"{path.parent} was run with other settings ({', '.join(changed)} differ); "
                 "use another output folder for a changed sweep"
             )
