@@ -156,6 +156,8 @@ def parse_recipe(entry: Mapping[str, Any], policy: str | None = None, where: str
     if not isinstance(entry, Mapping):
         raise UserError(f"{where} must hold a mapping of hyperparameters, got {type(entry).__name__}")
     data = dict(entry)
+    if data.get("policy") is not None and not isinstance(data["policy"], str):
+        raise UserError(f"{where}: policy must be a policy alias such as CfCPolicy, got {data['policy']!r}")
     table = data.get("policy_overrides")
     if isinstance(table, Mapping):
         table = {alias: dict(values) if isinstance(values, Mapping) else values for alias, values in table.items()}
@@ -179,8 +181,6 @@ def parse_recipe(entry: Mapping[str, Any], policy: str | None = None, where: str
         normalize = {"norm_obs": False, "norm_reward": True}
     env_kwargs = params.pop("env_kwargs", None)
     policy_name = params.pop("policy", None)
-    if policy_name is not None and not isinstance(policy_name, str):
-        raise UserError(f"{where}: policy must be a policy alias such as CfCPolicy, got {policy_name!r}")
     n_envs = _count(params.pop("n_envs", None), "n_envs", where)
     n_timesteps = _count(params.pop("n_timesteps", None), "n_timesteps", where)
     return Recipe(

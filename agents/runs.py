@@ -151,10 +151,15 @@ class RunConfig:
                 raise UserError(f"{name} must be a mapping, got {getattr(self, name)!r}")
         self.env_kwargs = parse_policy_kwargs(self.env_kwargs, "env_kwargs")
         self.normalize = normalize_options(self.normalize, where="normalize") if self.normalize else {}
-        not_taken = sorted(set(self.hyperparams) - algorithm_parameters(self.algo))
+        taken = algorithm_parameters(self.algo)
+        not_taken = sorted(set(self.hyperparams) - taken)
         if not_taken:
-            raise UserError(f"hyperparams {not_taken} are not arguments of {self.algo}; remove them or choose "
-                            f"an algorithm that takes them")
+            import difflib
+
+            hints = [f"{key} -> {close[0]}" for key in not_taken if (close := difflib.get_close_matches(key, taken, 1))]
+            raise UserError(f"hyperparams {not_taken} are not arguments of {self.algo}"
+                            + (f" (did you mean {', '.join(hints)}?)" if hints else "")
+                            + "; remove them or choose an algorithm that takes them")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
