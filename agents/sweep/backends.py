@@ -21,8 +21,15 @@ BACKENDS = ("local", "ray")
 
 
 def _describe(error: BaseException) -> str:
+    """One line for a job's error, starting with its type name (``UserError: ...`` for a configuration error)."""
     text = f"{type(error).__name__}: {error}"
     return text.strip().splitlines()[-1] if text.strip() else type(error).__name__
+
+
+def is_user_error(description: str) -> bool:
+    """:param description: a job's error as :func:`_describe` wrote it.
+    :return: whether it is a :class:`~ncp_control.errors.UserError` (deterministic: not worth a retry)."""
+    return description.startswith(f"{UserError.__name__}:")
 
 
 class SerialBackend:
