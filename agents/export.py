@@ -286,6 +286,24 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
     return DeployedPolicy(module, observation_space, action_space, policy.dt_nominal, config)
 
 
+def copy_policy(source: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Path:
+    """Copy a weights-only policy (a policy folder or a run folder's ``weights/``) to ``folder``,
+    after loading it once, so that what is copied is a policy that loads.
+
+    :param source: the policy, a run folder or one of the policy's files.
+    :param folder: the destination folder (its two files are replaced atomically).
+    :return: the destination.
+    """
+    origin = _weights_folder(Path(source))
+    load_policy(origin)
+    target = Path(folder)
+    if target.resolve() == origin.resolve():
+        raise UserError(f"the export target {target} is the policy itself; choose another --out")
+    write_tensors(target / WEIGHTS_FILE, read_tensors(origin / WEIGHTS_FILE))
+    write_json(target / CONFIG_FILE, read_json(origin / CONFIG_FILE))
+    return target
+
+
 # ---------------------------------------------------------------------- opening anything
 def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None = None,
                 trust_pickle: bool = False) -> tuple[OneStepPolicy, BaseAlgorithm | None, dict[str, Any]]:

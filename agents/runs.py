@@ -5,11 +5,13 @@ Layout of a run folder::
     run.json                  marker: format, package version, env, algorithm, policy, status
     config.yaml               the resolved configuration (every hyperparameter used)
     model/                    the final model: state.safetensors + state.json (weights-only)
+    best_model/               like model/: the model of the best mean return in eval.csv so far
     weights/policy.safetensors, weights/config.json   weights-only deployable policy
     checkpoints/step_<N>/     periodic checkpoints like model/ (optimizer, normalisers and an
                               off-policy replay buffer included), written atomically, newest two kept
     tb/                       TensorBoard logs
-    eval.csv                  periodic clean evaluation: timesteps, mean/std return, rates
+    eval.csv                  periodic clean evaluation: timesteps, mean/std return, success and crash
+                              rates (also in TensorBoard under eval/)
 
 Every file the package reads back is weights-only (:mod:`agents.model_state`: safetensors and
 JSON); a model is rebuilt from ``config.yaml`` and its state is loaded into it. Nothing is
@@ -229,6 +231,7 @@ class RunFolder:
     run_json = property(lambda self: self.path / "run.json")
     config_yaml = property(lambda self: self.path / "config.yaml")
     model_state = property(lambda self: self.path / "model")
+    best_model = property(lambda self: self.path / "best_model")
     model_zip = property(lambda self: self.path / "model.zip")
     checkpoints = property(lambda self: self.path / "checkpoints")
     weights = property(lambda self: self.path / "weights")
@@ -385,8 +388,17 @@ def load_model_state(path: str | os.PathLike[str], tensorboard_log: str | None =
     return restore_state(model, path), config
 
 
+def _stored_steps(path: Path) -> int:
+    """The ``num_timesteps`` a state folder holds (-1 if it cannot be read)."""
+    try:
+        return int(read_state_meta(path)["state"]["counters"]["num_timesteps"])
+    except (ValueError, OSError, KeyError, TypeError):
+        return -1
+
+
 def _resume(config: RunConfig, folder: RunFolder, trust_pickle: bool = False) -> BaseAlgorithm | None:
-    for path in reversed(folder.checkpoint_paths()):
+    states = folder.checkpoint_paths() + ([folder.model_state] if is_state_folder(folder.model_state) else [])
+    for path in sorted(states, key=_stored_steps, reverse=True):  # newest first (an extended run's model/ too)
         try:
             return load_model_state(path, tensorboard_log=str(folder.tensorboard))[0]
         except (ValueError, OSError, KeyError):  # a checkpoint cut short: try the one before
@@ -406,6 +418,27 @@ def _resume(config: RunConfig, folder: RunFolder, trust_pickle: bool = False) ->
             model.load_replay_buffer(buffer)
         return model
     return None
+
+
+def extend_run(path: str | os.PathLike[str], timesteps: int) -> RunConfig:
+    """Give a run a new total budget, so that resuming it trains on to ``timesteps``.
+
+    :param path: the run folder.
+    :param timesteps: the new total (at least the steps it has trained).
+    :return: the updated configuration (written to ``config.yaml``; the run is marked running).
+    :raises UserError: if the run has trained more steps than that.
+    """
+    folder = RunFolder.open(path)
+    config = folder.config()
+    trained = int(folder.info().get("timesteps") or 0)
+    if timesteps < max(trained, 1):
+        raise UserError(f"--timesteps {timesteps} is less than the {trained} steps {folder.path} has trained; "
+                        "give a larger total")
+    if timesteps != config.timesteps:
+        config.timesteps = timesteps
+        atomic_write_bytes(folder.config_yaml, yaml.safe_dump(asdict(config), sort_keys=False).encode())
+        folder.write_info(status="running")
+    return config
 
 
 def start_run_folder(folder: RunFolder, config: RunConfig) -> None:

@@ -73,8 +73,11 @@ def run(args: argparse.Namespace) -> int:
 
             save_policy(model, out, vec_normalize)
             files = "policy.safetensors + config.json"
-        else:
-            raise UserError(f"{target} is already a weights-only policy")
+        else:  # already weights-only (a run's weights/ or a policy folder): copied, checked on the way
+            from agents.export import copy_policy
+
+            copy_policy(target, out)
+            files = "policy.safetensors + config.json"
         print(f"wrote {out} ({files}: loads without unpickling)")
         return 0
     if args.format == "torchscript":

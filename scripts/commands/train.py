@@ -11,7 +11,7 @@ import yaml
 
 from agents.policy_kwargs import parse_policy_kwargs
 from agents.recipes import Recipe, hyperparams_file, read_recipe, shipped_recipe, shipped_tasks
-from agents.runs import RunConfig, RunFolder, algorithms, train_run
+from agents.runs import RunConfig, RunFolder, algorithms, extend_run, train_run
 from ncp_control.errors import UserError
 from scripts.commands import add_trust_pickle
 
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.resume:
         folder = RunFolder.open(args.resume)
-        config = folder.config()
+        config = extend_run(folder.path, args.timesteps) if args.timesteps else folder.config()
         print(f"resuming {folder.path} ({config.algo} {config.policy} on {config.env_id})")
         train_run(config, folder.path, progress_bar=not args.no_progress, trust_pickle=args.trust_pickle)
         print(f"run folder: {folder.path}")
@@ -92,7 +92,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("env", nargs="?", help="Gymnasium env id, e.g. NCPControl/LaneKeeping-v0")
     parser.add_argument("--policy", default=None, help="policy alias (default CfCPolicy, or the config file's)")
     parser.add_argument("--algo", default="LiquidPPO", choices=sorted(algorithms()), help="algorithm (default LiquidPPO)")
-    parser.add_argument("--timesteps", type=int, default=None, help="training steps (default: config file or 100000)")
+    parser.add_argument("--timesteps", type=int, default=None,
+                        help="training steps (default: config file or 100000); with --resume, the run's new total "
+                        "(extends a finished run)")
     parser.add_argument("--config", default=None,
                         help="hyperparameters YAML (rl-zoo3 style or flat; default: the package's tuned ones, if any)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
