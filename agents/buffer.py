@@ -20,6 +20,8 @@ from gymnasium import spaces
 from stable_baselines3.common.preprocessing import get_action_dim, get_obs_shape
 from stable_baselines3.common.type_aliases import TensorDict
 
+from ncp_control.errors import UserError
+
 
 class RecurrentChunkSamples(NamedTuple):
     """One minibatch of ``B`` chunks of ``T = seq_len`` steps.
@@ -102,7 +104,7 @@ class ChunkedRolloutBuffer:
         device: th.device | str = "cpu",
     ) -> None:
         if seq_len < 1 or buffer_size % seq_len != 0:
-            raise ValueError(f"seq_len must divide n_steps: n_steps={buffer_size}, seq_len={seq_len}")
+            raise UserError(f"seq_len must divide n_steps: n_steps={buffer_size}, seq_len={seq_len}")
         self.buffer_size = buffer_size
         self.observation_space = observation_space
         self.action_space = action_space
@@ -145,7 +147,7 @@ class ChunkedRolloutBuffer:
         :param state: ``[n_envs, state_size]``.
         """
         if self.pos % self.seq_len != 0:
-            raise ValueError(f"states are stored at chunk starts only (pos {self.pos}, seq_len {self.seq_len})")
+            raise UserError(f"states are stored at chunk starts only (pos {self.pos}, seq_len {self.seq_len})")
         if isinstance(state, th.Tensor):
             state = state.detach().cpu().numpy()
         self.states[self.pos // self.seq_len] = state
@@ -171,7 +173,7 @@ class ChunkedRolloutBuffer:
         :param timespan: ``[n_envs]`` elapsed time before this observation, in nominal periods.
         """
         if self.full:
-            raise ValueError("the buffer is full; call reset() first")
+            raise UserError("the buffer is full; call reset() first")
         if isinstance(self.observations, dict):
             assert isinstance(obs, dict)
             for key in self.observations:
@@ -235,7 +237,7 @@ class ChunkedRolloutBuffer:
         :return: a generator of :class:`RecurrentChunkSamples`.
         """
         if not self.full:
-            raise ValueError("the rollout is not complete")
+            raise UserError("the rollout is not complete")
         data = self.chunks()
         total = self.n_envs * self.n_chunks
         per_batch = total if batch_size is None else max(1, batch_size // self.seq_len)

@@ -34,6 +34,7 @@ from torch import nn
 from agents.export_json import class_name, decode, encode, space_from_json, space_to_json
 from agents.policies import RecurrentSequencePolicy
 from ncp_control import __version__
+from ncp_control.errors import UserError
 from ncp_control.export import Argmax, BoxActionClip, ObservationNormalizer, OneStepPolicy
 from ncp_control.export.weights import read_json, read_tensors, write_json, write_tensors
 
@@ -70,7 +71,7 @@ def normalization_of(vec_normalize: VecNormalize | None) -> dict[str, Any] | Non
     if vec_normalize is None or not vec_normalize.norm_obs:
         return None
     if isinstance(vec_normalize.observation_space, spaces.Dict):
-        raise ValueError("export supports VecNormalize on Box observations only, got a Dict observation space")
+        raise UserError("export supports VecNormalize on Box observations only, got a Dict observation space")
     rms: Any = vec_normalize.obs_rms
     return {"mean": np.asarray(rms.mean), "var": np.asarray(rms.var), "clip": float(vec_normalize.clip_obs),
             "epsilon": float(vec_normalize.epsilon)}
@@ -88,10 +89,10 @@ def actor_onestep(
     :return: the module (eval mode), ``(obs, state [B, actor_state_size], dt [B]) -> (action, state)``.
     """
     if not isinstance(policy, RecurrentSequencePolicy):
-        raise ValueError(f"policy must be a LiquidPPO policy (RecurrentSequencePolicy), got {type(policy).__name__}")
+        raise UserError(f"policy must be a LiquidPPO policy (RecurrentSequencePolicy), got {type(policy).__name__}")
     space = policy.observation_space
     if isinstance(space, spaces.Dict):
-        raise ValueError("the one-step policy supports Box and Discrete observation spaces, got a Dict space")
+        raise UserError("the one-step policy supports Box and Discrete observation spaces, got a Dict space")
     normalizer = None
     if normalization is not None:
         normalizer = ObservationNormalizer(normalization["mean"], normalization["var"], normalization["clip"],
@@ -143,7 +144,7 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
     """
     policy = model.policy
     if not isinstance(policy, RecurrentSequencePolicy):
-        raise ValueError(f"save_policy needs a LiquidPPO policy, got {type(policy).__name__}")
+        raise UserError(f"save_policy needs a LiquidPPO policy, got {type(policy).__name__}")
     if vec_normalize is None:
         vec_normalize = model.get_vec_normalize_env()
     normalization = normalization_of(vec_normalize)
@@ -178,13 +179,13 @@ def _weights_folder(path: Path) -> Path:
         for folder in (path, path / "weights"):
             if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
                 return folder
-        raise ValueError(f"{path} holds no weights-only policy ({WEIGHTS_FILE} and {CONFIG_FILE}, "
+        raise UserError(f"{path} holds no weights-only policy ({WEIGHTS_FILE} and {CONFIG_FILE}, "
                          "or a run folder's weights/)")
     if path.is_file() and path.name in (WEIGHTS_FILE, CONFIG_FILE):
         return path.parent
     if not path.exists():
         raise FileNotFoundError(f"no policy at {path}")
-    raise ValueError(f"{path} is not a weights-only policy (a folder with {WEIGHTS_FILE} and {CONFIG_FILE}); "
+    raise UserError(f"{path} is not a weights-only policy (a folder with {WEIGHTS_FILE} and {CONFIG_FILE}); "
                      "SB3 .zip files unpickle objects on load and are not opened by load_policy: convert a "
                      "trusted one with `ncp-control export MODEL --format safetensors --trust-pickle`")
 
@@ -225,17 +226,17 @@ class DeployedPolicy:
         :return: ``(actions, state)``; actions unbatched for an unbatched observation.
         """
         if not deterministic:
-            raise ValueError("a deployed policy acts deterministically; call predict(..., deterministic=True)")
+            raise UserError("a deployed policy acts deterministically; call predict(..., deterministic=True)")
         obs = np.asarray(observation)
         shape = tuple(self.observation_space.shape or ())
         vectorized = obs.shape != shape
         if vectorized and obs.shape[1:] != shape:
-            raise ValueError(f"observation must have shape {shape} or [n_envs, *{shape}], got {obs.shape}")
+            raise UserError(f"observation must have shape {shape} or [n_envs, *{shape}], got {obs.shape}")
         batch = obs.reshape(-1, *shape) if vectorized else obs[None]
         n = batch.shape[0]
         h = np.zeros((n, self.state_size), np.float32) if state is None else np.asarray(state, np.float32)
         if h.shape != (n, self.state_size):
-            raise ValueError(f"state must have shape {(n, self.state_size)}, got {h.shape}")
+            raise UserError(f"state must have shape {(n, self.state_size)}, got {h.shape}")
         if episode_start is not None:
             h = h * (1.0 - np.asarray(episode_start, np.float32).reshape(n, 1))
         elapsed = np.broadcast_to(np.asarray(self.dt_nominal if dt is None else dt, np.float32), (n,))
@@ -256,20 +257,20 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
     folder = _weights_folder(Path(path))
     config = read_json(folder / CONFIG_FILE)
     if config.get("format") != POLICY_FORMAT:
-        raise ValueError(f"{folder / CONFIG_FILE} is not an ncp-control policy (format {config.get('format')!r}); "
+        raise UserError(f"{folder / CONFIG_FILE} is not an ncp-control policy (format {config.get('format')!r}); "
                          "re-export it with `ncp-control export RUN_DIR --format safetensors`")
     policy_class = decode({"__class__": config.get("policy_class")})
     if not (isinstance(policy_class, type) and issubclass(policy_class, RecurrentSequencePolicy)):
-        raise ValueError(f"config.json: policy_class must be a LiquidPPO policy, got {config.get('policy_class')!r}")
+        raise UserError(f"config.json: policy_class must be a LiquidPPO policy, got {config.get('policy_class')!r}")
     observation_space = space_from_json(config["observation_space"])
     action_space = space_from_json(config["action_space"])
     kwargs = decode(config.get("policy_kwargs", {}))
     if not isinstance(kwargs, dict):
-        raise ValueError("config.json: policy_kwargs must be an object")
+        raise UserError("config.json: policy_kwargs must be an object")
     try:
         policy = policy_class(observation_space, action_space, lambda _: 0.0, **kwargs)
     except TypeError as error:
-        raise ValueError(f"config.json: policy_kwargs do not fit {policy_class.__name__}: {error}") from None
+        raise UserError(f"config.json: policy_kwargs do not fit {policy_class.__name__}: {error}") from None
     tensors = read_tensors(folder / WEIGHTS_FILE)
     norm = config.get("normalization")
     normalization = None
@@ -279,10 +280,28 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
     try:
         policy.load_state_dict(tensors, strict=True)
     except RuntimeError as error:
-        raise ValueError(f"the tensors in {folder} do not fit its config: {error}") from None
+        raise UserError(f"the tensors in {folder} do not fit its config: {error}") from None
     policy.set_training_mode(False)
     module = actor_onestep(policy, normalization, bool(config.get("use_dt", True)))
     return DeployedPolicy(module, observation_space, action_space, policy.dt_nominal, config)
+
+
+def copy_policy(source: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Path:
+    """Copy a weights-only policy (a policy folder or a run folder's ``weights/``) to ``folder``,
+    after loading it once, so that what is copied is a policy that loads.
+
+    :param source: the policy, a run folder or one of the policy's files.
+    :param folder: the destination folder (its two files are replaced atomically).
+    :return: the destination.
+    """
+    origin = _weights_folder(Path(source))
+    load_policy(origin)
+    target = Path(folder)
+    if target.resolve() == origin.resolve():
+        raise UserError(f"the export target {target} is the policy itself; choose another --out")
+    write_tensors(target / WEIGHTS_FILE, read_tensors(origin / WEIGHTS_FILE))
+    write_json(target / CONFIG_FILE, read_json(origin / CONFIG_FILE))
+    return target
 
 
 # ---------------------------------------------------------------------- opening anything
@@ -306,12 +325,12 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
     try:
         folder = _weights_folder(target)
         if read_json(folder / CONFIG_FILE).get("format") != POLICY_FORMAT:
-            raise ValueError("not this format")
+            raise UserError("not this format")
     except ValueError:
         folder = None
     if folder is not None:
         if vec_normalize is not None:
-            raise ValueError("vec_normalize applies to SB3 models; a weights-only policy carries its statistics")
+            raise UserError("vec_normalize applies to SB3 models; a weights-only policy carries its statistics")
         deployed = load_policy(folder)
         extra = deployed.config.get("extra") or {}
         run = target / "run.json"
@@ -322,7 +341,7 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
 
     model, info = load_model(target, trust_pickle=trust_pickle)
     if not isinstance(model.policy, RecurrentSequencePolicy):
-        raise ValueError(f"{target} holds a {type(model).__name__} model with {type(model.policy).__name__}; "
+        raise UserError(f"{target} holds a {type(model).__name__} model with {type(model.policy).__name__}; "
                          "export and inspect handle LiquidPPO policies")
     policy: Any = model.policy
     return model_onestep(model, vec_normalize), model, {
@@ -348,7 +367,7 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
     from ncp_control.sequence import LiquidRNN
 
     if not isinstance(module.network, LiquidRNN):
-        raise ValueError(f"neuron traces need a liquid network, got {type(module.network).__name__}")
+        raise UserError(f"neuron traces need a liquid network, got {type(module.network).__name__}")
     n = neuron_count(module.network)
     env = make_env(env_id, env_kwargs or {})
     try:

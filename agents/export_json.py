@@ -15,6 +15,7 @@ from torch import nn
 from agents.extractors import EXTRACTORS
 from agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
 from ncp_control import Wiring
+from ncp_control.errors import UserError
 
 _DTYPES = ("float32", "float64", "uint8", "int64", "int32", "int8", "bool")
 
@@ -28,7 +29,7 @@ def space_to_json(space: spaces.Space) -> dict[str, Any]:
         return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
     if isinstance(space, spaces.Dict):
         return {"type": "Dict", "spaces": {k: space_to_json(v) for k, v in space.spaces.items()}}
-    raise ValueError(f"the weights-only format stores Box, Discrete and Dict spaces, got {space}")
+    raise UserError(f"the weights-only format stores Box, Discrete and Dict spaces, got {space}")
 
 
 def space_from_json(data: Any) -> spaces.Space:
@@ -36,7 +37,7 @@ def space_from_json(data: Any) -> spaces.Space:
     kind = data.get("type") if isinstance(data, dict) else None
     if kind == "Box":
         if data["dtype"] not in _DTYPES:
-            raise ValueError(f"config.json: Box dtype must be one of {_DTYPES}, got {data['dtype']!r}")
+            raise UserError(f"config.json: Box dtype must be one of {_DTYPES}, got {data['dtype']!r}")
         dtype = np.dtype(data["dtype"])
         low = np.array(data["low"], dtype=dtype)
         high = np.array(data["high"], dtype=dtype)
@@ -45,7 +46,7 @@ def space_from_json(data: Any) -> spaces.Space:
         return spaces.Discrete(int(data["n"]), start=int(data.get("start", 0)))
     if kind == "Dict":
         return spaces.Dict({str(k): space_from_json(v) for k, v in data["spaces"].items()})
-    raise ValueError(f"config.json: unknown space {data!r}")
+    raise UserError(f"config.json: unknown space {data!r}")
 
 
 def classes() -> dict[str, type]:
@@ -65,7 +66,7 @@ def class_name(cls: type) -> str:
     for name, value in classes().items():
         if value is cls:
             return name
-    raise ValueError(f"{cls.__module__}.{cls.__qualname__} cannot be stored in the weights-only format "
+    raise UserError(f"{cls.__module__}.{cls.__qualname__} cannot be stored in the weights-only format "
                      "(only the policies, extractors and torch.nn layers of ncp-control)")
 
 
@@ -83,7 +84,7 @@ def encode(value: Any, lenient: bool = False) -> Any:
         if not all(isinstance(k, str) for k in value):
             if lenient:
                 return {str(k): encode(v, lenient) for k, v in value.items()}
-            raise ValueError(f"dict keys must be strings to be stored, got {list(value)}")
+            raise UserError(f"dict keys must be strings to be stored, got {list(value)}")
         return {k: encode(v, lenient) for k, v in value.items()}
     if lenient:
         try:
@@ -98,7 +99,7 @@ def encode(value: Any, lenient: bool = False) -> Any:
         return {"__space__": space_to_json(value)}
     if isinstance(value, np.generic):
         return value.item()
-    raise ValueError(f"{type(value).__name__} value {value!r} cannot be stored in the weights-only format")
+    raise UserError(f"{type(value).__name__} value {value!r} cannot be stored in the weights-only format")
 
 
 def decode(value: Any) -> Any:
@@ -109,7 +110,7 @@ def decode(value: Any) -> Any:
         if set(value) == {"__class__"}:
             table = classes()
             if value["__class__"] not in table:
-                raise ValueError(f"config.json names class {value['__class__']!r}, which is not one the loader knows")
+                raise UserError(f"config.json names class {value['__class__']!r}, which is not one the loader knows")
             return table[value["__class__"]]
         if set(value) == {"__wiring__"}:
             return Wiring.from_dict(value["__wiring__"])

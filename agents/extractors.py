@@ -8,6 +8,8 @@ from stable_baselines3.common.preprocessing import is_image_space
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, CombinedExtractor, FlattenExtractor
 from torch import nn
 
+from ncp_control.errors import UserError
+
 
 class ConvHead(BaseFeaturesExtractor):
     """A small convolutional head for low-resolution camera images, in the spirit of the NCP
@@ -20,7 +22,7 @@ class ConvHead(BaseFeaturesExtractor):
 
     def __init__(self, observation_space: spaces.Space, features_dim: int = 32, channels: tuple[int, ...] = (16, 32, 32)) -> None:
         if not (isinstance(observation_space, spaces.Box) and is_image_space(observation_space, check_channels=False)):
-            raise ValueError(
+            raise UserError(
                 "features_extractor 'cnn' needs an image observation (a uint8 Box of shape [C, H, W]), "
                 f"got {observation_space}"
             )
@@ -67,12 +69,12 @@ def resolve_extractor(
         return FlattenExtractor
     if isinstance(extractor, str):
         if extractor not in EXTRACTORS:
-            raise ValueError(f"features_extractor must be one of {sorted(EXTRACTORS)} or a class, got {extractor!r}")
+            raise UserError(f"features_extractor must be one of {sorted(EXTRACTORS)} or a class, got {extractor!r}")
         extractor = EXTRACTORS[extractor]
     if extractor is CombinedExtractor and not isinstance(observation_space, spaces.Dict):
-        raise ValueError(f"features_extractor 'combined' needs a Dict observation space, got {observation_space}")
+        raise UserError(f"features_extractor 'combined' needs a Dict observation space, got {observation_space}")
     if isinstance(observation_space, spaces.Dict) and extractor is not CombinedExtractor and not issubclass(extractor, CombinedExtractor):
         if extractor in (FlattenExtractor, ConvHead):
-            raise ValueError(f"a Dict observation space needs features_extractor 'combined', got {extractor.__name__}")
+            raise UserError(f"a Dict observation space needs features_extractor 'combined', got {extractor.__name__}")
     return extractor
 

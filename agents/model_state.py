@@ -28,6 +28,7 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.save_util import recursive_getattr
 from stable_baselines3.common.vec_env import VecNormalize
 
+from ncp_control.errors import UserError
 from ncp_control.export.weights import read_json, read_tensors, write_json, write_tensors
 
 STATE_FORMAT = "ncp-control-model-state"
@@ -50,20 +51,20 @@ def _flatten(value: Any, key: str, tensors: dict[str, th.Tensor]) -> Any:
         return {"__tensor__": key}
     if isinstance(value, np.ndarray):
         if value.dtype == object:
-            raise ValueError(f"{key}: object arrays cannot be stored weights-only")
+            raise UserError(f"{key}: object arrays cannot be stored weights-only")
         tensors[key] = th.from_numpy(np.ascontiguousarray(value))
         return {"__array__": key}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dict):
         if not all(isinstance(k, (str, int)) for k in value):
-            raise ValueError(f"{key}: dict keys must be strings or integers, got {list(value)}")
+            raise UserError(f"{key}: dict keys must be strings or integers, got {list(value)}")
         return {"__items__": [[k, _flatten(v, f"{key}/{k}", tensors)] for k, v in value.items()]}
     if isinstance(value, (list, tuple)):
         return [_flatten(v, f"{key}/{i}", tensors) for i, v in enumerate(value)]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise ValueError(f"{key}: {type(value).__name__} cannot be stored weights-only")
+    raise UserError(f"{key}: {type(value).__name__} cannot be stored weights-only")
 
 
 def _unflatten(value: Any, tensors: dict[str, th.Tensor]) -> Any:
@@ -76,7 +77,7 @@ def _unflatten(value: Any, tensors: dict[str, th.Tensor]) -> Any:
             return tensors[value["__array__"]].numpy()
         if set(value) == {"__items__"}:
             return {k: _unflatten(v, tensors) for k, v in value["__items__"]}
-        raise ValueError(f"{META_FILE}: unexpected object with keys {sorted(value)}")
+        raise UserError(f"{META_FILE}: unexpected object with keys {sorted(value)}")
     return value
 
 
@@ -118,7 +119,7 @@ def _replay_buffer(buffer: Any) -> dict[str, Any]:
 
 def _set_replay_buffer(buffer: Any, data: dict[str, Any]) -> None:
     if int(data["buffer_size"]) != int(buffer.buffer_size):
-        raise ValueError(f"the stored replay buffer holds {data['buffer_size']} steps, the model's {buffer.buffer_size}")
+        raise UserError(f"the stored replay buffer holds {data['buffer_size']} steps, the model's {buffer.buffer_size}")
     for name, value in data["arrays"].items():
         target = getattr(buffer, name)
         if isinstance(value, dict):
@@ -156,9 +157,13 @@ def save_state(model: BaseAlgorithm, folder: str | os.PathLike[str], meta: dict[
     target = Path(folder)
     tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
     shutil.rmtree(tmp, ignore_errors=True)
-    write_tensors(tmp / TENSORS_FILE, tensors)
-    write_json(tmp / META_FILE, {"format": STATE_FORMAT, "version": __version__, "algo": type(model).__name__,
-                                 "state": skeleton, "meta": meta})
+    try:
+        write_tensors(tmp / TENSORS_FILE, tensors)
+        write_json(tmp / META_FILE, {"format": STATE_FORMAT, "version": __version__, "algo": type(model).__name__,
+                                     "state": skeleton, "meta": meta})
+    except BaseException:  # a full disk or a read-only folder: leave no half-written folder behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     old = target.with_name(f".old-{os.getpid()}-{target.name}")
     if target.exists():
         os.replace(target, old)
@@ -173,14 +178,14 @@ def read_state_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:
     :raises ValueError: if it is not such a folder."""
     target = Path(folder)
     if not is_state_folder(target):
-        raise ValueError(f"{target} is not a weights-only model state ({TENSORS_FILE} and {META_FILE})")
+        raise UserError(f"{target} is not a weights-only model state ({TENSORS_FILE} and {META_FILE})")
     data = read_json(target / META_FILE)
     if data.get("format") != STATE_FORMAT:
-        raise ValueError(f"{target / META_FILE} is not a model state (format {data.get('format')!r})")
+        raise UserError(f"{target / META_FILE} is not a model state (format {data.get('format')!r})")
     from ncp_control import __version__
 
     if str(data.get("version")).split(".")[:2] != __version__.split(".")[:2]:
-        raise ValueError(f"{target} was written by ncp-control {data.get('version')}; this is {__version__}: "
+        raise UserError(f"{target} was written by ncp-control {data.get('version')}; this is {__version__}: "
                          "retrain or use that version")
     return data
 
@@ -196,7 +201,7 @@ def restore_state(model: BaseAlgorithm, folder: str | os.PathLike[str]) -> BaseA
     """
     data = read_state_meta(folder)
     if data.get("algo") != type(model).__name__:
-        raise ValueError(f"{folder} holds a {data.get('algo')} state, not {type(model).__name__}")
+        raise UserError(f"{folder} holds a {data.get('algo')} state, not {type(model).__name__}")
     state = _unflatten(data["state"], read_tensors(Path(folder) / TENSORS_FILE))
     try:
         for name, values in state["state_dicts"].items():
@@ -205,7 +210,7 @@ def restore_state(model: BaseAlgorithm, folder: str | os.PathLike[str]) -> BaseA
             for name, value in state["variables"].items():
                 recursive_getattr(model, name).copy_(value)
     except (RuntimeError, KeyError, ValueError, AttributeError) as error:
-        raise ValueError(f"the state in {folder} does not fit the model: {error}") from None
+        raise UserError(f"the state in {folder} does not fit the model: {error}") from None
     for name, value in state["counters"].items():
         setattr(model, name, int(value))
     vec = model.get_vec_normalize_env()

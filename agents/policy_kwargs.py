@@ -30,6 +30,8 @@ from typing import Any
 
 from torch import nn
 
+from ncp_control.errors import UserError
+
 #: the activation classes a file may name (``torch.nn.<Name>``)
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     cls.__name__: cls
@@ -61,7 +63,7 @@ def activation_name(value: Any, where: str = "activation_fn") -> str:
         for name in ACTIVATIONS:
             if name.lower() == text.lower():
                 return name
-    raise ValueError(f"{where}: {value!r} is not an activation this package accepts; use one of "
+    raise UserError(f"{where}: {value!r} is not an activation this package accepts; use one of "
                      f"{sorted(ACTIVATIONS)} (optionally written nn.<Name>)")
 
 
@@ -77,18 +79,18 @@ def parse_policy_kwargs(value: Any, where: str = "policy_kwargs") -> dict[str, A
         try:
             tree = ast.parse(value.strip(), mode="eval")
         except (SyntaxError, ValueError) as error:
-            raise ValueError(f"{where}: cannot read {value!r} ({error.__class__.__name__}: {error}); "
+            raise UserError(f"{where}: cannot read {value!r} ({error.__class__.__name__}: {error}); "
                              f"allowed: {_ALLOWED}") from None
         try:
             data = _from_node(tree.body, where)
         except RecursionError:
-            raise ValueError(f"{where}: {value[:80]!r}... is nested too deeply") from None
+            raise UserError(f"{where}: {value[:80]!r}... is nested too deeply") from None
     elif isinstance(value, Mapping):
         data = _plain(value, where)
     else:
-        raise ValueError(f"{where} must be a mapping or a dict(...) string, got {type(value).__name__} {value!r}")
+        raise UserError(f"{where} must be a mapping or a dict(...) string, got {type(value).__name__} {value!r}")
     if not isinstance(data, dict):
-        raise ValueError(f"{where} must be a dict, got {value!r}")
+        raise UserError(f"{where} must be a dict, got {value!r}")
     return data
 
 
@@ -96,7 +98,7 @@ def _check_key(key: str, value: Any, where: str) -> Any:
     if key == "activation_fn":
         return activation_name(value, where)
     if key == "wiring" and isinstance(value, dict) and "kind" not in value:
-        raise ValueError(f"{where}: a wiring mapping needs a 'kind' (AutoNCP, NCP, FullyConnected, Random, "
+        raise UserError(f"{where}: a wiring mapping needs a 'kind' (AutoNCP, NCP, FullyConnected, Random, "
                          f"Wiring), as Wiring.to_dict writes it; got keys {sorted(value)}")
     return value
 
@@ -111,10 +113,10 @@ def _plain(value: Any, where: str) -> Any:
         result = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValueError(f"{where}: keys must be strings, got {key!r}")
+                raise UserError(f"{where}: keys must be strings, got {key!r}")
             result[key] = _check_key(key, _plain(item, f"{where}.{key}"), f"{where}.{key}")
         return result
-    raise ValueError(f"{where}: {type(value).__name__} value {value!r} is not allowed; allowed: {_ALLOWED}")
+    raise UserError(f"{where}: {type(value).__name__} value {value!r} is not allowed; allowed: {_ALLOWED}")
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -141,7 +143,7 @@ def _from_node(node: ast.expr, where: str) -> Any:
         result = {}
         for key, item in zip(node.keys, node.values):
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                raise ValueError(f"{where}: dict keys must be strings, got {ast.unparse(key) if key else '**'}; "
+                raise UserError(f"{where}: dict keys must be strings, got {ast.unparse(key) if key else '**'}; "
                                  f"allowed: {_ALLOWED}")
             result[key.value] = _check_key(key.value, _from_node(item, f"{where}.{key.value}"),
                                            f"{where}.{key.value}")
@@ -153,7 +155,7 @@ def _from_node(node: ast.expr, where: str) -> Any:
     dotted = _dotted(node) if isinstance(node, ast.Attribute) else None
     if dotted is not None and any(dotted == prefix + name for prefix in _PREFIXES for name in ACTIVATIONS):
         return dotted.rsplit(".", 1)[1]
-    raise ValueError(f"{where}: {ast.unparse(node)!r} is not allowed (policy_kwargs are read, never run); "
+    raise UserError(f"{where}: {ast.unparse(node)!r} is not allowed (policy_kwargs are read, never run); "
                      f"allowed: {_ALLOWED}")
 
 
@@ -184,7 +186,7 @@ def _resolve(value: Any, where: str) -> Any:
             try:
                 result[key] = Wiring.from_dict(item)
             except (TypeError, ValueError, KeyError) as error:
-                raise ValueError(f"{where}.wiring: cannot build the wiring {item!r}: {error}") from None
+                raise UserError(f"{where}.wiring: cannot build the wiring {item!r}: {error}") from None
         else:
             result[key] = _resolve(item, f"{where}.{key}")
     return result

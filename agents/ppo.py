@@ -16,6 +16,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from agents.buffer import ChunkedRolloutBuffer
+from agents.device import recurrent_device
 from agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
 from agents.timing import nominal_dt_of, timespans_from_infos
 
@@ -59,7 +60,7 @@ class LiquidPPO(OnPolicyAlgorithm):
     :param policy_kwargs: policy options (``units``, ``wiring``, ``cell_kwargs``, ``critic``...).
     :param verbose: verbosity.
     :param seed: random seed.
-    :param device: torch device.
+    :param device: torch device ("auto": the CPU, see :mod:`agents.device`; CUDA warns).
     :param _init_setup_model: build the networks now.
     """
 
@@ -114,7 +115,7 @@ class LiquidPPO(OnPolicyAlgorithm):
             policy_kwargs=policy_kwargs,
             verbose=verbose,
             seed=seed,
-            device=device,
+            device=recurrent_device(device),  # input validation (issue 16): "auto" is the CPU, CUDA warns
             _init_setup_model=False,
         )
         if seq_len < 1 or n_steps % seq_len != 0:
@@ -433,5 +434,5 @@ class LiquidPPO(OnPolicyAlgorithm):
         :param kwargs: attributes to set on the model.
         :return: the model.
         """
-        return super().load(path, env=env, device=device, custom_objects=custom_objects,
+        return super().load(path, env=env, device=recurrent_device(device), custom_objects=custom_objects,
                             print_system_info=print_system_info, force_reset=force_reset, **kwargs)

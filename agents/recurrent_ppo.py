@@ -20,6 +20,7 @@ from torch import nn
 
 from agents.policies import action_outputs
 from agents.sequence import LIQUID_NETWORKS, make_liquid, size_of
+from ncp_control.errors import UserError
 
 
 class LSTMShaped(nn.Module):
@@ -91,10 +92,10 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         import ncp_control
 
         if self.network not in LIQUID_NETWORKS:
-            raise ValueError(f"network must be one of {LIQUID_NETWORKS}, got {self.network!r}")
+            raise UserError(f"network must be one of {LIQUID_NETWORKS}, got {self.network!r}")
         for key in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
             if key in kwargs:
-                raise ValueError(f"{key} is an LSTM option; the liquid network is set by units, wiring and cell_kwargs")
+                raise UserError(f"{key} is an LSTM option; the liquid network is set by units, wiring and cell_kwargs")
         extractor = kwargs.get("features_extractor_class", FlattenExtractor)
         features_dim = extractor(observation_space, **(kwargs.get("features_extractor_kwargs") or {})).features_dim
         self.units, self.wiring, self.sparsity_level, self.wiring_seed = units, wiring, sparsity_level, wiring_seed
@@ -109,11 +110,11 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         elif isinstance(wiring, ncp_control.Wiring):
             built = wiring
         else:
-            raise ValueError(f"wiring must be 'ncp', 'none' or an ncp_control.Wiring, got {wiring!r}")
+            raise UserError(f"wiring must be 'ncp', 'none' or an ncp_control.Wiring, got {wiring!r}")
         actor = LSTMShaped(make_liquid(self.network, features_dim, built, self.cell_kwargs))
         critic = LSTMShaped(make_liquid(self.network, features_dim, units, self.cell_kwargs))
         if actor.hidden_size != critic.hidden_size:
-            raise ValueError(f"actor and critic states differ ({actor.hidden_size} vs {critic.hidden_size}); use units")
+            raise UserError(f"actor and critic states differ ({actor.hidden_size} vs {critic.hidden_size}); use units")
         shared = bool(kwargs.get("shared_lstm", False))
         self._latent_sizes = (actor.output_size, actor.output_size if shared else critic.output_size)
         super().__init__(observation_space, action_space, lr_schedule, lstm_hidden_size=actor.hidden_size, **kwargs)

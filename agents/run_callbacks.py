@@ -51,7 +51,9 @@ class CheckpointCallback(BaseCallback):
 
 
 class EvalLogCallback(BaseCallback):
-    """Clean deterministic evaluation every ``freq`` steps, appended to ``eval.csv``.
+    """Clean deterministic evaluation every ``freq`` steps, appended to ``eval.csv`` and logged to
+    TensorBoard (``eval/mean_return``, ``eval/success_rate``, ``eval/crash_rate`` where the env
+    reports them); the model of the best mean return so far is kept in ``best_model/``.
 
     :param folder: the run folder.
     :param config: the run's configuration (env and episodes).
@@ -88,14 +90,30 @@ class EvalLogCallback(BaseCallback):
             ModelPolicy(self.model), lambda: make_env(self.config.env_id, self.config.env_kwargs), seeds
         )
         returns = np.array([r["return"] for r in rows])
+        rates = {key: float(np.nanmean([r[key] for r in rows])) if any(not np.isnan(r[key]) for r in rows) else None
+                 for key in ("success", "crash")}
         line = (f"{self.num_timesteps},{returns.mean():.6g},{returns.std():.6g},"
-                f"{np.nanmean([r['success'] for r in rows]) if any(not np.isnan(r['success']) for r in rows) else ''},"
-                f"{np.nanmean([r['crash'] for r in rows]) if any(not np.isnan(r['crash']) for r in rows) else ''}\n")
+                + ",".join("" if rate is None else f"{rate:.6g}" for rate in rates.values()) + "\n")
+        best = self.best_return()
         old = self.folder.eval_log.read_bytes() if self.folder.eval_log.exists() else b""
         header = b"" if old else b"timesteps,mean_return,std_return,success_rate,crash_rate\n"
         atomic_write_bytes(self.folder.eval_log, old + header + line.encode())
+        if best is None or returns.mean() > best:  # the best model so far, kept beside the last one
+            from agents.runs import save_model_state
+
+            save_model_state(self.model, self.folder.best_model, self.config)
         if self.logger is not None:
             self.logger.record("eval/mean_return", float(returns.mean()))
+            for key, rate in rates.items():
+                if rate is not None:
+                    self.logger.record(f"eval/{key}_rate", rate)
+
+    def best_return(self) -> float | None:
+        """:return: the best mean return in ``eval.csv`` so far (None before the first evaluation)."""
+        if not self.folder.eval_log.exists():
+            return None
+        values = [float(line.split(",")[1]) for line in self.folder.eval_log.read_text().splitlines()[1:] if line]
+        return max(values) if values else None
 
 
 def truncate_eval_log(folder: RunFolder, timesteps: int) -> None:

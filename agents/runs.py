@@ -5,11 +5,13 @@ Layout of a run folder::
     run.json                  marker: format, package version, env, algorithm, policy, status
     config.yaml               the resolved configuration (every hyperparameter used)
     model/                    the final model: state.safetensors + state.json (weights-only)
+    best_model/               like model/: the model of the best mean return in eval.csv so far
     weights/policy.safetensors, weights/config.json   weights-only deployable policy
     checkpoints/step_<N>/     periodic checkpoints like model/ (optimizer, normalisers and an
                               off-policy replay buffer included), written atomically, newest two kept
     tb/                       TensorBoard logs
-    eval.csv                  periodic clean evaluation: timesteps, mean/std return, rates
+    eval.csv                  periodic clean evaluation: timesteps, mean/std return, success and crash
+                              rates (also in TensorBoard under eval/)
 
 Every file the package reads back is weights-only (:mod:`agents.model_state`: safetensors and
 JSON); a model is rebuilt from ``config.yaml`` and its state is loaded into it. Nothing is
@@ -28,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -37,29 +40,30 @@ from typing import Any
 import yaml
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
 
 from agents.model_state import is_state_folder, read_state_meta, restore_state, save_state
 from agents.policy_kwargs import parse_policy_kwargs, resolve_policy_kwargs
+from agents.recipes import normalize_options, read_recipe, training_env
 from agents.robustness.evaluate import make_env
 from agents.robustness.table import atomic_write_bytes
 from agents.run_callbacks import CheckpointCallback, EvalLogCallback, truncate_eval_log
 from ncp_control import __version__
+from ncp_control.errors import UserError
 
 RUN_FORMAT = "ncp-control-run"
 _STEP = re.compile(r"^step_(\d+)$")
 _STEP_ZIP = re.compile(r"^step_(\d+)\.zip$")
 
 
-def pickle_refused(path: str | os.PathLike[str], what: str = "an SB3 .zip model") -> ValueError:
+def pickle_refused(path: str | os.PathLike[str], what: str = "an SB3 .zip model") -> UserError:
     """The one error for a pickled file opened without trust.
 
     :param path: the file.
     :param what: what it is.
-    :return: a ValueError saying that the file is opened only with ``--trust-pickle``.
+    :return: a UserError saying that the file is opened only with ``--trust-pickle``.
     """
-    return ValueError(f"{path} is {what}: opening it unpickles objects, which can run arbitrary code; it is "
+    return UserError(f"{path} is {what}: opening it unpickles objects, which can run arbitrary code; it is "
                       "opened only with --trust-pickle (trust_pickle=True), for files you trust")
 
 
@@ -73,6 +77,19 @@ def algorithms() -> dict[str, type[BaseAlgorithm]]:
     return {"LiquidPPO": LiquidPPO, "PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3, "RecurrentPPO": RecurrentPPO}
 
 
+def algorithm_parameters(algo: str) -> set[str]:
+    """The constructor arguments an algorithm takes besides ``policy``, ``env`` and the ones a
+    run sets itself (``seed``, ``tensorboard_log``, ``verbose``).
+
+    :param algo: a name of :func:`algorithms`.
+    :return: the argument names.
+    """
+    import inspect
+
+    parameters = inspect.signature(algorithms()[algo].__init__).parameters
+    return set(parameters) - {"self", "policy", "env", "seed", "tensorboard_log", "verbose", "_init_setup_model"}
+
+
 @dataclass
 class RunConfig:
     """Everything that defines a training run.
@@ -84,7 +101,10 @@ class RunConfig:
     :param seed: training seed.
     :param n_envs: parallel environments (DummyVecEnv).
     :param hyperparams: algorithm arguments (``n_steps``, ``learning_rate``, ``policy_kwargs``...).
-    :param env_kwargs: environment constructor arguments.
+    :param env_kwargs: environment constructor arguments (used for training, evaluation,
+        robustness and inspection of the run).
+    :param normalize: ``VecNormalize`` options of the training envs (empty: none; see
+        :func:`agents.recipes.normalize_options`).
     :param checkpoint_freq: steps between checkpoints (0: none).
     :param eval_freq: steps between clean evaluations (0: none).
     :param eval_episodes: episodes per evaluation.
@@ -98,20 +118,50 @@ class RunConfig:
     n_envs: int = 1
     hyperparams: dict[str, Any] = field(default_factory=dict)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    normalize: dict[str, Any] = field(default_factory=dict)
     checkpoint_freq: int = 10_000
     eval_freq: int = 10_000
     eval_episodes: int = 5
 
     def validate(self) -> None:
-        """:raises ValueError: for an unknown algorithm or non-positive sizes."""
+        """Check every field, so that a run that starts does not fail on its configuration.
+
+        :raises UserError: for an unknown algorithm, non-positive sizes, a seed outside
+            ``[0, 2**32)``, arguments the algorithm does not take, or env arguments or
+            ``normalize`` options that are not plain data; each names the field.
+        """
         names = algorithms()
         if self.algo not in names:
-            raise ValueError(f"unknown algorithm {self.algo!r}; choose one of {sorted(names)}")
+            raise UserError(f"unknown algorithm {self.algo!r}; choose one of {sorted(names)}")
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise UserError(f"env_id must be a Gymnasium id such as 'Pendulum-v1', got {self.env_id!r}")
+        if not isinstance(self.policy, str) or not self.policy:
+            raise UserError(f"policy must be a policy alias such as 'CfCPolicy', got {self.policy!r}")
+        for name in ("timesteps", "n_envs", "seed", "checkpoint_freq", "eval_freq", "eval_episodes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise UserError(f"{name} must be a whole number, got {value!r}")
         if self.timesteps < 1 or self.n_envs < 1:
-            raise ValueError(f"timesteps and n_envs must be positive, got {self.timesteps} and {self.n_envs}")
+            raise UserError(f"timesteps and n_envs must be positive, got {self.timesteps} and {self.n_envs}")
+        if not 0 <= self.seed < 2**32:
+            raise UserError(f"seed must be in [0, 2**32), got {self.seed}")
         for name in ("checkpoint_freq", "eval_freq", "eval_episodes"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+                raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("hyperparams", "env_kwargs", "normalize"):
+            if not isinstance(getattr(self, name), dict):
+                raise UserError(f"{name} must be a mapping, got {getattr(self, name)!r}")
+        self.env_kwargs = parse_policy_kwargs(self.env_kwargs, "env_kwargs")
+        self.normalize = normalize_options(self.normalize, where="normalize") if self.normalize else {}
+        taken = algorithm_parameters(self.algo)
+        not_taken = sorted(set(self.hyperparams) - taken)
+        if not_taken:
+            import difflib
+
+            hints = [f"{key} -> {close[0]}" for key in not_taken if (close := difflib.get_close_matches(key, taken, 1))]
+            raise UserError(f"hyperparams {not_taken} are not arguments of {self.algo}"
+                            + (f" (did you mean {', '.join(hints)}?)" if hints else "")
+                            + "; remove them or choose an algorithm that takes them")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
@@ -119,69 +169,27 @@ class RunConfig:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown run configuration keys {unknown}; allowed: {sorted(known)}")
+            raise UserError(f"unknown run configuration keys {unknown}; allowed: {sorted(known)}")
         return cls(**dict(data))
 
 
-def apply_policy_overrides(params: Mapping[str, Any], policy: str | None = None) -> dict[str, Any]:
-    """Resolve an entry's ``policy_overrides`` table for one policy.
-
-    An entry may hold ``policy_overrides: {LTCPolicy: {learning_rate: lin_3e-3, ...}}``:
-    the arguments that differ when that policy is trained with the entry's recipe. They
-    replace the entry's own (``policy_kwargs`` are merged key by key).
-
-    :param params: one entry (not changed).
-    :param policy: the policy alias to train (None: the entry's ``policy``).
-    :return: the entry without the table, with the chosen policy's overrides applied.
-    """
-    resolved = dict(params)
-    table = resolved.pop("policy_overrides", None) or {}
-    if not isinstance(table, Mapping) or not all(isinstance(v, Mapping) for v in table.values()):
-        raise ValueError(f"policy_overrides must map policy aliases to mappings of arguments, got {table!r}")
-    extra = dict(table.get(policy or resolved.get("policy"), {}))
-    kwargs = extra.pop("policy_kwargs", None)
-    resolved.update(extra)
-    if kwargs is not None:
-        resolved["policy_kwargs"] = {**(resolved.get("policy_kwargs") or {}), **kwargs}
-    return resolved
-
-
 def load_hyperparams(path: str | os.PathLike[str], env_id: str, policy: str | None = None) -> dict[str, Any]:
-    """Read hyperparameters from YAML: rl-zoo3 style (``{env_id: {...}}``) or a flat mapping.
+    """Read a recipe file (:func:`agents.recipes.read_recipe`, the one reader of the rl-zoo format)
+    as one flat mapping: the algorithm's arguments, and ``n_envs``, ``n_timesteps``, ``policy``,
+    ``env_kwargs``, ``normalize`` (``VecNormalize`` options) where the file gives them.
 
-    ``n_envs``, ``n_timesteps`` and ``policy`` are returned under those keys;
-    ``learning_rate: lin_1e-3`` (linear decay) and per-policy ``policy_overrides`` (see
-    :func:`apply_policy_overrides`) are understood. ``policy_kwargs`` (a mapping, or an rl-zoo
-    string such as ``"dict(net_arch=[64], activation_fn=nn.ReLU)"``) are read as plain data by
-    :func:`agents.policy_kwargs.parse_policy_kwargs`, never evaluated: literals, lists, dicts
-    and the activations of :data:`agents.policy_kwargs.ACTIVATIONS` (``nn.ReLU`` or ``ReLU``),
-    stored by name; :func:`build_model` turns them into classes.
+    ``policy_kwargs`` are plain data (:func:`agents.policy_kwargs.parse_policy_kwargs`, never
+    evaluated); ``lin_X`` stays a string until :func:`algorithm_arguments`.
 
-    :param path: the YAML file.
+    :param path: the YAML file (rl-zoo style ``{env_id: {...}}`` or flat).
     :param env_id: the entry to read in a zoo-style file.
     :param policy: the policy alias to be trained (None: the entry's).
     :return: the hyperparameters.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"hyperparameter file {file} does not exist")
-    data = yaml.safe_load(file.read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{file} must hold a mapping")
-    if env_id in data and isinstance(data[env_id], dict):
-        data = data[env_id]
-    elif any(re.search(r"-v\d+$", str(key)) for key in data):
-        raise ValueError(f"{file} has no entry for {env_id!r}; entries: {sorted(data)}")
-    table = data.get("policy_overrides")
-    entries = [data, *(v for v in table.values() if isinstance(v, dict))] if isinstance(table, dict) else [data]
-    for entry in entries:
-        if entry.get("policy_kwargs") is not None:
-            entry["policy_kwargs"] = parse_policy_kwargs(entry["policy_kwargs"], f"{file}: policy_kwargs")
-    params = apply_policy_overrides(data, policy)
-    unsupported = sorted(set(params) & {"env_wrapper", "frame_stack", "normalize", "callback", "vec_env_wrapper"})
-    if unsupported:
-        raise ValueError(f"{file}: options {unsupported} are not supported by ncp-control train")
-    return params
+    recipe = read_recipe(path, env_id, policy)
+    extra = {"n_envs": recipe.n_envs, "n_timesteps": recipe.n_timesteps, "policy": recipe.policy,
+             "env_kwargs": recipe.env_kwargs or None, "normalize": recipe.normalize or None}
+    return {**recipe.hyperparams, **{k: v for k, v in extra.items() if v is not None}}
 
 
 def schedule_from(value: Any) -> Any:
@@ -223,6 +231,7 @@ class RunFolder:
     run_json = property(lambda self: self.path / "run.json")
     config_yaml = property(lambda self: self.path / "config.yaml")
     model_state = property(lambda self: self.path / "model")
+    best_model = property(lambda self: self.path / "best_model")
     model_zip = property(lambda self: self.path / "model.zip")
     checkpoints = property(lambda self: self.path / "checkpoints")
     weights = property(lambda self: self.path / "weights")
@@ -238,14 +247,14 @@ class RunFolder:
         """
         folder = cls(path)
         if not folder.path.is_dir():
-            raise ValueError(f"{folder.path} is not a run folder (no such directory)")
+            raise UserError(f"{folder.path} is not a run folder (no such directory)")
         if not folder.run_json.is_file():
-            raise ValueError(f"{folder.path} is not a run folder (no run.json)")
+            raise UserError(f"{folder.path} is not a run folder (no run.json)")
         info = folder.info()
         if info.get("format") != RUN_FORMAT:
-            raise ValueError(f"{folder.path} is not a run folder (run.json has format {info.get('format')!r})")
+            raise UserError(f"{folder.path} is not a run folder (run.json has format {info.get('format')!r})")
         if _minor(str(info.get("version"))) != _minor(__version__):
-            raise ValueError(
+            raise UserError(
                 f"{folder.path} was written by ncp-control {info.get('version')}; this is {__version__}: "
                 "retrain or use that version"
             )
@@ -256,7 +265,7 @@ class RunFolder:
         try:
             return dict(json.loads(self.run_json.read_text()))
         except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"{self.path} is not a run folder (unreadable run.json: {error})") from None
+            raise UserError(f"{self.path} is not a run folder (unreadable run.json: {error})") from None
 
     def config(self) -> RunConfig:
         """:return: the resolved configuration."""
@@ -325,15 +334,17 @@ def new_model(config: RunConfig, tensorboard_log: str | None = None, device: str
     :return: the model.
     """
     algo = algorithms()[config.algo]
-    env = make_vec_env(lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed)
     params = algorithm_arguments(config.hyperparams)
     if device is not None:
         params["device"] = device
+    env = training_env(config.env_id, config.n_envs, config.seed, config.env_kwargs, config.normalize)
     try:
         return algo(config.policy, env, seed=config.seed, tensorboard_log=tensorboard_log, verbose=0, **params)
-    except (KeyError, TypeError) as error:
+    except (KeyError, TypeError, ValueError) as error:  # the configuration does not build: the user's to fix
         env.close()
-        raise ValueError(f"cannot build {config.algo} with policy {config.policy!r}: {error}") from None
+        first = " ".join(str(error).split())
+        raise UserError(f"cannot build {config.algo} with policy {config.policy!r} and these hyperparams: "
+                        f"{first}") from None
 
 
 def build_model(config: RunConfig, folder: RunFolder) -> BaseAlgorithm:
@@ -371,14 +382,23 @@ def load_model_state(path: str | os.PathLike[str], tensorboard_log: str | None =
     data = read_state_meta(path)
     meta = data.get("meta") or {}
     if not isinstance(meta.get("config"), dict):
-        raise ValueError(f"{path} holds no run configuration; it cannot be rebuilt")
+        raise UserError(f"{path} holds no run configuration; it cannot be rebuilt")
     config = RunConfig.from_dict(meta["config"])
     model = new_model(config, tensorboard_log=tensorboard_log, device=device)
     return restore_state(model, path), config
 
 
+def _stored_steps(path: Path) -> int:
+    """The ``num_timesteps`` a state folder holds (-1 if it cannot be read)."""
+    try:
+        return int(read_state_meta(path)["state"]["counters"]["num_timesteps"])
+    except (ValueError, OSError, KeyError, TypeError):
+        return -1
+
+
 def _resume(config: RunConfig, folder: RunFolder, trust_pickle: bool = False) -> BaseAlgorithm | None:
-    for path in reversed(folder.checkpoint_paths()):
+    states = folder.checkpoint_paths() + ([folder.model_state] if is_state_folder(folder.model_state) else [])
+    for path in sorted(states, key=_stored_steps, reverse=True):  # newest first (an extended run's model/ too)
         try:
             return load_model_state(path, tensorboard_log=str(folder.tensorboard))[0]
         except (ValueError, OSError, KeyError):  # a checkpoint cut short: try the one before
@@ -389,9 +409,7 @@ def _resume(config: RunConfig, folder: RunFolder, trust_pickle: bool = False) ->
     algo = algorithms()[config.algo]
     for path in reversed(zips):
         try:
-            env = make_vec_env(
-                lambda: make_env(config.env_id, config.env_kwargs), n_envs=config.n_envs, seed=config.seed + 1
-            )
+            env = training_env(config.env_id, config.n_envs, config.seed + 1, config.env_kwargs, config.normalize)
             model = algo.load(path, env=env, tensorboard_log=str(folder.tensorboard))
         except (ValueError, OSError, zipfile.BadZipFile, KeyError, RuntimeError):
             continue
@@ -400,6 +418,51 @@ def _resume(config: RunConfig, folder: RunFolder, trust_pickle: bool = False) ->
             model.load_replay_buffer(buffer)
         return model
     return None
+
+
+def extend_run(path: str | os.PathLike[str], timesteps: int) -> RunConfig:
+    """Give a run a new total budget, so that resuming it trains on to ``timesteps``.
+
+    :param path: the run folder.
+    :param timesteps: the new total (at least the steps it has trained).
+    :return: the updated configuration (written to ``config.yaml``; the run is marked running).
+    :raises UserError: if the run has trained more steps than that.
+    """
+    folder = RunFolder.open(path)
+    config = folder.config()
+    trained = int(folder.info().get("timesteps") or 0)
+    if timesteps < max(trained, 1):
+        raise UserError(f"--timesteps {timesteps} is less than the {trained} steps {folder.path} has trained; "
+                        "give a larger total")
+    if timesteps != config.timesteps:
+        config.timesteps = timesteps
+        atomic_write_bytes(folder.config_yaml, yaml.safe_dump(asdict(config), sort_keys=False).encode())
+        folder.write_info(status="running")
+    return config
+
+
+def start_run_folder(folder: RunFolder, config: RunConfig) -> None:
+    """Write a new run's ``config.yaml`` and ``run.json`` (status ``running``).
+
+    :param folder: the run folder (created if absent).
+    :param config: the validated configuration.
+    :raises UserError: if the folder cannot be written (read-only, full disk); nothing is left behind.
+    """
+    existed = folder.path.exists()
+    try:
+        folder.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(folder.config_yaml, yaml.safe_dump(asdict(config), sort_keys=False).encode())
+        folder.write_info(env_id=config.env_id, algo=config.algo, policy=config.policy, status="running")
+    except OSError as error:
+        for file in (folder.config_yaml, folder.run_json):
+            try:
+                file.unlink(missing_ok=True)
+            except OSError:
+                pass
+        if not existed:
+            shutil.rmtree(folder.path, ignore_errors=True)
+        raise UserError(f"cannot write the run folder {folder.path} ({error.strerror or error}); "
+                        "choose a writable --out with free space") from None
 
 
 def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: bool = False,
@@ -414,22 +477,22 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
     :return: the trained model.
     """
     folder = RunFolder(path)
+    model: BaseAlgorithm | None = None
     if folder.run_json.exists():
         folder = RunFolder.open(path)
         config = folder.config()
-    else:
+    else:  # a new run: nothing is written before its model is built
         config.validate()
-        make_env(config.env_id, config.env_kwargs).close()
-        folder.path.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(folder.config_yaml, yaml.safe_dump(asdict(config), sort_keys=False).encode())
-        folder.write_info(env_id=config.env_id, algo=config.algo, policy=config.policy, status="running")
+        model = build_model(config, folder)
+        start_run_folder(folder, config)
     if folder.is_done():
         return load_model(folder.path, trust_pickle=trust_pickle)[0]
-    model = _resume(config, folder, trust_pickle)
     if model is None:
-        model = build_model(config, folder)
-    else:
-        truncate_eval_log(folder, model.num_timesteps)
+        model = _resume(config, folder, trust_pickle)
+        if model is None:
+            model = build_model(config, folder)
+        else:
+            truncate_eval_log(folder, model.num_timesteps)
     callbacks: list[BaseCallback] = []
     if config.checkpoint_freq:
         callbacks.append(CheckpointCallback(folder, config, config.checkpoint_freq))
@@ -457,7 +520,7 @@ def _zip_algorithm(path: Path) -> str:
         with zipfile.ZipFile(path) as archive:
             data = json.loads(archive.read("data"))
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not a model saved by Stable-Baselines3 ({error})") from None
+        raise UserError(f"{path} is not a model saved by Stable-Baselines3 ({error})") from None
     policy = str(data.get("policy_class", {}).get(":serialized:", "")) + str(data.get("policy_class", ""))
     if "seq_len" in data:
         return "LiquidPPO"
@@ -485,7 +548,7 @@ def _run_source(folder: RunFolder, trust_pickle: bool) -> Path:
         if not trust_pickle:
             raise pickle_refused(zips[0], "a model in SB3's pickled .zip format (a run of an earlier version)")
         return zips[0]
-    raise ValueError(f"run folder {folder.path} has no model yet (training never checkpointed)")
+    raise UserError(f"run folder {folder.path} has no model yet (training never checkpointed)")
 
 
 def load_model(path: str | os.PathLike[str], env_id: str | None = None,
@@ -502,7 +565,8 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
     :param env_id: the environment it will run on (checked against the model's spaces).
     :param trust_pickle: open SB3 zips (unpickling can run arbitrary code: your own files only).
     :return: the model (on the CPU, without envs) and its run information (``env_id``,
-        ``algo``, ``policy``, ``path``, and ``seed`` for runs and states).
+        ``env_kwargs`` (the run's environment arguments; empty for another ``env_id`` or a bare
+        zip), ``algo``, ``policy``, ``path``, and ``seed`` for runs and states).
     :raises ValueError: if the folder is not a run, the files come from another version, a zip
         is given without ``trust_pickle``, or the model does not fit ``env_id``.
     """
@@ -515,7 +579,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
             info = RunFolder.open(run).info()
     elif target.is_dir():
         folder = RunFolder.open(target)
-        info = {**folder.info(), "seed": folder.config().seed}
+        info = {**folder.info(), "seed": folder.config().seed, "env_kwargs": dict(folder.config().env_kwargs)}
         source = _run_source(folder, trust_pickle)
     elif target.is_file():
         source = target
@@ -524,7 +588,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
             info = RunFolder.open(target.parent).info()
         if not trust_pickle:
             if not zipfile.is_zipfile(target):
-                raise ValueError(f"{target} is not a model saved by Stable-Baselines3 (not a zip file)")
+                raise UserError(f"{target} is not a model saved by Stable-Baselines3 (not a zip file)")
             raise pickle_refused(target)
     else:
         raise FileNotFoundError(f"no run folder or model file at {target}")
@@ -533,28 +597,31 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
         model.get_env().close()  # type: ignore[union-attr]
         model.env = None
         algo_name = config.algo
-        info = {"env_id": config.env_id, "policy": config.policy, "seed": config.seed, **info}
+        info = {"env_id": config.env_id, "policy": config.policy, "seed": config.seed,
+                "env_kwargs": dict(config.env_kwargs), **info}
     else:
         algo_name = str(info["algo"]) if "algo" in info else _zip_algorithm(source)
         try:
             model = algorithms()[algo_name].load(source, device="cpu")
         except Exception as error:  # noqa: BLE001 - unpickling errors of any kind mean "not loadable here"
-            raise ValueError(
+            raise UserError(
                 f"cannot load {source} as {algo_name} (saved by another version of ncp-control or its "
                 f"dependencies?): {type(error).__name__}: {error}"
             ) from None
     run_env = info.get("env_id")
     if env_id is not None and run_env is not None and run_env != env_id:
-        raise ValueError(f"model {source} was trained for {run_env}, not for {env_id}")
+        raise UserError(f"model {source} was trained for {run_env}, not for {env_id}")
+    env_kwargs = dict(info.get("env_kwargs") or {}) if env_id is None or env_id == run_env else {}
     if env_id is not None:
-        env = make_env(env_id)
+        env = make_env(env_id, env_kwargs)
         try:
             if env.observation_space != model.observation_space or env.action_space != model.action_space:
-                raise ValueError(
+                raise UserError(
                     f"model {source} was trained for {run_env or 'another environment'} "
                     f"(observations {model.observation_space}, actions {model.action_space}); "
                     f"{env_id} has observations {env.observation_space}, actions {env.action_space}"
                 )
         finally:
             env.close()
-    return model, {**info, "algo": algo_name, "path": str(target), "env_id": run_env or env_id}
+    return model, {**info, "algo": algo_name, "path": str(target), "env_id": run_env or env_id,
+                   "env_kwargs": env_kwargs}

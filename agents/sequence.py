@@ -20,6 +20,8 @@ from typing import Any
 import torch as th
 from torch import nn
 
+from ncp_control.errors import UserError
+
 #: Liquid networks by policy name (classes of :mod:`ncp_control`).
 LIQUID_NETWORKS = ("cfc", "ltc", "ctrnn")
 #: Every network a policy can use.
@@ -207,7 +209,7 @@ def make_liquid(network: str, input_size: int, units_or_wiring: Any, cell_kwargs
     try:
         return cls(input_size, units_or_wiring, **cell_kwargs)
     except TypeError as error:
-        raise ValueError(f"cell_kwargs {sorted(cell_kwargs)} do not fit {network!r}: {error}") from error
+        raise UserError(f"cell_kwargs {sorted(cell_kwargs)} do not fit {network!r}: {error}") from error
 
 
 def make_sequence_model(
@@ -231,11 +233,11 @@ def make_sequence_model(
     if network in LIQUID_NETWORKS:
         return make_liquid(network, input_size, units_or_wiring, dict(cell_kwargs or {}))
     if cell_kwargs:
-        raise ValueError(f"cell_kwargs are for the liquid networks {LIQUID_NETWORKS}, not {network!r}")
+        raise UserError(f"cell_kwargs are for the liquid networks {LIQUID_NETWORKS}, not {network!r}")
     if network == "lstm":
         return LSTMSequence(input_size, int(units_or_wiring))
     if network == "gru":
         return GRUSequence(input_size, int(units_or_wiring))
     if network == "mlp":
         return MLPSequence(input_size, list(net_arch or [64, 64]), activation_fn)
-    raise ValueError(f"network must be one of {NETWORKS}, got {network!r}")
+    raise UserError(f"network must be one of {NETWORKS}, got {network!r}")

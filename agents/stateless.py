@@ -21,6 +21,7 @@ from stable_baselines3.td3.policies import TD3Policy
 from torch import nn
 
 from agents.sequence import LIQUID_NETWORKS, make_liquid
+from ncp_control.errors import UserError
 
 #: Defaults of the NCP actor options shared by the three policies.
 NCP_DEFAULTS: dict[str, Any] = {
@@ -62,9 +63,9 @@ class StatelessNCP(nn.Module):
 
         super().__init__()
         if network not in LIQUID_NETWORKS:
-            raise ValueError(f"network must be one of {LIQUID_NETWORKS}, got {network!r}")
+            raise UserError(f"network must be one of {LIQUID_NETWORKS}, got {network!r}")
         if ode_steps < 1:
-            raise ValueError(f"ode_steps must be >= 1, got {ode_steps}")
+            raise UserError(f"ode_steps must be >= 1, got {ode_steps}")
         wiring = ncp_control.AutoNCP(ncp_units, motor_neurons, sparsity_level=sparsity_level, seed=wiring_seed,
                                      input_size=input_size)
         options = dict(cell_kwargs or {})
@@ -95,7 +96,7 @@ def _action_dim(action_space: spaces.Space) -> int:
         return int(np.prod(action_space.shape))
     if isinstance(action_space, spaces.Discrete):
         return int(action_space.n)
-    raise ValueError(f"NCP actors support Box and Discrete action spaces, got {action_space}")
+    raise UserError(f"NCP actors support Box and Discrete action spaces, got {action_space}")
 
 
 class _NCPExtractor(nn.Module):
@@ -145,7 +146,7 @@ class NCPSACActor(SACActor):
     def __init__(self, *args: Any, ncp_options: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.use_sde:
-            raise ValueError("the NCP SAC actor does not support use_sde")
+            raise UserError("the NCP SAC actor does not support use_sde")
         self.ncp_options = ncp_options
         ncp = StatelessNCP(self.features_dim, **ncp_options)
         action_dim = int(np.prod(self.action_space.shape or (1,)))

@@ -5,32 +5,19 @@
 X to 0 over training, as in rl-baselines3-zoo; ``normalize_reward: true`` scales the training
 rewards by a running estimate of the return's spread (SB3's ``VecNormalize``, rewards only);
 ``policy_overrides: {Alias: {...}}`` holds what differs for another policy trained with the
-entry's recipe (e.g. the LTC's learning rate).
+entry's recipe (e.g. the LTC's learning rate). The file is read by :mod:`agents.recipes`, the
+one reader of the format, which ``ncp-control train`` uses too.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import yaml
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.vec_env import VecNormalize
-
 from agents.ppo import LiquidPPO
-from agents.runs import algorithm_arguments, apply_policy_overrides
+from agents.recipes import HYPERPARAMS_DIR, hyperparams_file, shipped_recipe, training_env
+from agents.runs import algorithm_arguments
 
-#: Folder of the YAML files.
-HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
-
-
-def hyperparams_file(algo: str = "liquid_ppo") -> Path:
-    """:param algo: file stem. :return: the YAML file of that algorithm."""
-    path = HYPERPARAMS_DIR / f"{algo}.yml"
-    if not path.is_file():
-        choices = sorted(p.stem for p in HYPERPARAMS_DIR.glob("*.yml"))
-        raise ValueError(f"no hyperparameters for algo {algo!r}; choose one of {choices}")
-    return path
+__all__ = ["HYPERPARAMS_DIR", "hyperparams_file", "make_tuned", "tuned"]
 
 
 def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> dict[str, Any]:
@@ -41,16 +28,19 @@ def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> d
     :param algo: file stem.
     :param policy: the policy alias to be trained (None: the entry's own); its
         ``policy_overrides`` are applied.
-    :return: a mapping with ``n_envs``, ``n_timesteps``, ``policy`` and algorithm arguments.
+    :return: a mapping with ``n_envs``, ``n_timesteps``, ``policy``, the algorithm arguments
+        and, where the entry has them, ``env_kwargs`` and ``normalize`` (``VecNormalize`` options).
     """
-    table = yaml.safe_load(hyperparams_file(algo).read_text())
-    if env_id not in table:
-        raise ValueError(f"no tuned hyperparameters for {env_id!r}; tasks: {sorted(table)}")
-    return algorithm_arguments(apply_policy_overrides(table[env_id], policy))
+    recipe = shipped_recipe(env_id, policy, algo)
+    extra = {"n_envs": recipe.n_envs or 1, "n_timesteps": recipe.n_timesteps, "policy": recipe.policy,
+             "env_kwargs": recipe.env_kwargs or None, "normalize": recipe.normalize or None}
+    return {**algorithm_arguments(recipe.hyperparams), **{k: v for k, v in extra.items() if v is not None}}
 
 
 def make_tuned(env_id: str, seed: int = 0, policy: str | None = None, **overrides: Any) -> tuple[LiquidPPO, int]:
-    """Build LiquidPPO with the tuned hyperparameters of a task.
+    """Build LiquidPPO with the tuned hyperparameters of a task, on the training envs
+    :func:`agents.recipes.training_env` builds for the recipe (``n_envs``, ``env_kwargs``,
+    ``normalize``), as ``ncp-control train`` does.
 
     :param env_id: the task.
     :param seed: seed of the model and the training envs.
@@ -59,14 +49,8 @@ def make_tuned(env_id: str, seed: int = 0, policy: str | None = None, **override
     :param overrides: algorithm arguments that replace tuned ones.
     :return: the model and its tuned budget in env steps.
     """
-    import envs  # noqa: F401  (registers the NCPControl/ ids)
-
-    params = {**tuned(env_id, policy=policy), **overrides}
-    n_envs = int(params.pop("n_envs", 1))
-    budget = int(float(params.pop("n_timesteps")))
-    tuned_policy = params.pop("policy")
-    normalize_reward = bool(params.pop("normalize_reward", False))
-    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
-    if normalize_reward:  # training returns only: evaluation and predict see the raw env
-        env = VecNormalize(env, norm_obs=False, norm_reward=True, gamma=float(params.get("gamma", 0.99)))
-    return LiquidPPO(policy or tuned_policy, env, seed=seed, **params), budget
+    recipe = shipped_recipe(env_id, policy)
+    params = {**algorithm_arguments(recipe.hyperparams), **overrides}
+    env = training_env(env_id, recipe.n_envs or 1, seed, recipe.env_kwargs, recipe.normalize)
+    model = LiquidPPO(policy or recipe.policy or "CfCPolicy", env, seed=seed, **params)
+    return model, int(recipe.n_timesteps or 0)

@@ -19,6 +19,31 @@ from typing import Any
 
 import numpy as np
 
+#: parameters that must stay strictly positive (a zero mass or time constant has no physics)
+STRICTLY_POSITIVE = ("mass", "inertia", "length", "time_constant")
+
+
+def check_physical_value(name: str, value: np.ndarray, nominal: np.ndarray) -> None:
+    """Refuse a physical value that would give wrong results silently.
+
+    Every value must be finite; a value must keep the sign of its nominal value (a negative
+    gain, friction or damping would invert the physics: zero is allowed, e.g. a failed motor);
+    masses, inertias, lengths and time constants (:data:`STRICTLY_POSITIVE`) must be positive.
+    Parameters whose nominal value is zero (wind) may take any finite value.
+
+    :param name: the parameter.
+    :param value: the new value.
+    :param nominal: its nominal value (same shape).
+    :raises ValueError: naming the parameter and the range it must be in.
+    """
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"physical parameter {name!r} must be finite, got {value.tolist()}")
+    if any(key in name for key in STRICTLY_POSITIVE) and np.any(value <= 0):
+        raise ValueError(f"physical parameter {name!r} must be positive (> 0), got {value.tolist()}")
+    if np.any(value * np.sign(nominal) < 0):
+        raise ValueError(f"physical parameter {name!r} must keep the sign of its nominal value "
+                         f"{nominal.tolist()} (>= 0 where that is positive), got {value.tolist()}")
+
 
 class PhysicalParams:
     """Mixin for environments whose physical parameters can be read and set by name."""
@@ -56,17 +81,22 @@ class PhysicalParams:
         """Set some parameters (absolute values, same shape as nominal).
 
         :param values: parameter name to new value.
-        :raises ValueError: for an unknown name or a value of the wrong shape.
+        :raises ValueError: for an unknown name, a value of the wrong shape, or one outside its
+            physical range (see :func:`check_physical_value`).
         """
         for name, value in values.items():
             if name not in self._nominal_params:
                 raise ValueError(
                     f"unknown physical parameter {name!r}; this environment has {sorted(self._nominal_params)}"
                 )
-            array = np.array(value, dtype=np.float64)
-            expected = self._nominal_params[name].shape
-            if array.shape != expected:
-                raise ValueError(f"physical parameter {name!r} must have shape {expected}, got {array.shape}")
+            try:
+                array = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"physical parameter {name!r} must be numbers, got {value!r}") from None
+            nominal = self._nominal_params[name]
+            if array.shape != nominal.shape:
+                raise ValueError(f"physical parameter {name!r} must have shape {nominal.shape}, got {array.shape}")
+            check_physical_value(name, array, nominal)
             self._current_params[name] = array
         self._apply_physical_params(self.physical_params())
 

@@ -8,6 +8,7 @@ from ncp_control.cells.base import LiquidCell
 from ncp_control.cells.cfc_cell import CfCCell
 from ncp_control.cells.mixed_memory import MixedMemoryCell, unwrap_memory
 from ncp_control.cells.wired_cfc_cell import WiredCfCCell
+from ncp_control.errors import UserError
 from ncp_control.sequence import LiquidRNN
 from ncp_control.wirings import Wiring
 from ncp_control.wirings.base import check_int
@@ -76,7 +77,7 @@ class CfC(LiquidRNN):
                 ("backbone_dropout", backbone_dropout),
             ):
                 if value is not None:
-                    raise ValueError(f"{name} must be None for a wired CfC (wired cells have no backbone)")
+                    raise UserError(f"{name} must be None for a wired CfC (wired cells have no backbone)")
             units = units.build(input_size)
             cell = WiredCfCCell(input_size, units, mode, proj_size)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ncp_control.errors import UserError
 from ncp_control.sequence import LiquidRNN
 
 #: model classes by config name: (module, class)
@@ -26,7 +27,7 @@ def model_from_config(config: dict[str, Any]) -> LiquidRNN:
     args = dict(config)
     name = args.pop("class", None)
     if name not in MODEL_CLASSES:
-        raise ValueError(f"config['class'] must be one of {sorted(MODEL_CLASSES)}, got {name!r}")
+        raise UserError(f"config['class'] must be one of {sorted(MODEL_CLASSES)}, got {name!r}")
     from ncp_control.cfc import units_from_config
 
     args["units"] = units_from_config(args["units"])

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ncp_control.cfc import CfC
+from ncp_control.errors import UserError
 from ncp_control.sequence import LiquidRNN
 from ncp_control.wirings import AutoNCP, FullyConnected, Random, Wiring
 
@@ -25,7 +26,7 @@ def wiring_from_ncps(wiring: Any) -> Wiring:
     :return: the equivalent wiring.
     """
     if not wiring.is_built():
-        raise ValueError("wiring: the ncps wiring must be built (have an input dimension)")
+        raise UserError("wiring: the ncps wiring must be built (have an input dimension)")
     name = type(wiring).__name__
     inputs = int(wiring.input_dim)
     candidate: Wiring | None = None
@@ -84,7 +85,7 @@ def _transfer(model: LiquidRNN, source: nn.Module, mixed: bool, order: list[int]
                     value = value[:, pos]
             state["cell." + key] = value
         else:
-            raise ValueError(f"module: unexpected ncps parameter {key!r}")
+            raise UserError(f"module: unexpected ncps parameter {key!r}")
     model.load_state_dict(state, strict=True)
     reference = next(source.parameters())
     model.to(device=reference.device, dtype=reference.dtype)
@@ -168,4 +169,4 @@ def from_ncps(module: nn.Module) -> LiquidRNN:
         return _cfc_from_ncps(module)
     if isinstance(module, ncps_torch.LTC):
         return _ltc_from_ncps(module)
-    raise ValueError(f"module must be an ncps.torch CfC or LTC, got {type(module).__name__}")
+    raise UserError(f"module must be an ncps.torch CfC or LTC, got {type(module).__name__}")

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
+from ncp_control.errors import UserError
 
 #: ``fn(model, x [B,T,F], h [B,S], ts [B,T], resets [B,T] | None) -> (y [B,T,M], h_last [B,S])``
 UnrollFn = Callable[
@@ -42,7 +43,7 @@ def register_unroll(name: str, fn: UnrollFn, infer: InferFn | None = None) -> No
         it does not fully check itself (the validated path then runs, errors included).
     """
     if name == "reference":
-        raise ValueError("implementation name 'reference' is reserved for the per-step loop")
+        raise UserError("implementation name 'reference' is reserved for the per-step loop")
     UNROLLS[name] = fn
     if infer is None:
         INFERS.pop(name, None)
@@ -63,7 +64,7 @@ def resolve_unroll(name: str) -> UnrollFn | None:
         except ImportError:
             pass
     if name not in UNROLLS:
-        raise ValueError(f"implementation must be 'reference' or one of {sorted(UNROLLS)}, got {name!r}")
+        raise UserError(f"implementation must be 'reference' or one of {sorted(UNROLLS)}, got {name!r}")
     return UNROLLS[name]
 
 
@@ -259,7 +260,7 @@ class LiquidRNN(nn.Module):
         layout = "[B, T, F]" if self.batch_first else "[T, B, F]"
         if not isinstance(x, torch.Tensor) or x.dim() not in (2, 3) or x.shape[-1] != features:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x must have shape {layout} or [T, F] with F = {features}, got {shape}")
+            raise UserError(f"x must have shape {layout} or [T, F] with F = {features}, got {shape}")
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(0)
@@ -267,7 +268,7 @@ class LiquidRNN(nn.Module):
             x = x.transpose(0, 1)
         batch, steps = x.shape[0], x.shape[1]
         if steps == 0:
-            raise ValueError("x must have at least one time step (T >= 1)")
+            raise UserError("x must have at least one time step (T >= 1)")
         h = self._prepare_state(hx, batch, unbatched, x)
         ts = self._prepare_timespans(timespans, batch, steps, unbatched, x)
         rs = self._prepare_resets(resets, batch, steps, unbatched, x)
@@ -283,7 +284,7 @@ class LiquidRNN(nn.Module):
         if not isinstance(hx, torch.Tensor) or tuple(hx.shape) != expected:
             got = tuple(hx.shape) if isinstance(hx, torch.Tensor) else type(hx).__name__
             name = "[S]" if unbatched else "[B, S]"
-            raise ValueError(f"hx must have shape {name} = {list(expected)} (state_size {size}), got {got}")
+            raise UserError(f"hx must have shape {name} = {list(expected)} (state_size {size}), got {got}")
         return hx.unsqueeze(0) if unbatched else hx
 
     def _prepare_timespans(
@@ -307,16 +308,16 @@ class LiquidRNN(nn.Module):
             if ts.dim() == 2 and ts.shape[-1] == 1:
                 ts = ts[:, 0]
             if tuple(ts.shape) != (steps,):
-                raise ValueError(f"timespans must be {allowed}, got shape {shape}")
+                raise UserError(f"timespans must be {allowed}, got shape {shape}")
             ts = ts.unsqueeze(0)
         elif ts.dim() == 1 and shape == (batch,):
             ts = ts.unsqueeze(1).expand(batch, steps)
         elif ts.dim() == 2 and tuple(ts.shape) == ((batch, steps) if self.batch_first else (steps, batch)):
             ts = ts if self.batch_first else ts.transpose(0, 1)
         else:
-            raise ValueError(f"timespans must be {allowed}, got shape {shape}")
+            raise UserError(f"timespans must be {allowed}, got shape {shape}")
         if ts.numel() and not _finite_non_negative(ts):
-            raise ValueError("timespans must be finite and >= 0")
+            raise UserError("timespans must be finite and >= 0")
         return ts
 
     def _prepare_resets(
@@ -333,7 +334,7 @@ class LiquidRNN(nn.Module):
         else:
             expected, name = (steps, batch), f"[T, B] = [{steps}, {batch}]"
         if tuple(rs.shape) != expected:
-            raise ValueError(f"resets must have shape {name}, got {tuple(rs.shape)}")
+            raise UserError(f"resets must have shape {name}, got {tuple(rs.shape)}")
         rs = rs.bool()
         if unbatched:
             return rs.unsqueeze(0)

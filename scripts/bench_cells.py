@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ncp_control.errors import UserError
+
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import torch  # noqa: E402
@@ -323,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         _compile_child()
         return 0
     if args.repeats < 1:
-        raise ValueError(f"--repeats must be >= 1, got {args.repeats}")
+        raise UserError(f"--repeats must be >= 1, got {args.repeats}")
     torch.set_num_threads(1)
     compile_s = {} if args.quick else compile_seconds()
     rows = time_cases(args.repeats)

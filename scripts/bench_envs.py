@@ -21,6 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs
+from ncp_control.errors import UserError
 
 ANCHOR: tuple[str, dict[str, Any]] = ("HalfCheetah-v5", {})
 #: Steps/s of the anchor on an idle core of the reference machine kind (ANCHORS: about 6000).
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit with status 1 if a target is missed")
     args = parser.parse_args(argv)
     if not args.seconds > 0:
-        raise ValueError(f"--seconds must be positive, got {args.seconds}")
+        raise UserError(f"--seconds must be positive, got {args.seconds}")
     cases = OWN_CASES + [(env_id, {}, None) for env_id in envs.NO_VELOCITY_TASKS]
     cases = [c for c in cases if args.filter in c[0]]
     anchor = Stepper(*ANCHOR)

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ncp_control.errors import UserError
+
 ENV_ID = "HalfCheetah-v5"
 POLICIES = {"cfc": "CfCPolicy", "ltc": "LTCPolicy", "ctrnn": "CTRNNPolicy"}
 
@@ -107,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=500, help="calls per turn (default 500)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.turns < 1 or args.repeats < 1:
-        raise ValueError("--turns and --repeats must be >= 1")
+        raise UserError("--turns and --repeats must be >= 1")
     torch.set_num_threads(1)
     print(f"batch-1 latency per control step, {ENV_ID} (17 obs, 6 actions), AutoNCP 32 neurons, 1 thread; "
           f"median of {args.turns} alternating turns x {args.repeats} calls")

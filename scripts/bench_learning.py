@@ -17,6 +17,8 @@ import itertools
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from ncp_control.errors import UserError
+
 DEFAULT_AGENTS = [
     "LiquidPPO:CfCPolicy", "LiquidPPO:LTCPolicy", "LiquidPPO:CTRNNPolicy", "LiquidPPO:LSTMPolicy", "LiquidPPO:GRUPolicy",
     "RecurrentPPO:MlpLstmPolicy", "RecurrentPPO:RecurrentCfCPolicy",
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     for agent in agents:
         parse_agent(agent)
     if args.jobs < 1 or steps < 1 or episodes < 1 or args.eval_every < 0:
-        raise ValueError("--jobs, --steps and --eval-episodes must be >= 1 and --eval-every >= 0")
+        raise UserError("--jobs, --steps and --eval-episodes must be >= 1 and --eval-every >= 0")
     done = done_keys(read_results(args.results))
     keys = [RunKey(args.env, agent, norm, seed, steps, args.implementation)
             for norm, agent, seed in itertools.product(args.normalize, agents, seeds)]

@@ -21,6 +21,7 @@ import numpy as np
 
 import envs
 from envs import perturbations
+from ncp_control.errors import UserError
 
 #: default stack: one perturbation each from the observation, action and dynamics families.
 DEFAULT_STACK = ("gaussian_noise", "actuator_lag", "gust")
@@ -85,13 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20, help="timed blocks per variant")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.rounds < 1:
-        raise ValueError("--steps and --rounds must be at least 1")
+        raise UserError("--steps and --rounds must be at least 1")
     stack = [name.strip() for name in args.stack.split(",") if name.strip()]
     for name in stack:
         perturbations.get(name)
     env_id = args.env
     if env_id not in gym.registry:
-        raise ValueError(f"unknown environment {env_id!r}; e.g. one of {sorted(envs.OWN_TASKS)}")
+        raise UserError(f"unknown environment {env_id!r}; e.g. one of {sorted(envs.OWN_TASKS)}")
     times = measure(env_id, stack, args.level, args.steps, args.rounds)
     bare = min(times["bare"])
     print(f"env {env_id}, stack {' + '.join(stack)} at level {args.level}, {args.rounds} rounds of {args.steps} steps")

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ncp_control.errors import UserError
+
 #: A statistic over a batch of score matrices ``[reps, runs, tasks] -> [reps]``.
 BatchStatistic = Callable[[np.ndarray], np.ndarray]
 
@@ -20,7 +22,7 @@ def _check_scores(scores: np.ndarray, name: str = "scores") -> np.ndarray:
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty matrix [runs, tasks], got shape {array.shape}")
+        raise UserError(f"{name} must be a non-empty matrix [runs, tasks], got shape {array.shape}")
     return array
 
 
@@ -74,7 +76,7 @@ def _statistic(statistic: str | BatchStatistic) -> BatchStatistic:
     if callable(statistic):
         return statistic
     if statistic not in STATISTICS:
-        raise ValueError(f"unknown statistic {statistic!r}; choose one of {sorted(STATISTICS)} or pass a callable")
+        raise UserError(f"unknown statistic {statistic!r}; choose one of {sorted(STATISTICS)} or pass a callable")
     return STATISTICS[statistic]
 
 
@@ -96,9 +98,9 @@ def stratified_bootstrap_ci(
     :return: ``(point, low, high)``.
     """
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise UserError(f"confidence must be in (0, 1), got {confidence}")
     if reps < 1:
-        raise ValueError(f"reps must be positive, got {reps}")
+        raise UserError(f"reps must be positive, got {reps}")
     array = _check_scores(scores)
     func = _statistic(statistic)
     point = float(func(array[None])[0])
@@ -136,7 +138,7 @@ def probability_of_improvement(
     x = _check_scores(scores_x, "scores_x")
     y = _check_scores(scores_y, "scores_y")
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"scores_x and scores_y must have the same tasks, got {x.shape[1]} and {y.shape[1]}")
+        raise UserError(f"scores_x and scores_y must have the same tasks, got {x.shape[1]} and {y.shape[1]}")
     point = float(_batched_improvement(x[None], y[None])[0])
     if reps == 0:
         return point, point, point

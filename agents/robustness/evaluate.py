@@ -22,6 +22,7 @@ from agents.robustness.metrics import action_smoothness
 from agents.robustness.policies import EvalPolicy, RandomPolicy, as_eval_policy, stack_observations
 from agents.robustness.suites import Suite, SuiteEntry, resolve_suite
 from agents.robustness.table import COLUMNS, append_rows, cell_key, finished_cells, read_results
+from ncp_control.errors import UserError
 
 #: ``info`` keys read as the tracking error of a step, first match wins.
 TRACKING_KEYS: tuple[str, ...] = ("tracking_error", "position_error", "lateral_error", "distance_to_target")
@@ -36,15 +37,23 @@ def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.En
     :param env_id: a Gymnasium id.
     :param env_kwargs: constructor arguments.
     :return: the environment.
-    :raises ValueError: for an unknown id.
+    :raises UserError: for an unknown id, or arguments the env refuses.
     """
     import envs  # noqa: F401  (registers the NCPControl namespace)
 
-    try:
-        return gym.make(env_id, **dict(env_kwargs or {}))
-    except gym.error.Error as error:
+    if not isinstance(env_id, str) or (":" not in env_id and env_id not in gym.registry):
         ours = sorted(k for k in gym.registry if k.startswith("NCPControl/"))
-        raise ValueError(f"unknown env id {env_id!r} ({error}); ids of this package: {ours}") from None
+        raise UserError(f"unknown env id {env_id!r}; ids of this package: {ours}")
+    kwargs = dict(env_kwargs or {})
+    try:
+        return gym.make(env_id, **kwargs)
+    except gym.error.Error as error:
+        raise UserError(f"cannot make {env_id!r}: {' '.join(str(error).split())}") from None
+    except (TypeError, ValueError) as error:  # the env refused its arguments
+        if not kwargs:
+            raise
+        raise UserError(f"{env_id} does not accept env_kwargs {kwargs}: {' '.join(str(error).split())}; "
+                        "change --env-kwargs (or the config's env_kwargs)") from None
 
 
 def nominal_dt(env: gym.Env) -> float:
@@ -185,7 +194,7 @@ def _evaluate_cells(
         key = cell_key(name, train_seed, env_id, perturbation, level)
         if key in done:
             if done[key] != tuple(seeds):
-                raise ValueError(
+                raise UserError(
                     f"{results} already holds {name} / {perturbation} / level {level} with evaluation seeds "
                     f"{list(done[key])}, not {seeds}: use the same --episodes and --seed, or another results file"
                 )
@@ -250,7 +259,7 @@ def evaluate_robustness(
         given, so cells finished earlier are included).
     """
     if n_episodes < 1:
-        raise ValueError(f"n_episodes must be at least 1, got {n_episodes}")
+        raise UserError(f"n_episodes must be at least 1, got {n_episodes}")
     resolved = _resolve_for(suite, levels, env_id, env_kwargs)
     rows = _evaluate_cells(
         as_eval_policy(model, deterministic), name, train_seed, env_id, resolved, n_episodes, seed, results,

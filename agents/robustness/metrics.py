@@ -18,13 +18,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ncp_control.errors import UserError
+
 ArrayLike = Sequence[float] | np.ndarray
 
 
 def _as_1d(values: ArrayLike, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64).reshape(-1)
     if array.size == 0:
-        raise ValueError(f"{name} must not be empty")
+        raise UserError(f"{name} must not be empty")
     return array
 
 
@@ -59,7 +61,7 @@ def retention(returns: ArrayLike | float, clean_return: float, random_return: fl
     """
     span = float(clean_return) - float(random_return)
     if span == 0.0 or not math.isfinite(span):
-        raise ValueError(
+        raise UserError(
             f"retention is undefined: clean return {clean_return} equals random return {random_return}"
         )
     return (np.asarray(returns, dtype=np.float64) - float(random_return)) / span
@@ -75,13 +77,13 @@ def area_under_curve(levels: ArrayLike, values: ArrayLike) -> float:
     x = _as_1d(levels, "levels")
     y = _as_1d(values, "values")
     if x.shape != y.shape:
-        raise ValueError(f"levels and values must have the same length, got {x.size} and {y.size}")
+        raise UserError(f"levels and values must have the same length, got {x.size} and {y.size}")
     if x.size < 2:
-        raise ValueError("area_under_curve needs at least two levels")
+        raise UserError("area_under_curve needs at least two levels")
     order = np.argsort(x)
     x, y = x[order], y[order]
     if np.any(np.diff(x) == 0):
-        raise ValueError("levels must be distinct")
+        raise UserError("levels must be distinct")
     integral = float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0))
     return integral / float(x[-1] - x[0])
 
@@ -103,7 +105,7 @@ def cvar(returns: ArrayLike, alpha: float = 0.1) -> float:
     :return: the lower-tail mean.
     """
     if not 0.0 < alpha <= 1.0:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha}")
+        raise UserError(f"alpha must be in (0, 1], got {alpha}")
     array = np.sort(_as_1d(returns, "returns"))
     count = max(1, math.ceil(alpha * array.size - 1e-12))
     return float(np.mean(array[:count]))

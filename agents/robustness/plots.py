@@ -17,6 +17,7 @@ import pandas as pd
 from agents.robustness.bootstrap import stratified_bootstrap_ci
 from agents.robustness.evaluate import CLEAN
 from agents.robustness.summary import add_retention, auc_matrix
+from ncp_control.errors import UserError
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -59,7 +60,7 @@ def plot_retention(frame: pd.DataFrame, out_stem: str | os.PathLike[str], reps: 
     rows = add_retention(frame)
     families = sorted(f for f in rows["family"].unique() if f != CLEAN)
     if not families:
-        raise ValueError("the results have no perturbed cells to plot")
+        raise UserError("the results have no perturbed cells to plot")
     clean = rows[rows["perturbation"] == CLEAN]
     figure, axes = plt.subplots(1, len(families), figsize=(4.2 * len(families), 3.4), squeeze=False)
     for axis, family in zip(axes[0], families):
@@ -98,7 +99,7 @@ def plot_auc(families: pd.DataFrame, out_stem: str | os.PathLike[str], reps: int
     """
     plt = _pyplot()
     if families.empty:
-        raise ValueError("no per-family AUC to plot")
+        raise UserError("no per-family AUC to plot")
     models = sorted(families["model"].unique())
     names = sorted(families["family"].unique())
     width = 0.8 / len(models)

@@ -23,6 +23,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from ncp_control.errors import UserError
+
 
 def stack_observations(observations: list[Any]) -> Any:
     """Stack single observations into a batch (dicts key by key).
@@ -73,12 +75,18 @@ class ModelPolicy(EvalPolicy):
     :param model: the trained model.
     :param deterministic: use the mode of the action distribution.
     :param obs_transform: applied to each observation batch first (e.g. a saved
-        ``VecNormalize``'s ``normalize_obs``).
+        ``VecNormalize``'s ``normalize_obs``); default: the observation normalisation of the
+        ``VecNormalize`` the model was trained in (``model.get_vec_normalize_env()``), if any,
+        so that the model sees observations as in training.
     """
 
     def __init__(self, model: Any, deterministic: bool = True, obs_transform: Callable[[Any], Any] | None = None):
         self.model = model
         self.deterministic = deterministic
+        if obs_transform is None:
+            vec = model.get_vec_normalize_env() if hasattr(model, "get_vec_normalize_env") else None
+            if vec is not None and vec.norm_obs:
+                obs_transform = vec.normalize_obs
         self.obs_transform = obs_transform
         self._time_keyword = _time_keyword(model.predict)
         self._state: Any = None
@@ -192,7 +200,7 @@ def as_eval_policy(policy: Any, deterministic: bool = True) -> EvalPolicy:
         return ControllerPolicy(lambda env: copy.deepcopy(policy))
     if callable(policy):
         return ControllerPolicy(policy)
-    raise ValueError(
+    raise UserError(
         f"cannot evaluate {type(policy).__name__}: expected a model with predict(obs, state, episode_start, "
         "deterministic), a controller with act(obs), or a factory env -> controller"
     )
@@ -213,7 +221,7 @@ def reference_policy(env_id: str) -> EvalPolicy:
         from envs.quadrotor.controller import ReferenceController
 
         return ControllerPolicy(ReferenceController)
-    raise ValueError(
+    raise UserError(
         f"no reference controller for {env_id!r}; there is one for NCPControl/LaneKeeping-v0 and the "
         "NCPControl/Quad* tasks"
     )

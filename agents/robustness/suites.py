@@ -13,6 +13,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from ncp_control.errors import UserError
+
 #: ``wrap(env, perturbation, level, **kwargs) -> wrapped env``.
 WrapFn = Callable[..., gym.Env]
 
@@ -68,10 +70,10 @@ def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
     """
     values = sorted({float(level) for level in levels})
     if not values:
-        raise ValueError("levels must not be empty")
+        raise UserError("levels must not be empty")
     bad = [v for v in values if not 0.0 <= v <= 1.0]
     if bad:
-        raise ValueError(f"levels must be in [0, 1], got {bad}")
+        raise UserError(f"levels must be in [0, 1], got {bad}")
     return tuple(values)
 
 
@@ -79,7 +81,7 @@ def _perturbations() -> Any:
     try:
         import envs.perturbations as perturbations
     except ImportError as error:  # pragma: no cover - depends on the installed envs package
-        raise ValueError(f"named suites need envs.perturbations, which cannot be imported: {error}") from error
+        raise UserError(f"named suites need envs.perturbations, which cannot be imported: {error}") from error
     return perturbations
 
 
@@ -109,11 +111,11 @@ def resolve_suite(suite: str | Suite, levels: Sequence[float] | None = None, env
     perturbations = _perturbations()
     suites = perturbations.SUITES
     if suite not in suites:
-        raise ValueError(f"unknown suite {suite!r}; choose one of {sorted(suites)}")
+        raise UserError(f"unknown suite {suite!r}; choose one of {sorted(suites)}")
     items = suites[suite] if env is None else perturbations.suite_for(env, suite)
     if not items:
         name = env.spec.id if env is not None and env.spec is not None else type(env).__name__
-        raise ValueError(f"suite {suite!r} has no perturbation that {name} supports")
+        raise UserError(f"suite {suite!r} has no perturbation that {name} supports")
     entries = []
     for item in items:
         name, item_levels = item[0], item[1]

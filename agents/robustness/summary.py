@@ -21,6 +21,7 @@ import pandas as pd
 from agents.robustness.bootstrap import probability_of_improvement, stratified_bootstrap_ci
 from agents.robustness.evaluate import CLEAN
 from agents.robustness.metrics import area_under_curve, cvar, rate
+from ncp_control.errors import UserError
 
 _RUN = ["model", "train_seed", "env_id"]
 
@@ -42,7 +43,7 @@ def add_retention(frame: pd.DataFrame) -> pd.DataFrame:
     clean = frame[frame["perturbation"] == CLEAN]
     random_rows = clean[clean["model"] == "random"]
     if random_rows.empty:
-        raise ValueError("the results have no random-policy baseline rows (model 'random'); run evaluate_random")
+        raise UserError("the results have no random-policy baseline rows (model 'random'); run evaluate_random")
     random_return = random_rows.groupby("env_id")["return"].mean()
     clean_return = clean[clean["model"] != "random"].groupby(_RUN)["return"].mean()
     models = frame[frame["model"] != "random"].copy()
@@ -50,7 +51,7 @@ def add_retention(frame: pd.DataFrame) -> pd.DataFrame:
     for row in models[_RUN + ["return"]].itertuples(index=False):
         key = (row.model, row.train_seed, row.env_id)
         if key not in clean_return.index:
-            raise ValueError(f"model {row.model!r} (train seed {row.train_seed}) has no clean cell on {row.env_id}")
+            raise UserError(f"model {row.model!r} (train seed {row.train_seed}) has no clean cell on {row.env_id}")
         span = clean_return[key] - random_return[row.env_id]
         values.append((row[3] - random_return[row.env_id]) / span if span != 0 else np.nan)
     models["retention"] = values

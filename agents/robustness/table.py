@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from ncp_control.errors import UserError
+
 #: Columns of the results table, in order.
 COLUMNS: list[str] = [
     "model",
@@ -41,7 +43,7 @@ CELL_KEY: list[str] = ["model", "train_seed", "env_id", "perturbation", "level"]
 def _check_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise ValueError(f"results file must end in .csv or .parquet, got {path.name!r}")
+        raise UserError(f"results file must end in .csv or .parquet, got {path.name!r}")
     return suffix
 
 
@@ -82,7 +84,7 @@ def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame = pd.read_parquet(target)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"{target} is not a results table: missing columns {missing}")
+        raise UserError(f"{target} is not a results table: missing columns {missing}")
     return frame
 
 

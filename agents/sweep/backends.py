@@ -15,13 +15,21 @@ from typing import Any
 
 from agents.sweep.config import Job
 from agents.sweep.jobs import run_job
+from ncp_control.errors import UserError
 
 BACKENDS = ("local", "ray")
 
 
 def _describe(error: BaseException) -> str:
+    """One line for a job's error, starting with its type name (``UserError: ...`` for a configuration error)."""
     text = f"{type(error).__name__}: {error}"
     return text.strip().splitlines()[-1] if text.strip() else type(error).__name__
+
+
+def is_user_error(description: str) -> bool:
+    """:param description: a job's error as :func:`_describe` wrote it.
+    :return: whether it is a :class:`~ncp_control.errors.UserError` (deterministic: not worth a retry)."""
+    return description.startswith(f"{UserError.__name__}:")
 
 
 class SerialBackend:
@@ -97,7 +105,7 @@ class RayBackend:
         try:
             import ray
         except ImportError as error:
-            raise ValueError("--backend ray needs ray: pip install 'ncp-control[ray]'") from error
+            raise UserError("--backend ray needs ray: pip install 'ncp-control[ray]'") from error
         self._ray = ray
         self.root = root
         self._started = not ray.is_initialized()
@@ -139,11 +147,11 @@ def make_backend(name: str, root: str, workers: int, address: str | None = None)
     :return: the backend.
     """
     if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; choose one of {list(BACKENDS)}")
+        raise UserError(f"unknown backend {name!r}; choose one of {list(BACKENDS)}")
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+        raise UserError(f"workers must be at least 1, got {workers}")
     if name == "ray":
         return RayBackend(root, address, workers)
     if address:
-        raise ValueError("--address is only for --backend ray")
+        raise UserError("--address is only for --backend ray")
     return SerialBackend(root) if workers == 1 else PoolBackend(root, workers)

@@ -9,7 +9,8 @@ YAML layout (every key but ``envs`` and ``policies`` optional)::
     seeds: [0, 1, 2]
     timesteps: 50000                # training budget per job (alias: budget)
     n_envs: 4
-    hyperparams: {n_steps: 128}     # shared algorithm arguments (per-policy ones win)
+    hyperparams: {n_steps: 128}     # shared algorithm arguments (per-policy ones win); each job
+                                    # gets those its algorithm takes (seq_len: LiquidPPO only)
     env_kwargs: {}
     checkpoint_freq: 10000
     suites: [dynamics, timing]      # robustness suites evaluated after training
@@ -29,7 +30,8 @@ from typing import Any
 
 import yaml
 
-from agents.runs import RunConfig
+from agents.runs import RunConfig, algorithm_parameters, algorithms
+from ncp_control.errors import UserError
 
 _KEYS = {"envs", "policies", "seeds", "timesteps", "budget", "n_envs", "hyperparams", "env_kwargs", "checkpoint_freq",
          "suites", "levels", "episodes", "eval_seed", "algo"}
@@ -79,7 +81,26 @@ def _as_list(value: Any, name: str) -> list[Any]:
         return [value]
     if isinstance(value, list):
         return value
-    raise ValueError(f"sweep key {name!r} must be a value or a list, got {type(value).__name__}")
+    raise UserError(f"sweep key {name!r} must be a value or a list, got {type(value).__name__}")
+
+
+def _int(value: Any, name: str) -> int:
+    """A whole number given as an int or a float such as ``1e5``; anything else is refused naming the key."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise UserError(f"sweep key {name!r} must be a whole number, got {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise UserError(f"sweep key {name!r} must be a whole number, got {value!r}") from None
+    if number != int(number):
+        raise UserError(f"sweep key {name!r} must be a whole number, got {value!r}")
+    return int(number)
+
+
+def _float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UserError(f"sweep key {name!r} must hold numbers, got {value!r}")
+    return float(value)
 
 
 def parse_sweep(data: dict[str, Any]) -> SweepConfig:
@@ -90,43 +111,60 @@ def parse_sweep(data: dict[str, Any]) -> SweepConfig:
     :raises ValueError: for unknown keys or missing envs/policies.
     """
     if not isinstance(data, dict):
-        raise ValueError("a sweep file must hold a mapping")
+        raise UserError("a sweep file must hold a mapping")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise ValueError(f"unknown sweep keys {unknown}; allowed: {sorted(_KEYS)}")
-    envs = [str(e) for e in _as_list(data.get("envs"), "envs")]
+        raise UserError(f"unknown sweep keys {unknown}; allowed: {sorted(_KEYS)}")
+    envs = _as_list(data.get("envs"), "envs")
+    if not all(isinstance(e, str) for e in envs):
+        raise UserError(f"sweep key 'envs' must list env ids, got {envs!r}")
     policies = _as_list(data.get("policies"), "policies")
     if not envs or not policies:
-        raise ValueError("a sweep needs at least one entry in 'envs' and in 'policies'")
-    seeds = [int(s) for s in _as_list(data.get("seeds", [0]), "seeds")]
+        raise UserError("a sweep needs at least one entry in 'envs' and in 'policies'")
+    seeds = [_int(s, "seeds") for s in _as_list(data.get("seeds", [0]), "seeds")]
     if "budget" in data and "timesteps" in data:
-        raise ValueError("give the training budget as 'timesteps' or 'budget', not both")
-    timesteps = int(float(data.get("timesteps", data.get("budget", 50_000))))
+        raise UserError("give the training budget as 'timesteps' or 'budget', not both")
+    timesteps = _int(data.get("timesteps", data.get("budget", 50_000)), "timesteps")
     levels = data.get("levels")
-    shared = dict(data.get("hyperparams") or {})
+    shared = data.get("hyperparams") or {}
+    if not isinstance(shared, dict):
+        raise UserError(f"sweep key 'hyperparams' must be a mapping of algorithm arguments, got {shared!r}")
     entries = []
     for entry in policies:
         spec = {"policy": entry} if isinstance(entry, str) else dict(entry)
         bad = sorted(set(spec) - _POLICY_KEYS)
         if bad or "policy" not in spec:
-            raise ValueError(f"policy entry {entry!r}: needs 'policy', allows {sorted(_POLICY_KEYS)}")
+            raise UserError(f"policy entry {entry!r}: needs 'policy', allows {sorted(_POLICY_KEYS)}")
         spec.setdefault("name", spec["policy"])
         entries.append(spec)
     names = [e["name"] for e in entries]
     if len(set(names)) != len(names):
-        raise ValueError(f"policy names must be unique, got {names}")
+        raise UserError(f"policy names must be unique, got {names}")
+    algos = {str(spec.get("algo", data.get("algo", "LiquidPPO"))) for spec in entries}
+    unknown_algos = sorted(a for a in algos if a not in algorithms())
+    if unknown_algos:
+        raise UserError(f"unknown algorithm {unknown_algos[0]!r}; choose one of {sorted(algorithms())}")
+    unused = sorted(set(shared) - set().union(*(algorithm_parameters(a) for a in algos)))
+    if unused:
+        raise UserError(f"shared hyperparams {unused} are arguments of none of the sweep's algorithms "
+                        f"{sorted(algos)}; remove them")
     jobs = []
     for env_id, spec, seed in itertools.product(envs, entries, seeds):
+        algo = str(spec.get("algo", data.get("algo", "LiquidPPO")))
+        own = spec.get("hyperparams") or {}
+        if not isinstance(own, dict):
+            raise UserError(f"policy entry {spec['name']!r}: hyperparams must be a mapping, got {own!r}")
+        routed = {k: v for k, v in shared.items() if k in algorithm_parameters(algo)}  # what this algorithm takes
         config = RunConfig(
             env_id=env_id,
             policy=str(spec["policy"]),
-            algo=str(spec.get("algo", data.get("algo", "LiquidPPO"))),
+            algo=algo,
             timesteps=timesteps,
             seed=seed,
-            n_envs=int(data.get("n_envs", 1)),
-            hyperparams={**shared, **dict(spec.get("hyperparams") or {})},
+            n_envs=_int(data.get("n_envs", 1), "n_envs"),
+            hyperparams={**routed, **own},
             env_kwargs=dict(data.get("env_kwargs") or {}),
-            checkpoint_freq=int(data.get("checkpoint_freq", 10_000)),
+            checkpoint_freq=_int(data.get("checkpoint_freq", 10_000), "checkpoint_freq"),
             eval_freq=0,
         )
         config.validate()
@@ -136,12 +174,12 @@ def parse_sweep(data: dict[str, Any]) -> SweepConfig:
                 model=str(spec["name"]),
                 config=config,
                 suites=tuple(str(s) for s in _as_list(data.get("suites"), "suites")),
-                levels=tuple(float(v) for v in levels) if levels is not None else None,
-                episodes=int(data.get("episodes", 5)),
-                eval_seed=int(data.get("eval_seed", 0)),
+                levels=tuple(_float(v, "levels") for v in _as_list(levels, "levels")) if levels is not None else None,
+                episodes=_int(data.get("episodes", 5), "episodes"),
+                eval_seed=_int(data.get("eval_seed", 0), "eval_seed"),
             )
         )
-    return SweepConfig(jobs, envs, int(data.get("episodes", 5)), int(data.get("eval_seed", 0)))
+    return SweepConfig(jobs, envs, _int(data.get("episodes", 5), "episodes"), _int(data.get("eval_seed", 0), "eval_seed"))
 
 
 def load_sweep(path: str | os.PathLike[str]) -> SweepConfig:
@@ -156,5 +194,5 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepConfig:
     try:
         data = yaml.safe_load(file.read_text())
     except yaml.YAMLError as error:
-        raise ValueError(f"{file} is not valid YAML: {error}") from None
+        raise UserError(f"{file} is not valid YAML: {error}") from None
     return parse_sweep(data)

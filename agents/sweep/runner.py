@@ -1,4 +1,6 @@
-"""Run a sweep: every job once, resumable, each failed job retried once, then one merged report.
+"""Run a sweep: every job once, resumable, each failed job retried once (not one that failed on
+its configuration, a :class:`~ncp_control.errors.UserError`, which would fail again), then one
+merged report. Every job's configuration is checked (built once) before any job starts.
 
 State lives in ``<out>/sweep_state.json`` (written atomically by the driver only): each job's
 status, attempts and last error. Running the same sweep again after a kill skips finished
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,10 @@ from agents.robustness.report import write_report
 from agents.robustness.suites import resolve_suite
 from agents.robustness.table import COLUMNS, atomic_write_bytes, read_results
 from agents.runs import RunFolder
-from agents.sweep.backends import make_backend
+from agents.sweep.backends import is_user_error, make_backend
 from agents.sweep.config import Job, SweepConfig
 from agents.sweep.jobs import results_file, run_folder
+from ncp_control.errors import UserError
 
 MAX_ATTEMPTS = 2
 
@@ -50,7 +53,7 @@ def _load_state(path: Path) -> dict[str, dict[str, Any]]:
     try:
         return dict(json.loads(path.read_text()))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is corrupt: {error}") from None
+        raise UserError(f"{path} is corrupt: {error}") from None
 
 
 def _save_state(path: Path, state: dict[str, dict[str, Any]]) -> None:
@@ -75,6 +78,27 @@ def _check_envs_and_suites(config: SweepConfig) -> None:
             env.close()
 
 
+def _check_models_build(config: SweepConfig) -> None:
+    """Fail before any training for a configuration that does not build (a policy typo, an
+    argument of the wrong type): each distinct (env, algorithm, policy, arguments) is built once."""
+    from agents.runs import new_model
+
+    seen: set[str] = set()
+    for job in config.jobs:
+        probe = replace(job.config, n_envs=1, seed=0)
+        key = json.dumps(asdict(probe), sort_keys=True, default=str)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            model = new_model(probe)
+        except UserError as error:
+            raise UserError(f"job {job.job_id}: {error}") from None
+        env = model.get_env()
+        if env is not None:
+            env.close()
+
+
 def _job_spec(job: Job) -> dict[str, Any]:
     spec = asdict(job)
     spec["levels"] = None if job.levels is None else list(job.levels)
@@ -90,7 +114,7 @@ def _check_job_spec(root: Path, job: Job) -> None:
         stored = json.loads(path.read_text())
         changed = sorted(k for k in set(spec) | set(stored) if spec.get(k) != stored.get(k))
         if changed:
-            raise ValueError(
+            raise UserError(
                 f"{path.parent} was run with other settings ({', '.join(changed)} differ); "
                 "use another output folder for a changed sweep"
             )
@@ -122,6 +146,7 @@ def run_sweep(
     state = _load_state(state_path)
     report = SweepReport()
     _check_envs_and_suites(config)
+    _check_models_build(config)
     for job in config.jobs:
         _check_job_spec(root, job)
     pending = [job for job in config.jobs if not _finished(root, job, state)]
@@ -145,7 +170,7 @@ def run_sweep(
                     report.done.append(job.job_id)
                     bar.update(1)
                     outstanding -= 1
-                elif entry["attempts"] < MAX_ATTEMPTS:
+                elif entry["attempts"] < MAX_ATTEMPTS and not is_user_error(error):  # a config error fails again
                     entry.update(status="retrying", error=error)
                     runner.submit(job)
                 else:

@@ -46,6 +46,7 @@ from envs.car.dynamics import MAX_STEER, NOMINAL_VEHICLE, VehicleParams, integra
 from envs.car.raster import LIGHTING, SEASONS, View, colour_table, rasterise
 from envs.car.road import Road, generate_road
 from envs.params import PhysicalParams
+from envs.validation import check_action
 
 OBSERVATIONS = ("state", "camera")
 SPEED_LIMITS = (5.0, 40.0)
@@ -207,11 +208,13 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         """Apply one control period of steering (and acceleration).
 
-        :param action: shape ``[1]`` or ``[2]``, in [-1, 1].
+        :param action: shape ``[1]`` or ``[2]`` (with speed control), in [-1, 1].
         :return: observation, reward, terminated, truncated, info.
+        :raises ValueError: for another shape or a NaN/inf value.
         """
         if self.road is None:
             raise RuntimeError("call reset() before step()")
+        action = check_action(action, 2 if self.speed_control else 1, type(self).__name__)
         steer = min(max(float(action[0]), -1.0), 1.0)
         accel = min(max(float(action[1]), -1.0), 1.0) * MAX_ACCEL if self.speed_control else 0.0
         delta = steer * MAX_STEER * self._vehicle.steering_gain

@@ -24,6 +24,8 @@ class TaskShift(Perturbation):
     task_attribute: ClassVar[str] = "task"
     #: the task parameter(s) this shift needs.
     needs: ClassVar[tuple[str, ...]] = ()
+    #: whether the shift changes only camera images (refused on other observations, where it would do nothing).
+    image_only: ClassVar[bool] = False
 
     def __init__(self, env: gym.Env, level: float, scale: float | None = None, schedule: Schedule | str | None = None,
                  seed: int | None = None) -> None:
@@ -35,6 +37,12 @@ class TaskShift(Perturbation):
             name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
             raise ValueError(f"task shift {self.name!r} is not available for {name} (needs the task "
                              f"parameter(s) {list(self.needs)}); supported: {self.supports}")
+        shape = getattr(env.observation_space, "shape", None)
+        if self.image_only and not (shape is not None and len(shape) in (2, 3)):
+            name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+            raise ValueError(f"task shift {self.name!r} changes only camera images and would do nothing on {name}'s "
+                             f"observation of shape {shape}; use the camera observation or leave it out "
+                             f"(supported: {self.supports})")
         self.nominal = {key: task[key] for key in self.needs}
 
     def _shifted(self) -> dict[str, Any]:
@@ -96,6 +104,7 @@ class Palette(TaskShift):
     default_scale = 3.0
     description = "season and lighting of the camera image"
     needs = ("season", "lighting")
+    image_only = True
     supports = "NCPControl/LaneKeeping-v0 (camera observation), NCPControl/QuadFlyToTarget-v0 (camera)"
 
     def _shifted(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from envs.params import PhysicalParams
 from envs.quadrotor.mixer import RateMixer
 from envs.quadrotor.model import CRAZYFLIE, build_mjcf
 from envs.quadrotor.render import draw_scene
+from envs.validation import check_action
 
 ACTION_MODES = ("rates", "motors")
 DEFAULT_ARENA = ((-2.0, 2.0), (-2.0, 2.0), (0.0, 2.5))
@@ -284,11 +285,12 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         """Advance one control step.
 
         :param action: shape ``[4]``, in ``[-1, 1]`` (clipped).
+        :raises ValueError: for another shape or a NaN/inf value.
         :return: ``(observation, reward, terminated, truncated, info)``; ``truncated`` is
             always ``False`` here (the registered time limit truncates).
         """
         a = self._action
-        a[:] = action
+        a[:] = check_action(action, a.shape[0], type(self).__name__)
         np.minimum(a, 1.0, out=a)
         np.maximum(a, -1.0, out=a)
         if self.action_mode == "rates":

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ncp_control.analysis.pca import arc_length, pca
+from ncp_control.errors import UserError
 
 #: networks compared
 KINDS = ("ltc", "cfc", "ctrnn", "lstm", "mlp")
@@ -47,7 +48,7 @@ def _layer(kind: str, input_size: int, width: int) -> nn.Module:
         return nn.LSTM(input_size, width, batch_first=True)
     if kind == "mlp":
         return nn.Sequential(nn.Linear(input_size, width), nn.Tanh())
-    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    raise UserError(f"kind must be one of {KINDS}, got {kind!r}")
 
 
 #: parameters treated as weight matrices (redrawn ``N(0, sigma_w^2 / fan_in)``), by name ending
@@ -89,7 +90,7 @@ def random_stack(kind: str, width: int, depth: int, seed: int = 0, sigma_w: floa
     :return: the layers.
     """
     if width < 1 or depth < 1:
-        raise ValueError(f"width and depth must be >= 1, got {width} and {depth}")
+        raise UserError(f"width and depth must be >= 1, got {width} and {depth}")
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     layers = []

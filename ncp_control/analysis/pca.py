@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from ncp_control.errors import UserError
+
 
 def pca(x: torch.Tensor, components: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     """Project rows onto their first principal components.
@@ -14,7 +16,7 @@ def pca(x: torch.Tensor, components: int = 2) -> tuple[torch.Tensor, torch.Tenso
         the ratio is all zeros for constant data. Missing components (``k > min(T, D)``) are zero.
     """
     if x.dim() != 2 or x.shape[0] < 2:
-        raise ValueError(f"x must have shape [T, D] with T >= 2, got {tuple(x.shape)}")
+        raise UserError(f"x must have shape [T, D] with T >= 2, got {tuple(x.shape)}")
     data = x.detach().to(torch.float64)
     centred = data - data.mean(0, keepdim=True)
     _, singular, vh = torch.linalg.svd(centred, full_matrices=False)
@@ -30,5 +32,5 @@ def pca(x: torch.Tensor, components: int = 2) -> tuple[torch.Tensor, torch.Tenso
 def arc_length(points: torch.Tensor) -> float:
     """:param points: a curve ``[T, d]``. :return: the summed length of its ``T - 1`` segments."""
     if points.dim() != 2 or points.shape[0] < 2:
-        raise ValueError(f"points must have shape [T, d] with T >= 2, got {tuple(points.shape)}")
+        raise UserError(f"points must have shape [T, d] with T >= 2, got {tuple(points.shape)}")
     return float((points[1:] - points[:-1]).norm(dim=1).sum())

@@ -11,6 +11,7 @@ from ncp_control.cells.ctrnn_cell import CTRNNCell
 from ncp_control.cells.ltc_cell import LTCCell
 from ncp_control.cells.mixed_memory import unwrap_memory
 from ncp_control.cells.wired_cfc_cell import WiredCfCCell
+from ncp_control.errors import UserError
 from ncp_control.sequence import LiquidRNN
 from ncp_control.wirings import Wiring
 
@@ -63,7 +64,7 @@ def synapse_strengths(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     cell = core_cell(model)
     wiring = wiring_of(model)
     if wiring is None:
-        raise ValueError(f"model must be a wired liquid network (CfC/LTC/CT-RNN over a wiring), got {type(model).__name__}")
+        raise UserError(f"model must be a wired liquid network (CfC/LTC/CT-RNN over a wiring), got {type(model).__name__}")
     sensory_mask = torch.as_tensor(wiring.sensory_adjacency_matrix != 0, dtype=torch.float32)
     mask = torch.as_tensor(wiring.adjacency_matrix != 0, dtype=torch.float32)
     with torch.no_grad():
@@ -75,7 +76,7 @@ def synapse_strengths(model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         elif isinstance(cell, WiredCfCCell):
             sensory, recurrent = _cfc_strengths(cell, wiring)
         else:
-            raise ValueError(f"no synapse strengths for {type(cell).__name__}")
+            raise UserError(f"no synapse strengths for {type(cell).__name__}")
     return sensory * sensory_mask, recurrent * mask
 
 

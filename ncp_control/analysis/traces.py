@@ -10,6 +10,7 @@ from torch import nn
 
 from ncp_control.analysis.pca import pca
 from ncp_control.analysis.structure import GROUPS, neuron_count, neuron_groups, wiring_of
+from ncp_control.errors import UserError
 
 
 @dataclass
@@ -38,7 +39,7 @@ class NeuronTraces:
         elif group in self.groups:
             data = self.states[:, self.groups[group]]
         else:
-            raise ValueError(f"group must be None, 'sensory' or one of {sorted(self.groups)}, got {group!r}")
+            raise UserError(f"group must be None, 'sensory' or one of {sorted(self.groups)}, got {group!r}")
         return pca(data)[1]
 
     def pc1_share(self, group: str | None = None) -> float:

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
+from ncp_control.errors import UserError
 
 MODES = ("default", "no_gate", "pure")
 
@@ -62,13 +63,13 @@ class CfCCell(LiquidCell):
     ) -> None:
         super().__init__()
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+            raise UserError(f"mode must be one of {MODES}, got {mode!r}")
         if backbone_activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {backbone_activation!r}")
+            raise UserError(f"activation must be one of {sorted(ACTIVATIONS)}, got {backbone_activation!r}")
         if backbone_layers < 0 or (backbone_layers > 0 and backbone_units < 1):
-            raise ValueError("backbone_layers must be >= 0 and backbone_units >= 1 when backbone_layers > 0")
+            raise UserError("backbone_layers must be >= 0 and backbone_units >= 1 when backbone_layers > 0")
         if not 0.0 <= backbone_dropout < 1.0:
-            raise ValueError(f"backbone_dropout must be in [0, 1), got {backbone_dropout}")
+            raise UserError(f"backbone_dropout must be in [0, 1), got {backbone_dropout}")
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.state_size = hidden_size

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
+from ncp_control.errors import UserError
 from ncp_control.wirings import Wiring
 from ncp_control.wirings.base import check_int
 
@@ -49,7 +50,7 @@ class CTRNNCell(LiquidCell):
     ) -> None:
         super().__init__()
         if solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+            raise UserError(f"solver must be one of {SOLVERS}, got {solver!r}")
         wiring = self._attach_wiring(input_size, wiring)
         self.ode_unfolds = check_int("ode_unfolds", ode_unfolds, 1)
         self.solver = solver

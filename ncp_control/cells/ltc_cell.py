@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
+from ncp_control.errors import UserError
 from ncp_control.wirings import Wiring
 from ncp_control.wirings.base import check_int
 
@@ -77,12 +78,12 @@ class LTCCell(LiquidCell):
     ) -> None:
         super().__init__()
         if solver not in FIXED_SOLVERS + ODE_SOLVERS:
-            raise ValueError(f"solver must be one of {FIXED_SOLVERS + ODE_SOLVERS}, got {solver!r}")
+            raise UserError(f"solver must be one of {FIXED_SOLVERS + ODE_SOLVERS}, got {solver!r}")
         if adjoint and solver not in ODE_SOLVERS:
-            raise ValueError(f"adjoint=True needs an adaptive solver {ODE_SOLVERS}, got solver={solver!r}")
+            raise UserError(f"adjoint=True needs an adaptive solver {ODE_SOLVERS}, got solver={solver!r}")
         for name, mapping in (("input_mapping", input_mapping), ("output_mapping", output_mapping)):
             if mapping not in MAPPINGS:
-                raise ValueError(f"{name} must be one of {MAPPINGS}, got {mapping!r}")
+                raise UserError(f"{name} must be one of {MAPPINGS}, got {mapping!r}")
         wiring = self._attach_wiring(input_size, wiring)
         self.input_mapping = input_mapping
         self.output_mapping = output_mapping

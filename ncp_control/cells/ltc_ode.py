@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from ncp_control.errors import UserError
+
 #: the LTC parameters that the vector field reads
 FIELD_PARAMETERS = (
     "gleak",
@@ -65,7 +67,7 @@ def solve_ode(cell: LTCCell, x: torch.Tensor, v: torch.Tensor, dt: torch.Tensor)
     try:
         import torchdiffeq
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ValueError(
+        raise UserError(
             f"solver={cell.solver!r} needs torchdiffeq: pip install 'ncp-control[ode]'"
         ) from error
     field = LTCField(cell, x, dt)

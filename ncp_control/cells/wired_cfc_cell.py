@@ -7,6 +7,7 @@ from torch import nn
 
 from ncp_control.cells.base import LiquidCell
 from ncp_control.cells.cfc_cell import CfCCell
+from ncp_control.errors import UserError
 from ncp_control.wirings import Wiring
 
 
@@ -54,7 +55,7 @@ class WiredCfCCell(LiquidCell):
         for neurons in wiring.layers:
             start, end = min(neurons), max(neurons) + 1
             if list(neurons) != list(range(start, end)):
-                raise ValueError("wiring: a wired CfC needs each layer's neurons to be consecutive ids")
+                raise UserError("wiring: a wired CfC needs each layer's neurons to be consecutive ids")
             self._slices.append((start, end))
         # order in which layer outputs are concatenated to give the state in neuron-id order
         self._id_order = sorted(range(len(self._slices)), key=lambda i: self._slices[i][0])

@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ncp_control.errors import UserError
+
 #: input and output names of exported files
 INPUT_NAMES = ("obs", "state", "dt")
 OUTPUT_NAMES = ("action", "new_state")
@@ -24,7 +26,7 @@ MIN_OPSET = 17
 def _example(module: nn.Module, batch_size: int) -> tuple[torch.Tensor, ...]:
     make = getattr(module, "example_inputs", None)
     if make is None:
-        raise ValueError("module must provide example_inputs(batch_size) (use ncp_control.export.OneStepPolicy)")
+        raise UserError("module must provide example_inputs(batch_size) (use ncp_control.export.OneStepPolicy)")
     return tuple(make(batch_size))
 
 
@@ -108,7 +110,7 @@ def to_onnx(module: nn.Module, path: str | os.PathLike[str], opset: int = MIN_OP
     :raises RuntimeError: if the exported file disagrees with PyTorch.
     """
     if int(opset) < MIN_OPSET:
-        raise ValueError(f"opset must be >= {MIN_OPSET}, got {opset}")
+        raise UserError(f"opset must be >= {MIN_OPSET}, got {opset}")
     target = Path(path)
     module = module.eval()
     tmp = _temporary(target)

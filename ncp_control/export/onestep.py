@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
+from ncp_control.errors import UserError
 from ncp_control.sequence import LiquidRNN
 
 
@@ -59,9 +60,9 @@ class ObservationNormalizer(nn.Module):
         mean_t = torch.as_tensor(mean, dtype=torch.float64)
         var_t = torch.as_tensor(var, dtype=torch.float64)
         if mean_t.shape != var_t.shape:
-            raise ValueError(f"mean and var must have the same shape, got {tuple(mean_t.shape)} and {tuple(var_t.shape)}")
+            raise UserError(f"mean and var must have the same shape, got {tuple(mean_t.shape)} and {tuple(var_t.shape)}")
         if not clip > 0:
-            raise ValueError(f"clip must be > 0, got {clip}")
+            raise UserError(f"clip must be > 0, got {clip}")
         self.register_buffer("mean", mean_t.clone())
         self.register_buffer("std", torch.sqrt(var_t + float(epsilon)))
         self.clip = float(clip)
@@ -150,7 +151,7 @@ class OneStepPolicy(nn.Module):
         self.head = head
         self.postprocess = postprocess
         if time_unit is not None and not time_unit > 0:
-            raise ValueError(f"time_unit must be > 0 or None, got {time_unit}")
+            raise UserError(f"time_unit must be > 0 or None, got {time_unit}")
         self.time_unit = None if time_unit is None else float(time_unit)
 
     def forward(

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from ncp_control.config import model_from_config
+from ncp_control.errors import UserError
 from ncp_control.sequence import LiquidRNN
 
 #: ``config.json["format"]`` of a saved ncp_control model
@@ -27,8 +28,12 @@ CONFIG_FILE = "config.json"
 def _atomic_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:  # a full disk or a kill: leave no temporary file behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_tensors(path: str | os.PathLike[str], tensors: dict[str, torch.Tensor]) -> Path:
@@ -62,7 +67,7 @@ def read_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     try:
         return dict(load(target.read_bytes()))
     except (SafetensorError, ValueError, RuntimeError) as error:
-        raise ValueError(f"{target} is not a safetensors file ({error})") from None
+        raise UserError(f"{target} is not a safetensors file ({error})") from None
 
 
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> Path:
@@ -81,9 +86,9 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         data = json.loads(target.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{target} is not valid JSON ({error})") from None
+        raise UserError(f"{target} is not valid JSON ({error})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{target} must hold a JSON object")
+        raise UserError(f"{target} must hold a JSON object")
     return data
 
 
@@ -97,7 +102,7 @@ def save_model(model: LiquidRNN, folder: str | os.PathLike[str]) -> Path:
     from ncp_control import __version__
 
     if not isinstance(model, LiquidRNN):
-        raise ValueError(f"model must be an ncp_control CfC, LTC or CTRNN, got {type(model).__name__}")
+        raise UserError(f"model must be an ncp_control CfC, LTC or CTRNN, got {type(model).__name__}")
     target = Path(folder)
     write_tensors(target / MODEL_FILE, model.state_dict())
     write_json(target / CONFIG_FILE, {"format": MODEL_FORMAT, "version": __version__, "model": model.config()})
@@ -116,11 +121,11 @@ def load_model(folder: str | os.PathLike[str]) -> LiquidRNN:
         target = target.parent
     config = read_json(target / CONFIG_FILE)
     if config.get("format") != MODEL_FORMAT or not isinstance(config.get("model"), dict):
-        raise ValueError(f"{target} does not hold an ncp_control model (config.json format {config.get('format')!r})")
+        raise UserError(f"{target} does not hold an ncp_control model (config.json format {config.get('format')!r})")
     model = model_from_config(config["model"])
     tensors = read_tensors(target / MODEL_FILE)
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as error:
-        raise ValueError(f"the weights in {target} do not fit its config: {error}") from None
+        raise UserError(f"the weights in {target} do not fit its config: {error}") from None
     return model.eval()

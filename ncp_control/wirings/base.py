@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ncp_control.errors import UserError
+
 #: wiring kinds by name, filled by the subclasses (for :meth:`Wiring.from_dict`)
 _KINDS: dict[str, type[Wiring]] = {}
 
@@ -31,9 +33,9 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """
     allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+        raise UserError(f"{name} must be an integer {allowed}, got {value!r}")
     if value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be an integer in {allowed}, got {value}")
+        raise UserError(f"{name} must be an integer in {allowed}, got {value}")
     return int(value)
 
 
@@ -46,20 +48,20 @@ def check_sparsity(name: str, value: Any) -> float:
     :raises ValueError: if ``value`` is not a number in ``[0, 1)``.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+        raise UserError(f"{name} must be a number in [0, 1), got {value!r}")
     if not 0.0 <= float(value) < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
+        raise UserError(f"{name} must be in [0, 1), got {value}")
     return float(value)
 
 
 def _polarity_matrix(name: str, matrix: Any, shape: tuple[int, int] | None = None) -> np.ndarray:
     array = np.asarray(matrix)
     if array.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix, got shape {array.shape}")
+        raise UserError(f"{name} must be a 2-D matrix, got shape {array.shape}")
     if shape is not None and array.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+        raise UserError(f"{name} must have shape {shape}, got {array.shape}")
     if not np.isin(array, (-1, 0, 1)).all():
-        raise ValueError(f"{name} entries must be -1, 0 or +1")
+        raise UserError(f"{name} entries must be -1, 0 or +1")
     out = array.astype(np.int32)
     out.flags.writeable = False
     return out
@@ -93,14 +95,14 @@ class Wiring:
         adjacency = _polarity_matrix("adjacency_matrix", adjacency_matrix)
         units = adjacency.shape[0]
         if adjacency.shape != (units, units) or units < 1:
-            raise ValueError(
+            raise UserError(
                 f"adjacency_matrix must be square [units, units] with units >= 1, got {adjacency.shape}"
             )
         sensory = None
         if sensory_adjacency_matrix is not None:
             sensory = _polarity_matrix("sensory_adjacency_matrix", sensory_adjacency_matrix)
             if sensory.shape[1] != units or sensory.shape[0] < 1:
-                raise ValueError(
+                raise UserError(
                     f"sensory_adjacency_matrix must have shape [input_size >= 1, {units}], got {sensory.shape}"
                 )
         out = units if output_size is None else check_int("output_size", output_size, 1, units)
@@ -110,7 +112,7 @@ class Wiring:
             layer_tuple = tuple(tuple(int(i) for i in layer) for layer in layers)
             flat = sorted(i for layer in layer_tuple for i in layer)
             if flat != list(range(units)) or any(len(layer) == 0 for layer in layer_tuple):
-                raise ValueError(f"layers must be non-empty and partition the neuron ids 0..{units - 1}")
+                raise UserError(f"layers must be non-empty and partition the neuron ids 0..{units - 1}")
         self._init(adjacency, sensory, out, layer_tuple)
 
     def _init(
@@ -168,7 +170,7 @@ class Wiring:
     # ------------------------------------------------------------ structure
     def _require_built(self) -> np.ndarray:
         if self._sensory is None:
-            raise ValueError(
+            raise UserError(
                 f"{type(self).__name__} is not built for an input size: pass input_size= or call build(input_size)"
             )
         return self._sensory
@@ -239,14 +241,14 @@ class Wiring:
         input_size = check_int("input_size", input_size, 1)
         if self.input_size is not None:
             if self.input_size != input_size:
-                raise ValueError(
+                raise UserError(
                     f"wiring is built for input_size={self.input_size}, got input_size={input_size}"
                 )
             return self
         return self._with_input_size(input_size)
 
     def _with_input_size(self, input_size: int) -> Wiring:
-        raise ValueError("a plain Wiring needs its sensory_adjacency_matrix; it cannot generate one")
+        raise UserError("a plain Wiring needs its sensory_adjacency_matrix; it cannot generate one")
 
     # --------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -270,7 +272,7 @@ class Wiring:
         args = dict(data)
         kind = args.pop("kind", None)
         if kind not in _KINDS:
-            raise ValueError(f"unknown wiring kind {kind!r}; known kinds: {sorted(_KINDS)}")
+            raise UserError(f"unknown wiring kind {kind!r}; known kinds: {sorted(_KINDS)}")
         return _KINDS[kind](**args)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ncp_control.errors import UserError
+
 if TYPE_CHECKING:
     from ncp_control.wirings.base import Wiring
 
@@ -69,7 +71,7 @@ def draw_wiring(
         "random": nx.random_layout,
     }
     if layout not in layouts:
-        raise ValueError(f"layout must be one of {sorted(layouts)}, got {layout!r}")
+        raise UserError(f"layout must be one of {sorted(layouts)}, got {layout!r}")
     graph = wiring_graph(wiring)
     if ax is None:
         ax = plt.gca()

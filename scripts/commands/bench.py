@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 
 import scripts
+from ncp_control.errors import UserError
 
 
 def available() -> list[str]:
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     """
     names = available()
     if args.name not in names:
-        raise ValueError(f"unknown benchmark {args.name!r}; choose one of {names}")
+        raise UserError(f"unknown benchmark {args.name!r}; choose one of {names}")
     module = importlib.import_module(f"scripts.bench_{args.name}")
     return int(module.main(list(args.rest)) or 0)
 

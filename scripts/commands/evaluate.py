@@ -12,12 +12,13 @@ import numpy as np
 from agents.robustness.evaluate import make_env, run_episodes
 from agents.robustness.policies import ModelPolicy
 from agents.runs import load_model
+from ncp_control.errors import UserError
 from scripts.commands import add_trust_pickle
 
 
-def _render_episode(model: Any, env_id: str, seed: int, target: Path) -> Path:
+def _render_episode(model: Any, env_id: str, seed: int, target: Path, env_kwargs: dict[str, Any]) -> Path:
     """Render one deterministic episode to PNG frames (a folder) or a .gif/.mp4 file."""
-    env = make_env(env_id, {"render_mode": "rgb_array"})
+    env = make_env(env_id, {**env_kwargs, "render_mode": "rgb_array"})
     policy = ModelPolicy(model)
     frames: list[Any] = []
     try:
@@ -29,9 +30,9 @@ def _render_episode(model: Any, env_id: str, seed: int, target: Path) -> Path:
             try:
                 frame = env.render()
             except gym.error.Error as error:
-                raise ValueError(f"cannot render {env_id}: {error}") from None
+                raise UserError(f"cannot render {env_id}: {error}") from None
             if frame is None:
-                raise ValueError(f"{env_id} does not render rgb_array frames")
+                raise UserError(f"{env_id} does not render rgb_array frames")
             frames.append(np.asarray(frame))
             action = policy.act(np.asarray(obs)[None] if not isinstance(obs, dict) else
                                 {k: np.asarray(v)[None] for k, v in obs.items()}, start, dt)[0]
@@ -46,18 +47,18 @@ def _render_episode(model: Any, env_id: str, seed: int, target: Path) -> Path:
         try:
             import imageio.v2 as imageio
         except ImportError:
-            raise ValueError("--render to a .gif or .mp4 needs imageio (pip install imageio); or give a folder") from None
+            raise UserError("--render to a .gif or .mp4 needs imageio (pip install imageio); or give a folder") from None
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             imageio.mimsave(target, frames, **({"duration": 1 / 30} if suffix == ".gif" else {"fps": 30}))
         except (ValueError, ImportError, RuntimeError, OSError) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ValueError(
+            raise UserError(
                 f"cannot write {target} ({first}); use .gif or a folder instead"
             ) from None
         return target
     if suffix:
-        raise ValueError(f"--render takes a folder (PNG frames), a .gif or a .mp4 file, got {target}")
+        raise UserError(f"--render takes a folder (PNG frames), a .gif or a .mp4 file, got {target}")
     import matplotlib.image
 
     target.mkdir(parents=True, exist_ok=True)
@@ -73,13 +74,15 @@ def run(args: argparse.Namespace) -> int:
     :return: exit status 0.
     """
     if args.episodes < 1:
-        raise ValueError(f"--episodes must be at least 1, got {args.episodes}")
+        raise UserError(f"--episodes must be at least 1, got {args.episodes}")
     model, info = load_model(args.model, args.env, trust_pickle=args.trust_pickle)
     env_id = args.env or info.get("env_id")
     if not env_id:
-        raise ValueError(f"{args.model} is a bare model file: give the environment with --env")
+        raise UserError(f"{args.model} is a bare model file: give the environment with --env")
     seeds = [args.seed + i for i in range(args.episodes)]
-    rows = run_episodes(ModelPolicy(model, deterministic=not args.stochastic), lambda: make_env(env_id), seeds)
+    env_kwargs = dict(info.get("env_kwargs") or {})  # the run's env arguments travel with it
+    rows = run_episodes(ModelPolicy(model, deterministic=not args.stochastic), lambda: make_env(env_id, env_kwargs),
+                        seeds)
     returns = np.array([r["return"] for r in rows])
     print(f"{info['algo']} {info.get('policy', '')} on {env_id}, {len(rows)} episodes (seeds {seeds[0]}..{seeds[-1]})")
     print(f"return {returns.mean():.2f} +- {returns.std():.2f}, mean length {np.mean([r['length'] for r in rows]):.1f}")
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         if values:
             print(f"{key} rate {np.mean(values):.2f}")
     if args.render:
-        path = _render_episode(model, env_id, seeds[0], Path(args.render))
+        path = _render_episode(model, env_id, seeds[0], Path(args.render), env_kwargs)
         print(f"rendered seed {seeds[0]} to {path}")
     return 0
 

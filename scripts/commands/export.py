@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from ncp_control.errors import UserError
 from scripts.commands import add_trust_pickle
 
 FORMATS = {"torchscript": "policy.pt", "onnx": "policy.onnx", "safetensors": "weights"}
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(1)
     if args.repeats < 1:
-        raise ValueError(f"--repeats must be >= 1, got {args.repeats}")
+        raise UserError(f"--repeats must be >= 1, got {args.repeats}")
     target = Path(args.target)
     if not target.exists():
         raise FileNotFoundError(f"no run folder, policy or model at {target}")
@@ -72,8 +73,11 @@ def run(args: argparse.Namespace) -> int:
 
             save_policy(model, out, vec_normalize)
             files = "policy.safetensors + config.json"
-        else:
-            raise ValueError(f"{target} is already a weights-only policy")
+        else:  # already weights-only (a run's weights/ or a policy folder): copied, checked on the way
+            from agents.export import copy_policy
+
+            copy_policy(target, out)
+            files = "policy.safetensors + config.json"
         print(f"wrote {out} ({files}: loads without unpickling)")
         return 0
     if args.format == "torchscript":

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from ncp_control.errors import UserError
 from scripts.commands import add_trust_pickle
 
 
@@ -80,7 +81,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
         env_id = args.env or info.get("env_id")
         if env_id is None:
-            raise ValueError("the environment is unknown: pass --env ENV_ID")
+            raise UserError("the environment is unknown: pass --env ENV_ID")
         env_kwargs = info.get("env_kwargs") if env_id == info.get("env_id") else None
         traces, total = record_episode(module, env_id, seed=args.seed, max_steps=args.steps,
                                        dt_nominal=info.get("dt_nominal") or 1.0, env_kwargs=env_kwargs)
@@ -138,5 +139,5 @@ def _run_with_defaults(args: argparse.Namespace) -> int:
     if args.target == "expressivity" and args.out is None:
         args.out = "inspect"
     if args.steps < 2:
-        raise ValueError(f"--steps must be >= 2, got {args.steps}")
+        raise UserError(f"--steps must be >= 2, got {args.steps}")
     return run(args)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agents.robustness.report import format_summary, write_report
 from agents.robustness.table import read_results
+from ncp_control.errors import UserError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no results table at {path}")
     frame = read_results(path)
     if frame.empty:
-        raise ValueError(f"{path} has no rows")
+        raise UserError(f"{path} has no rows")
     out = Path(args.out) if args.out else path.parent
     print(format_summary(frame))
     written = write_report(frame, out)

@@ -13,6 +13,7 @@ from agents.robustness.report import format_summary, write_report
 from agents.robustness.suites import resolve_suite
 from agents.robustness.table import read_results
 from agents.runs import load_model
+from ncp_control.errors import UserError
 from scripts.commands import add_trust_pickle
 
 
@@ -32,41 +33,47 @@ def run(args: argparse.Namespace) -> int:
     :return: exit status 0.
     """
     if args.episodes < 1:
-        raise ValueError(f"--episodes must be at least 1, got {args.episodes}")
+        raise UserError(f"--episodes must be at least 1, got {args.episodes}")
     loaded = []
     for path in args.runs:
         model, info = load_model(path, args.env, trust_pickle=args.trust_pickle)
         loaded.append((model, {**info, "seed": int(info.get("seed", 0))}))
     envs = {info["env_id"] for _, info in loaded}
     if None in envs:
-        raise ValueError("a bare model file needs --env")
+        raise UserError("a bare model file needs --env")
     if len(envs) != 1:
-        raise ValueError(f"all runs must be for one environment, got {sorted(envs)}")
+        raise UserError(f"all runs must be for one environment, got {sorted(envs)}")
     env_id = envs.pop()
+    kwargs = {repr(sorted((info.get("env_kwargs") or {}).items())) for _, info in loaded}
+    if len(kwargs) != 1:
+        raise UserError("all runs must use the same env_kwargs (their env arguments differ); evaluate them separately")
+    env_kwargs = dict(loaded[0][1].get("env_kwargs") or {})  # the runs' env arguments travel with them
     out = Path(args.out)
     results = out / "results.csv"
     names = args.names.split(",") if args.names else _names([info for _, info in loaded])
     if len(names) != len(loaded):
-        raise ValueError(f"--names needs {len(loaded)} comma-separated names, got {len(names)}")
+        raise UserError(f"--names needs {len(loaded)} comma-separated names, got {len(names)}")
     if args.reference:
         reference_policy(env_id)  # fail early for a task without one
-    env = make_env(env_id)
+    env = make_env(env_id, env_kwargs)
     try:
         for suite in args.suite:
             resolve_suite(suite, args.levels, env)
     finally:
         env.close()
-    evaluate_random(env_id, args.episodes, args.seed, results=results)
+    evaluate_random(env_id, args.episodes, args.seed, results=results, env_kwargs=env_kwargs)
     if args.reference:
         for suite in args.suite:
             print(f"reference controller: suite {suite}")
             evaluate_robustness(reference_policy(env_id), env_id, suite, args.levels, args.episodes, args.seed,
-                                name="reference", results=results, progress=not args.no_progress)
+                                name="reference", results=results, progress=not args.no_progress,
+                                env_kwargs=env_kwargs)
     for (model, info), name in zip(loaded, names):
         for suite in args.suite:
             print(f"{name} (seed {info['seed']}): suite {suite}")
             evaluate_robustness(model, env_id, suite, args.levels, args.episodes, args.seed, name=name,
-                                train_seed=info["seed"], results=results, progress=not args.no_progress)
+                                train_seed=info["seed"], results=results, progress=not args.no_progress,
+                                env_kwargs=env_kwargs)
     frame = read_results(results)
     print(format_summary(frame))
     written = write_report(frame, out)

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Any
 
-from agents.robustness.evaluate import make_env
-from agents.runs import RunConfig, RunFolder, algorithms, load_hyperparams, train_run
+import yaml
+
+from agents.policy_kwargs import parse_policy_kwargs
+from agents.recipes import Recipe, hyperparams_file, read_recipe, shipped_recipe, shipped_tasks
+from agents.runs import RunConfig, RunFolder, algorithms, extend_run, train_run
+from ncp_control.errors import UserError
 from scripts.commands import add_trust_pickle
 
 
@@ -16,18 +21,26 @@ def default_run_dir(env_id: str, policy: str, seed: int) -> Path:
     return Path("runs") / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', env_id).strip('-')}__{policy}__seed{seed}"
 
 
-def _tuned(env_id: str, algo: str, policy: str | None) -> dict:
-    """The package's tuned LiquidPPO hyperparameters for ``env_id``, if it has them."""
-    if algo != "LiquidPPO":
-        return {}
-    from agents.zoo import hyperparams_file
+def _recipe(args: argparse.Namespace) -> Recipe:
+    """The recipe of ``--config``, else the package's tuned one for LiquidPPO on a task that has one."""
+    if args.config:
+        return read_recipe(args.config, args.env, args.policy)
+    if args.algo == "LiquidPPO" and args.env in shipped_tasks():
+        print(f"using the tuned hyperparameters of {args.env} from {hyperparams_file()}")
+        return shipped_recipe(args.env, args.policy)
+    return Recipe()
 
-    try:
-        params = load_hyperparams(hyperparams_file(), env_id, policy)
-    except ValueError:
+
+def parse_env_kwargs(text: str | None) -> dict[str, Any]:
+    """:param text: ``--env-kwargs``: a YAML/JSON mapping (``'{observation: camera}'``) or an rl-zoo
+        ``dict(...)`` string, read as data. :return: the arguments (empty for None)."""
+    if text is None:
         return {}
-    print(f"using the tuned hyperparameters of {env_id} from {hyperparams_file()}")
-    return params
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    return parse_policy_kwargs(value if isinstance(value, dict) else text, "--env-kwargs")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,36 +51,29 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.resume:
         folder = RunFolder.open(args.resume)
-        config = folder.config()
+        config = extend_run(folder.path, args.timesteps) if args.timesteps else folder.config()
         print(f"resuming {folder.path} ({config.algo} {config.policy} on {config.env_id})")
         train_run(config, folder.path, progress_bar=not args.no_progress, trust_pickle=args.trust_pickle)
         print(f"run folder: {folder.path}")
         return 0
     if not args.env:
-        raise ValueError("give an env id to train on, or --resume RUN_DIR")
-    params = (
-        load_hyperparams(args.config, args.env, args.policy)
-        if args.config
-        else _tuned(args.env, args.algo, args.policy)
-    )
-    n_envs = int(params.pop("n_envs", 1)) if args.n_envs is None else args.n_envs
-    file_steps = params.pop("n_timesteps", None)
-    file_policy = params.pop("policy", None)
-    policy = args.policy or file_policy or "CfCPolicy"
-    timesteps = args.timesteps or (int(float(file_steps)) if file_steps is not None else 100_000)
+        raise UserError("give an env id to train on, or --resume RUN_DIR")
+    recipe = _recipe(args)
+    policy = args.policy or recipe.policy or "CfCPolicy"
     config = RunConfig(
-        env_id=args.env, policy=policy, algo=args.algo, timesteps=timesteps, seed=args.seed, n_envs=n_envs,
-        hyperparams=params, checkpoint_freq=args.checkpoint_freq, eval_freq=args.eval_freq,
-        eval_episodes=args.eval_episodes,
+        env_id=args.env, policy=policy, algo=args.algo,
+        timesteps=args.timesteps or recipe.n_timesteps or 100_000, seed=args.seed,
+        n_envs=args.n_envs or recipe.n_envs or 1, hyperparams=recipe.hyperparams,
+        env_kwargs={**recipe.env_kwargs, **parse_env_kwargs(args.env_kwargs)}, normalize=recipe.normalize,
+        checkpoint_freq=args.checkpoint_freq, eval_freq=args.eval_freq, eval_episodes=args.eval_episodes,
     )
     config.validate()
-    make_env(args.env).close()
     out = Path(args.out) if args.out else default_run_dir(args.env, policy, args.seed)
     if (out / "run.json").exists():
-        raise ValueError(f"run folder {out} exists: continue it with --resume {out}, or choose --out")
+        raise UserError(f"run folder {out} exists: continue it with --resume {out}, or choose --out")
     if out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out} exists and is not empty; choose another --out")
-    print(f"training {config.algo} {policy} on {args.env} for {timesteps} steps -> {out}")
+        raise UserError(f"{out} exists and is not empty; choose another --out")
+    print(f"training {config.algo} {policy} on {args.env} for {config.timesteps} steps -> {out}")
     train_run(config, out, progress_bar=not args.no_progress)
     print(f"run folder: {out} (model/, weights/, checkpoints/, tb/, eval.csv)")
     return 0
@@ -86,11 +92,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("env", nargs="?", help="Gymnasium env id, e.g. NCPControl/LaneKeeping-v0")
     parser.add_argument("--policy", default=None, help="policy alias (default CfCPolicy, or the config file's)")
     parser.add_argument("--algo", default="LiquidPPO", choices=sorted(algorithms()), help="algorithm (default LiquidPPO)")
-    parser.add_argument("--timesteps", type=int, default=None, help="training steps (default: config file or 100000)")
+    parser.add_argument("--timesteps", type=int, default=None,
+                        help="training steps (default: config file or 100000); with --resume, the run's new total "
+                        "(extends a finished run)")
     parser.add_argument("--config", default=None,
                         help="hyperparameters YAML (rl-zoo3 style or flat; default: the package's tuned ones, if any)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--n-envs", type=int, default=None, help="parallel envs (default: config file or 1)")
+    parser.add_argument("--env-kwargs", default=None, metavar="MAPPING",
+                        help="env constructor arguments, e.g. '{observation: camera}' (YAML) or "
+                        "'dict(observation=\"camera\")'; stored with the run and used by evaluate, robustness, "
+                        "inspect and export (they win over the config file's env_kwargs)")
     parser.add_argument("--out", default=None, help="run folder (default runs/<env>__<policy>__seed<S>)")
     parser.add_argument("--checkpoint-freq", type=int, default=10_000, help="steps between checkpoints (0: none)")
     parser.add_argument("--eval-freq", type=int, default=10_000, help="steps between evaluations (0: none)")

@@ -71,8 +71,10 @@ def test_hyperparams_file_zoo_style(tmp_path):
     assert params["n_envs"] == 4 and params["policy_kwargs"] == {"net_arch": [32, 32]}
     with pytest.raises(ValueError, match="no entry for 'CartPole-v1'"):
         load_hyperparams(path, "CartPole-v1")
-    path.write_text("n_steps: 64\nnormalize: true\n")
-    with pytest.raises(ValueError, match="normalize"):
+    path.write_text("n_steps: 64\ngamma: 0.9\nnormalize: true\n")  # rl-zoo: VecNormalize with the recipe's gamma
+    assert load_hyperparams(path, "Pendulum-v1")["normalize"] == {"norm_obs": True, "norm_reward": True, "gamma": 0.9}
+    path.write_text("n_steps: 64\nframe_stack: 4\n")
+    with pytest.raises(ValueError, match="frame_stack is not supported"):
         load_hyperparams(path, "Pendulum-v1")
 
 

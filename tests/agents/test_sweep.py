@@ -49,14 +49,32 @@ def test_grid_expansion_and_validation(tmp_path):
     assert [j.job_id for j in load_sweep(path).jobs] == ["Pendulum-v1__ppo__seed0"]
 
 
-def test_failing_job_is_retried_once_and_reported(tmp_path):
-    bad = {"name": "bad", "policy": "NoSuchPolicy", "algo": "PPO"}
-    report = run_sweep(parse_sweep(_spec(policies=[GOOD, bad])), tmp_path, workers=1, progress=False)
+def test_failing_job_is_retried_once_and_reported(tmp_path, monkeypatch):
+    import agents.sweep.backends as backends
+    from ncp_control.errors import UserError
+
+    real_run_job = backends.run_job
+
+    def flaky(job, root, *args):  # one job fails for a reason that may pass, one on its configuration
+        if job.model == "bad":
+            raise RuntimeError("worker lost")
+        if job.model == "wrong":
+            raise UserError("a configuration error")
+        return real_run_job(job, root, *args)
+
+    monkeypatch.setattr(backends, "run_job", flaky)
+    bad, wrong = {**GOOD, "name": "bad"}, {**GOOD, "name": "wrong"}
+    report = run_sweep(parse_sweep(_spec(policies=[GOOD, bad, wrong])), tmp_path, workers=1, progress=False)
     assert report.done == ["Pendulum-v1__ppo__seed0"]
-    assert list(report.failed) == ["Pendulum-v1__bad__seed0"]
-    assert "NoSuchPolicy" in report.failed["Pendulum-v1__bad__seed0"]
+    assert sorted(report.failed) == ["Pendulum-v1__bad__seed0", "Pendulum-v1__wrong__seed0"]
+    assert "worker lost" in report.failed["Pendulum-v1__bad__seed0"]
     state = json.loads((tmp_path / "sweep_state.json").read_text())
     assert state["Pendulum-v1__bad__seed0"]["attempts"] == 2
+    assert state["Pendulum-v1__wrong__seed0"]["attempts"] == 1  # a configuration error is not retried
+    monkeypatch.setattr(backends, "run_job", real_run_job)
+    tmp_path = tmp_path / "first"
+    run_sweep(parse_sweep(_spec()), tmp_path, workers=1, progress=False)
+    report = run_sweep(parse_sweep(_spec()), tmp_path, workers=1, progress=False)
     table = pd.read_csv(report.results)
     assert set(table["model"]) == {"ppo", "random"}
     assert len(table) == 1 + 3  # random clean + ppo clean, control_rate, dt_jitter at level 1
@@ -71,7 +89,29 @@ def test_failing_job_is_retried_once_and_reported(tmp_path):
         run_sweep(parse_sweep(_spec(suites=["timin"])), tmp_path / "b", workers=1, progress=False)
     with pytest.raises(ValueError, match="unknown env id"):
         run_sweep(parse_sweep(_spec(envs=["Pendulum-v9"])), tmp_path / "c", workers=1, progress=False)
-    assert not (tmp_path / "b" / "runs").exists() and not (tmp_path / "c" / "runs").exists()
+    with pytest.raises(ValueError, match="Pendulum-v1__typo__seed0: .*Policy NoSuchPolicy unknown"):
+        typo = {"name": "typo", "policy": "NoSuchPolicy", "algo": "PPO"}
+        run_sweep(parse_sweep(_spec(policies=[GOOD, typo])), tmp_path / "d", workers=1, progress=False)
+    for name in "bcd":
+        assert not (tmp_path / name / "runs").exists()
+
+
+def test_shared_hyperparams_are_routed_to_the_algorithms_that_take_them():
+    config = parse_sweep(_spec(policies=["CfCPolicy", GOOD], hyperparams={"seq_len": 16, "n_epochs": 2}))
+    cfc, ppo = config.jobs
+    assert cfc.config.hyperparams == {"seq_len": 16, "n_epochs": 2}
+    assert ppo.config.hyperparams == {**GOOD["hyperparams"], "n_epochs": 1}  # PPO takes no seq_len
+    with pytest.raises(ValueError, match=r"shared hyperparams \['seq_lenn'\] are arguments of none"):
+        parse_sweep(_spec(hyperparams={"seq_lenn": 16}))
+    with pytest.raises(ValueError, match=r"hyperparams \['seq_len'\] are not arguments of PPO"):
+        parse_sweep(_spec(policies=[{**GOOD, "hyperparams": {"seq_len": 16}}]))
+
+
+@pytest.mark.parametrize("key, value", [("seeds", "zero"), ("timesteps", [1]), ("episodes", 1.5),
+                                        ("levels", ["high"]), ("hyperparams", [1]), ("envs", [3])])
+def test_sweep_keys_of_the_wrong_type_name_the_key(key, value):
+    with pytest.raises(ValueError, match=f"'{key}'"):
+        parse_sweep(_spec(**{key: value}))
 
 
 def _check_complete(out, seeds):
