@@ -138,15 +138,13 @@ def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float)
     :param gamma: the discount of the reward normaliser.
     :return: the VecEnv.
     """
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.vec_env import VecNormalize
-
     import envs  # noqa: F401  (registers the NCPControl/ ids)
+    from agents.recipes import normalize_options, training_env
 
     if normalize not in NORMALIZE:
         raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
-    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
-    return VecNormalize(env, gamma=gamma) if normalize == "zoo" else env
+    options = normalize_options(True, gamma) if normalize == "zoo" else None
+    return training_env(env_id, n_envs, seed, normalize=options)
 
 
 def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementation: str | None = None) -> Any:

@@ -32,6 +32,9 @@ from agents.normalize import RunningNormalizer
 from agents.sequence import LIQUID_NETWORKS, NETWORKS, MLPSequence, make_sequence_model, size_of
 
 CRITICS = ("separate", "shared", "mlp")
+#: Hidden layers between a recurrent network and the action / value outputs (SB3's default
+#: ``net_arch`` of its recurrent actor-critic policies).
+DEFAULT_HEAD = (64, 64)
 WIRINGS = ("ncp", "full", "none")
 
 
@@ -111,8 +114,22 @@ class RecurrentSequencePolicy(BasePolicy):
     :param dt_nominal: nominal control period in seconds: ``predict(..., dt=...)`` divides by it.
     :param normalize_observations: normalise vector observations with running statistics kept
         in the policy (updated by LiquidPPO after each update; saved with the weights).
-    :param motor_logit_gain: Discrete actions with NCP wiring: a fixed gain from motor neurons
-        to logits (None: a learned gain per motor, starting at 1).
+        None (default): on for vector Box observations, off for images and Dict observations.
+    :param motor_logit_gain: Discrete actions with NCP wiring and no actor head: a fixed gain
+        from motor neurons to logits (None: a learned gain per motor, starting at 1).
+    :param actor_head: hidden layers (``activation_fn``) between the network's outputs (the
+        motor neurons of a wired liquid network) and the action layer. None: ``[64, 64]`` for
+        the recurrent networks (as sb3-contrib's recurrent policies), none for ``MlpPolicy``;
+        ``[]``: the motor neurons are the action mean or logits, through a per-motor gain and
+        offset.
+    :param critic_head: hidden layers between the critic network's outputs and the value
+        layer. None: ``[64, 64]`` after a recurrent critic, none after an MLP critic.
+    :param normalize_values: the value layer predicts returns normalised by running statistics
+        of the returns (kept in the policy, updated by LiquidPPO before each update), so that
+        the critic learns at any scale of rewards; the values it reports are in the returns'
+        scale.
+    :param ortho_init: SB3's orthogonal initialisation: heads with gain sqrt(2), the action layer
+        0.01, the value layer 1 (False: PyTorch's defaults).
     """
 
     network: str = "cfc"
@@ -143,12 +160,12 @@ class RecurrentSequencePolicy(BasePolicy):
         full_std: bool = True,
         use_expln: bool = False,
         dt_nominal: float = 1.0,
-        normalize_observations: bool = False,
+        normalize_observations: bool | None = None,
         motor_logit_gain: float | None = None,
         actor_head: list[int] | None = None,
         critic_head: list[int] | None = None,
-        normalize_values: bool = False,
-        ortho_init: bool | None = None,
+        normalize_values: bool = True,
+        ortho_init: bool = True,
     ) -> None:
         network = (network or self.network).lower()
         if network not in NETWORKS:
@@ -163,6 +180,7 @@ class RecurrentSequencePolicy(BasePolicy):
         extractor_class = resolve_extractor(observation_space, features_extractor)
         optimizer_kwargs = dict(optimizer_kwargs or {})
         if optimizer_class in (th.optim.Adam, th.optim.AdamW):
+            optimizer_kwargs.setdefault("eps", 1e-5)  # SB3's actor-critic default
             optimizer_kwargs.setdefault("foreach", True)  # many small tensors: one multi-tensor update
         super().__init__(
             observation_space,
@@ -192,12 +210,16 @@ class RecurrentSequencePolicy(BasePolicy):
         self.full_std = full_std
         self.use_expln = use_expln
         self.dt_nominal = float(dt_nominal)
+        if normalize_observations is None:
+            normalize_observations = isinstance(observation_space, spaces.Box) and extractor_class is FlattenExtractor
         self.normalize_observations = normalize_observations
         if motor_logit_gain is not None and not (isinstance(action_space, spaces.Discrete) and motor_logit_gain > 0):
             raise ValueError(f"motor_logit_gain is a positive number for Discrete actions, got {motor_logit_gain}")
         self.motor_logit_gain = motor_logit_gain
-        self.actor_head = list(actor_head or [])
-        self.critic_head = list(critic_head or [])
+        recurrent_default = list(DEFAULT_HEAD) if network != "mlp" else []
+        self.actor_head = list(actor_head) if actor_head is not None else recurrent_default
+        self.critic_head = list(critic_head) if critic_head is not None else (
+            recurrent_default if critic != "mlp" else [])
         self.normalize_values = normalize_values
         self.value_normalizer = RunningNormalizer((), clip=float("inf")) if normalize_values else None
         self.obs_normalizer: RunningNormalizer | None = None
@@ -251,9 +273,6 @@ class RecurrentSequencePolicy(BasePolicy):
                 latent_dim=actor_out, log_std_init=log_std_init
             )
         self.ortho_init = ortho_init
-        if ortho_init is None and isinstance(self.action_net, nn.Linear):
-            nn.init.orthogonal_(self.action_net.weight, gain=0.01)
-            nn.init.zeros_(self.action_net.bias)
         if ortho_init:
             for head in (self.pi_head, self.vf_head):
                 for layer in head:

@@ -181,7 +181,8 @@ def test_dict_observations_and_image_observations(dict_env: Any, image_env: Any,
 
 
 def test_ncp_motor_neurons_are_the_action_mean() -> None:
-    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, seed=0, policy_kwargs={"units": 10})
+    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, seed=0,
+                      policy_kwargs={"units": 10, "actor_head": []})
     policy = model.policy
     assert policy.wired and policy.actor_net.output_size == 1
     obs = th.randn(2, 3)
@@ -222,7 +223,8 @@ def test_unsupported_action_space_and_wrong_wiring_raise() -> None:
         LiquidPPO("GRUPolicy", DummyVecEnv([MultiDiscreteEnv]), n_steps=8, batch_size=8, seq_len=8)
     wiring = ncp_control.AutoNCP(12, 3, input_size=3)
     with pytest.raises(ValueError, match="motor neurons"):
-        LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, policy_kwargs={"wiring": wiring})
+        LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8,
+                  policy_kwargs={"wiring": wiring, "actor_head": []})
     with pytest.raises(ValueError, match="seq_len"):
         LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=10, batch_size=8, seq_len=4)
 
@@ -259,3 +261,47 @@ def _dict_env_factory() -> Any:
         action_space = gym.spaces.Discrete(2)
 
     return DictObs
+
+
+def test_default_policy_has_heads_normalisers_and_sb3_initialisation() -> None:
+    """The defaults: [64, 64] heads after the recurrent networks (none for MlpPolicy), the
+    observation and value normalisers, Adam's eps 1e-5, orthogonal initialisation."""
+    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, seed=0)
+    policy = model.policy
+    assert policy.actor_head == [64, 64] and policy.critic_head == [64, 64]
+    assert [m.out_features for m in policy.pi_head if isinstance(m, th.nn.Linear)] == [64, 64]
+    assert policy.obs_normalizer is not None and policy.value_normalizer is not None
+    assert policy.optimizer.defaults["eps"] == 1e-5
+    weight = policy.action_net.weight
+    th.testing.assert_close(weight @ weight.T, 1e-4 * th.eye(weight.shape[0]), atol=1e-7, rtol=0)  # orthogonal, gain 0.01
+    mlp = LiquidPPO("MlpPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8).policy
+    assert mlp.actor_head == [] and mlp.critic_head == []
+    image = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8,
+                      policy_kwargs={"normalize_observations": False, "normalize_values": False}).policy
+    assert image.obs_normalizer is None and image.value_normalizer is None
+
+
+def test_value_normalisation_learns_returns_of_any_scale() -> None:
+    """Rewards scaled by 1000: the value normaliser's statistics follow the returns, the critic
+    reports values in the returns' scale, and the value loss is computed on normalised targets."""
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecEnvWrapper
+
+    class Scaled(VecEnvWrapper):
+        def reset(self):  # type: ignore[no-untyped-def]
+            return self.venv.reset()
+
+        def step_wait(self):  # type: ignore[no-untyped-def]
+            obs, rewards, dones, infos = self.venv.step_wait()
+            return obs, rewards * 1000.0, dones, infos
+
+    env = Scaled(make_vec_env("Pendulum-v1", n_envs=2, seed=0))
+    model = LiquidPPO("CfCPolicy", env, n_steps=64, batch_size=64, seq_len=16, n_epochs=4, seed=0,
+                      policy_kwargs={"units": 8})
+    model.learn(512)
+    normalizer = model.policy.value_normalizer
+    returns = th.as_tensor(model.rollout_buffer.returns)
+    assert float(normalizer.mean) < -1e4 and float(normalizer.var.sqrt()) > 1e3  # returns of Pendulum x 1000
+    values = th.as_tensor(model.rollout_buffer.values)
+    assert float(values.mean()) < -1e3  # reported in the returns' scale
+    assert abs(float((returns.mean() - normalizer.mean) / normalizer.var.sqrt())) < 3.0
