@@ -24,13 +24,13 @@ TINY = {"n_steps": 32, "batch_size": 32, "seq_len": 16, "n_epochs": 1}
 
 
 # ---------------------------------------------------------------- the command line and recipes
-def test_normalize_reward_of_a_shipped_recipe_builds_on_the_run_path():
+def test_normalize_of_a_shipped_recipe_builds_on_the_run_path():
     params = load_hyperparams(hyperparams_file(), "NCPControl/PendulumNoVel-v1", "CfCPolicy")
     normalize = params.pop("normalize")
     for key in ("n_envs", "n_timesteps", "policy"):
         params.pop(key)
     model = new_model(RunConfig("NCPControl/PendulumNoVel-v1", hyperparams={**params, **TINY}, normalize=normalize))
-    assert model.get_vec_normalize_env() is not None and not model.get_vec_normalize_env().norm_obs
+    assert model.get_vec_normalize_env() is not None and model.get_vec_normalize_env().norm_obs
 
 
 def test_rl_zoo_normalize_and_env_kwargs_are_understood(tmp_path):

@@ -68,14 +68,14 @@ def test_make_tuned_and_load_hyperparams_read_the_same_recipe():
             assert table["n_envs"] == flat["n_envs"] == recipe.n_envs
 
 
-def test_shipped_normalize_reward_builds_reward_only_vecnormalize():
+def test_shipped_normalize_builds_the_zoo_vecnormalize():
     raw = yaml.safe_load(hyperparams_file().read_text())
     for env_id in shipped_tasks():
         model, _ = make_tuned(env_id)
         env = model.get_env()
-        assert isinstance(env, VecNormalize) == bool(raw[env_id].get("normalize_reward"))
+        assert isinstance(env, VecNormalize) == bool(raw[env_id].get("normalize"))
         if isinstance(env, VecNormalize):
-            assert not env.norm_obs and env.norm_reward and env.gamma == pytest.approx(raw[env_id]["gamma"])
+            assert env.norm_obs and env.norm_reward and env.gamma == pytest.approx(raw[env_id]["gamma"])
         env.close()
 
 

@@ -18,7 +18,9 @@ def test_every_shipped_entry_builds_a_model() -> None:
         model, budget = make_tuned(env_id)
         assert isinstance(model, LiquidPPO) and budget == int(float(table[env_id]["n_timesteps"]))
         assert model.n_steps % model.seq_len == 0 and model.batch_size % model.seq_len == 0
-        assert isinstance(model.get_env(), VecNormalize) == bool(table[env_id].get("normalize_reward", False))
+        env = model.get_vec_normalize_env()
+        assert env is not None and env.norm_obs and env.norm_reward  # the zoo's normalize: true
+        assert env.gamma == pytest.approx(table[env_id]["gamma"])
 
 
 def test_lin_schedules_decay_to_zero_and_tuned_model_has_budget() -> None:
@@ -27,7 +29,7 @@ def test_lin_schedules_decay_to_zero_and_tuned_model_has_budget() -> None:
     assert params["clip_range"](0.5) == pytest.approx(0.1)
     model, budget = make_tuned("NCPControl/CartPoleNoVel-v1", seed=3, policy="LSTMPolicy")
     assert budget == 100_000 and model.n_envs == params["n_envs"] and type(model.policy).__name__ == "LSTMPolicy"
-    assert model.dt_nominal == pytest.approx(0.2)  # the recipe's time unit (the env's period is 0.02 s)
+    assert model.dt_nominal == pytest.approx(0.02)  # the env's own control period
 
 
 def test_unknown_task_or_algo_raise() -> None:
@@ -37,13 +39,15 @@ def test_unknown_task_or_algo_raise() -> None:
         hyperparams_file("dqn")
 
 
-def test_shipped_policy_overrides() -> None:
-    cfc = tuned("NCPControl/CartPoleNoVel-v1")
-    ltc = tuned("NCPControl/CartPoleNoVel-v1", policy="LTCPolicy")
-    ctrnn = tuned("NCPControl/CartPoleNoVel-v1", policy="CTRNNPolicy")
-    assert cfc["dt_nominal"] == ltc["dt_nominal"] == 0.2 and ctrnn["dt_nominal"] == 0.02
-    assert ltc["learning_rate"](1.0) == pytest.approx(2e-3) and cfc["learning_rate"](1.0) == pytest.approx(1e-3)
-    assert ltc["policy_kwargs"] == {**cfc["policy_kwargs"], "critic": "mlp"}
-    assert "policy_overrides" not in cfc
-    model, _ = make_tuned("NCPControl/CartPoleNoVel-v1", policy="LTCPolicy")
-    assert model.policy.critic == "mlp" and model.dt_nominal == pytest.approx(0.2)
+def test_shipped_recipes_are_the_zoo_recipes_without_per_policy_workarounds() -> None:
+    """Each entry is the rl-baselines3-zoo recipe of the task (agents.benchmark.ZOO_RECIPES, the
+    anchor's own), normalisation included, with no per-policy overrides."""
+    from agents.benchmark import ZOO_RECIPES
+
+    table = yaml.safe_load(hyperparams_file().read_text())
+    for env_id, entry in table.items():
+        zoo = ZOO_RECIPES[env_id]
+        assert "policy_overrides" not in entry and entry["normalize"] is True
+        assert entry["n_envs"] == zoo.n_envs and int(float(entry["n_timesteps"])) == zoo.n_timesteps
+        for key, value in zoo.algo_kwargs.items():
+            assert entry[key] == value, (env_id, key)
