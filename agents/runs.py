@@ -48,6 +48,7 @@ from agents.recipes import normalize_options, read_recipe, training_env
 from agents.robustness.evaluate import make_env
 from agents.robustness.table import atomic_write_bytes
 from agents.run_callbacks import CheckpointCallback, EvalLogCallback, truncate_eval_log
+from agents.zips import zip_algorithm
 from ncp_control import __version__
 from ncp_control.errors import UserError
 
@@ -514,27 +515,6 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
     return model
 
 
-def _zip_algorithm(path: Path) -> str:
-    """Guess the algorithm of a bare SB3 zip from the parameters it stores."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("data"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
-        raise UserError(f"{path} is not a model saved by Stable-Baselines3 ({error})") from None
-    policy = str(data.get("policy_class", {}).get(":serialized:", "")) + str(data.get("policy_class", ""))
-    if "seq_len" in data:
-        return "LiquidPPO"
-    if "_last_lstm_states" in data or "Lstm" in policy or "Recurrent" in policy:
-        return "RecurrentPPO"
-    if "target_policy_noise" in data:
-        return "TD3"
-    if "target_entropy" in data:
-        return "SAC"
-    if "clip_range" in data:
-        return "PPO"
-    return "A2C"
-
-
 def _run_source(folder: RunFolder, trust_pickle: bool) -> Path:
     """The model a run folder holds: its final state, else its newest checkpoint (weights-only
     first; an earlier version's pickled ``.zip`` only with ``trust_pickle``)."""
@@ -600,7 +580,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
         info = {"env_id": config.env_id, "policy": config.policy, "seed": config.seed,
                 "env_kwargs": dict(config.env_kwargs), **info}
     else:
-        algo_name = str(info["algo"]) if "algo" in info else _zip_algorithm(source)
+        algo_name = str(info["algo"]) if "algo" in info else zip_algorithm(source)
         try:
             model = algorithms()[algo_name].load(source, device="cpu")
         except Exception as error:  # noqa: BLE001 - unpickling errors of any kind mean "not loadable here"
