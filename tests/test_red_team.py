@@ -266,7 +266,7 @@ def test_deployed_policy_refuses_nan_and_negative_dt(tmp_path):
 def test_dtype_mismatch_names_x_and_the_fix():
     import torch
 
-    from ncp_control import CfC, LTC
+    from ncp_control import LTC, CfC
 
     for model in (CfC(3, 8), LTC(3, 8)):
         with pytest.raises(UserError, match=r"x has dtype torch.float64 .* model.to"):
