@@ -244,7 +244,7 @@ class DeployedPolicy:
         if not np.isfinite(h).all():
             raise UserError("state must be finite: pass the state predict returned, or None")
         if episode_start is not None:
-            h = h * (1.0 - check_episode_starts(episode_start, n).reshape(n, 1))
+            h = (h * (1.0 - check_episode_starts(episode_start, n).reshape(n, 1))).astype(np.float32, copy=False)
         elapsed = elapsed_seconds(dt, n, self.dt_nominal)
         with th.no_grad():
             action, new_state = self.module(th.as_tensor(batch), th.as_tensor(h), th.as_tensor(elapsed))

@@ -21,8 +21,14 @@ from ncp_control.errors import UserError
 NOMINAL_DT_ATTRIBUTES = ("nominal_dt", "dt")
 
 
+def _seconds(value: Any) -> float | None:
+    """:return: ``value`` as a float where it is a real number (not a bool), else None."""
+    return float(value) if isinstance(value, Real) and not isinstance(value, bool) else None
+
+
 def _usable_period(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    seconds = _seconds(value)
+    return seconds is not None and math.isfinite(seconds) and seconds > 0
 
 
 def check_dt_nominal(value: Any, name: str = "dt_nominal") -> float:
@@ -79,17 +85,16 @@ def timespans_from_infos(infos: list[dict[str, Any]], dt_nominal: float) -> np.n
     :return: ``[n_envs]`` float32: ``info["dt"] / dt_nominal``, or 1 where no dt is reported.
     :raises UserError: for an ``info["dt"]`` that is not finite and >= 0, or a bad ``dt_nominal``.
     """
-    seconds = []
+    period = check_dt_nominal(dt_nominal)
+    timespans = np.ones(len(infos), dtype=np.float32)
     for index, info in enumerate(infos):
         if "dt" not in info:
-            seconds.append(None)
             continue
-        value = info["dt"]
-        if not (isinstance(value, Real) and math.isfinite(value) and value >= 0):
+        seconds = _seconds(info["dt"])
+        if seconds is None or not (math.isfinite(seconds) and seconds >= 0):
             raise UserError(
-                f"info['dt'] of env {index} must be finite and >= 0 seconds, got {value!r}: fix the env's step, "
-                "or train with use_info_dt=False"
+                f"info['dt'] of env {index} must be finite and >= 0 seconds, got {info['dt']!r}: fix the env's "
+                "step, or train with use_info_dt=False"
             )
-        seconds.append(float(value))
-    period = check_dt_nominal(dt_nominal)
-    return np.array([1.0 if s is None else s / period for s in seconds], dtype=np.float32)
+        timespans[index] = seconds / period
+    return timespans
