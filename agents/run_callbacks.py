@@ -51,10 +51,10 @@ class CheckpointCallback(BaseCallback):
         if self.num_timesteps // self.freq > self._last // self.freq:
             self._last = self.num_timesteps
             from agents.runs import save_model_state
-            from agents.streams import capture
+            from agents.streams import try_capture
 
             save_model_state(self.model, self.folder.checkpoints / f"step_{self.num_timesteps:012d}", self.config,
-                             replay_buffer=True, streams=capture(self.model))
+                             replay_buffer=True, streams=try_capture(self.model))
             for old in self.folder.checkpoint_paths()[: -self.keep]:
                 shutil.rmtree(old, ignore_errors=True)
 

@@ -49,6 +49,7 @@ from agents.robustness.evaluate import make_env
 from agents.robustness.table import atomic_write_bytes
 from agents.run_callbacks import CheckpointCallback, EvalLogCallback, truncate_eval_log
 from agents.streams import restore as restore_streams
+from agents.streams import try_capture as capture_streams
 from agents.zips import zip_algorithm
 from ncp_control import __version__
 from ncp_control.errors import UserError
@@ -517,7 +518,8 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
     if eval_callback is not None and eval_callback._logged() != model.num_timesteps:
         eval_callback.init_callback(model)
         eval_callback.evaluate()
-    save_model_state(model, folder.model_state, config)
+    # with its streams: extending the run (--resume --timesteps N) goes on from the same random streams
+    save_model_state(model, folder.model_state, config, streams=capture_streams(model))
     export_weights(model, folder.weights, config)
     folder.write_info(status="done", timesteps=int(model.num_timesteps))
     return model

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import warnings
 from collections import deque
 from typing import Any
 
@@ -274,3 +275,17 @@ def restore(model: BaseAlgorithm, streams: dict[str, Any]) -> None:
     _restore_value(np.random.mtrand, "_rand", streams["numpy"])
     version, state, gauss = streams["python"]
     random.setstate((version, tuple(state), gauss))
+
+
+def try_capture(model: BaseAlgorithm) -> dict[str, Any] | None:
+    """:func:`capture`, or None with a warning where the model's env cannot be stored (the
+    checkpoint is still written; a run resumed from it is then not exact).
+
+    :param model: the algorithm, between two rollouts.
+    :return: the streams, or None.
+    """
+    try:
+        return capture(model)
+    except UserError as error:
+        warnings.warn(f"the checkpoint holds no random streams: {error}", stacklevel=2)
+        return None

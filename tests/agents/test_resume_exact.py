@@ -63,3 +63,19 @@ def test_resumed_run_ends_with_the_weights_of_the_uninterrupted_run(tmp_path, mo
     assert set(cut) == set(whole)
     for key in whole:
         np.testing.assert_array_equal(cut[key], whole[key], err_msg=key)
+
+
+def test_an_extended_run_ends_with_the_weights_of_a_run_with_that_budget(tmp_path):
+    from agents.runs import extend_run
+
+    torch.set_num_threads(1)
+    config = _config("Pendulum-v1", "CfCPolicy", "LiquidPPO", LIQUID)  # constant schedules
+    whole = _weights(train_run(config, tmp_path / "whole"))
+    config.timesteps = 128
+    train_run(config, tmp_path / "short")
+    extend_run(tmp_path / "short", 256)
+    extended = train_run(config, tmp_path / "short")
+    assert extended.num_timesteps == 256
+    cut = _weights(extended)
+    for key in whole:
+        np.testing.assert_array_equal(cut[key], whole[key], err_msg=key)
