@@ -33,6 +33,8 @@ from torch import nn
 
 from agents.export_json import class_name, decode, encode, space_from_json, space_to_json
 from agents.policies import RecurrentSequencePolicy
+from agents.sequence import check_episode_starts
+from agents.timing import elapsed_seconds
 from ncp_control import __version__
 from ncp_control.errors import UserError
 from ncp_control.export import Argmax, BoxActionClip, ObservationNormalizer, OneStepPolicy
@@ -237,11 +239,15 @@ class DeployedPolicy:
         h = np.zeros((n, self.state_size), np.float32) if state is None else np.asarray(state, np.float32)
         if h.shape != (n, self.state_size):
             raise UserError(f"state must have shape {(n, self.state_size)}, got {h.shape}")
+        if np.issubdtype(batch.dtype, np.floating) and not np.isfinite(batch).all():
+            raise UserError("observation must be finite: it has NaN or inf entries")
+        if not np.isfinite(h).all():
+            raise UserError("state must be finite: pass the state predict returned, or None")
         if episode_start is not None:
-            h = h * (1.0 - np.asarray(episode_start, np.float32).reshape(n, 1))
-        elapsed = np.broadcast_to(np.asarray(self.dt_nominal if dt is None else dt, np.float32), (n,))
+            h = (h * (1.0 - check_episode_starts(episode_start, n).reshape(n, 1))).astype(np.float32, copy=False)
+        elapsed = elapsed_seconds(dt, n, self.dt_nominal)
         with th.no_grad():
-            action, new_state = self.module(th.as_tensor(batch), th.as_tensor(h), th.as_tensor(elapsed.copy()))
+            action, new_state = self.module(th.as_tensor(batch), th.as_tensor(h), th.as_tensor(elapsed))
         actions = action.numpy()
         return (actions if vectorized else actions[0]), new_state.numpy()
 

@@ -52,7 +52,7 @@ def _flatten(value: Any, key: str, tensors: dict[str, th.Tensor]) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype == object:
             raise UserError(f"{key}: object arrays cannot be stored weights-only")
-        tensors[key] = th.from_numpy(np.ascontiguousarray(value))
+        tensors[key] = th.from_numpy(np.ascontiguousarray(value).reshape(value.shape))  # 0-d stays 0-d
         return {"__array__": key}
     if isinstance(value, np.generic):
         return value.item()
@@ -131,13 +131,15 @@ def _set_replay_buffer(buffer: Any, data: dict[str, Any]) -> None:
 
 
 def save_state(model: BaseAlgorithm, folder: str | os.PathLike[str], meta: dict[str, Any],
-               replay_buffer: bool = False) -> Path:
+               replay_buffer: bool = False, streams: dict[str, Any] | None = None) -> Path:
     """Write the trainable state of ``model`` into ``folder`` (replaced atomically as a whole).
 
     :param model: the algorithm.
     :param folder: destination folder.
     :param meta: plain JSON stored under ``"meta"`` (e.g. the run configuration).
     :param replay_buffer: also store the filled part of an off-policy replay buffer.
+    :param streams: the run's random streams and rollout position (:func:`agents.streams.capture`),
+        stored as arrays and JSON; read back with :func:`read_streams`.
     :return: the folder.
     """
     state_dicts, variables = model._get_torch_save_params()
@@ -151,6 +153,8 @@ def save_state(model: BaseAlgorithm, folder: str | os.PathLike[str], meta: dict[
     state["vec_normalize"] = None if vec is None else _vec_normalize(vec)
     buffer = getattr(model, "replay_buffer", None)
     state["replay_buffer"] = _replay_buffer(buffer) if replay_buffer and buffer is not None else None
+    if streams is not None:
+        state["streams"] = streams
     skeleton = _flatten(state, "", tensors)
     from ncp_control import __version__
 
@@ -224,3 +228,13 @@ def restore_state(model: BaseAlgorithm, folder: str | os.PathLike[str]) -> BaseA
     if state["replay_buffer"] is not None and getattr(model, "replay_buffer", None) is not None:
         _set_replay_buffer(model.replay_buffer, state["replay_buffer"])  # type: ignore[attr-defined]
     return model
+
+
+def read_streams(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """:param folder: a folder written by :func:`save_state`.
+    :return: the ``streams`` stored with it (see :mod:`agents.streams`), or None."""
+    data = read_state_meta(folder)
+    if "streams" not in {k for k, _ in data["state"].get("__items__", [])}:
+        return None
+    state = _unflatten(data["state"], read_tensors(Path(folder) / TENSORS_FILE))
+    return dict(state["streams"])

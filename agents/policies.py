@@ -29,7 +29,16 @@ from torch import nn
 
 from agents.extractors import resolve_extractor
 from agents.normalize import RunningNormalizer
-from agents.sequence import LIQUID_NETWORKS, NETWORKS, MLPSequence, make_sequence_model, size_of
+from agents.sequence import (
+    LIQUID_NETWORKS,
+    NETWORKS,
+    MLPSequence,
+    check_episode_starts,
+    make_sequence_model,
+    size_of,
+)
+from agents.timing import check_dt_nominal, elapsed_seconds
+from ncp_control.errors import UserError
 
 CRITICS = ("separate", "shared", "mlp")
 #: Hidden layers between a recurrent network and the action / value outputs (SB3's default
@@ -172,8 +181,7 @@ class RecurrentSequencePolicy(BasePolicy):
             raise ValueError(f"network must be one of {NETWORKS}, got {network!r}")
         if critic not in CRITICS:
             raise ValueError(f"critic must be one of {CRITICS}, got {critic!r}")
-        if not dt_nominal > 0:
-            raise ValueError(f"dt_nominal must be > 0, got {dt_nominal}")
+        check_dt_nominal(dt_nominal)  # input validation (issue 16): finite and > 0
         n_out = action_outputs(action_space)
         if use_sde and not isinstance(action_space, spaces.Box):
             raise ValueError("use_sde needs a Box action space")
@@ -423,8 +431,8 @@ class RecurrentSequencePolicy(BasePolicy):
     def forward(  # type: ignore[override]
         self,
         obs: PyTorchObs,
-        state: th.Tensor,
-        episode_starts: th.Tensor,
+        state: th.Tensor | None = None,
+        episode_starts: th.Tensor | None = None,
         timespans: th.Tensor | None = None,
         deterministic: bool = False,
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor]:
@@ -437,6 +445,9 @@ class RecurrentSequencePolicy(BasePolicy):
         :param deterministic: mode of the distribution instead of a sample.
         :return: actions ``[B, ...]``, values ``[B]``, log-probabilities ``[B]``, new state ``[B, S]``.
         """
+        if state is None or episode_starts is None:  # input validation (issue 16): SB3's PPO calls forward(obs)
+            raise UserError(f"{type(self).__name__} is a recurrent policy of LiquidPPO: train it with "
+                            f"agents.LiquidPPO({type(self).__name__}, env), not with SB3's PPO/A2C")
         ts = None if timespans is None else timespans.reshape(-1, 1)
         y, values, new_state = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts)
         assert y is not None and values is not None
@@ -538,10 +549,10 @@ class RecurrentSequencePolicy(BasePolicy):
         h = self.initial_state(n) if state is None else th.as_tensor(np.asarray(state), dtype=th.float32, device=self.device)
         if h.shape != (n, self.state_size):
             raise ValueError(f"state must have shape {(n, self.state_size)}, got {tuple(h.shape)}")
-        starts = th.zeros(n) if episode_start is None else th.as_tensor(np.asarray(episode_start, dtype=np.float32)).reshape(n)
+        starts = th.as_tensor(check_episode_starts(episode_start, n))  # input validation (issue 16): 0/1 only
         timespans = None
-        if dt is not None:
-            timespans = th.as_tensor(np.broadcast_to(np.asarray(dt, dtype=np.float32) / self.dt_nominal, (n,)).copy())
+        if dt is not None:  # input validation (issue 16): seconds finite and >= 0
+            timespans = th.as_tensor(elapsed_seconds(dt, n, self.dt_nominal) / self.dt_nominal)
         with th.no_grad():
             actions, new_state = self._act(obs_tensor, h, starts.to(self.device), timespans, deterministic)
         actions_np = actions.cpu().numpy()

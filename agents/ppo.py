@@ -18,7 +18,9 @@ from torch.nn import functional as F
 from agents.buffer import ChunkedRolloutBuffer
 from agents.device import recurrent_device
 from agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
-from agents.timing import nominal_dt_of, timespans_from_infos
+from agents.timing import check_dt_nominal, nominal_dt_of, timespans_from_infos
+from agents.zips import liquid_zip
+from ncp_control.errors import UserError
 
 SelfLiquidPPO = TypeVar("SelfLiquidPPO", bound="LiquidPPO")
 
@@ -118,12 +120,16 @@ class LiquidPPO(OnPolicyAlgorithm):
             device=recurrent_device(device),  # input validation (issue 16): "auto" is the CPU, CUDA warns
             _init_setup_model=False,
         )
+        # input validation (issue 16): n_steps >= 1, whole chunks per minibatch, a finite dt_nominal
+        if n_steps < 1:
+            raise UserError(f"n_steps must be >= 1 (steps per env per rollout), got {n_steps}")
         if seq_len < 1 or n_steps % seq_len != 0:
-            raise ValueError(f"seq_len must be >= 1 and divide n_steps ({n_steps}), got {seq_len}")
-        if batch_size < seq_len:
-            raise ValueError(f"batch_size ({batch_size}) must hold at least one chunk of seq_len ({seq_len}) steps")
-        if dt_nominal is not None and not dt_nominal > 0:
-            raise ValueError(f"dt_nominal must be > 0, got {dt_nominal}")
+            raise UserError(f"seq_len must be >= 1 and divide n_steps ({n_steps}), got {seq_len}")
+        if batch_size < seq_len or batch_size % seq_len != 0:
+            raise UserError(f"batch_size must be a multiple of seq_len ({seq_len}): whole chunks per minibatch, "
+                            f"got {batch_size}")
+        if dt_nominal is not None:
+            check_dt_nominal(dt_nominal)
         self.batch_size = batch_size
         self.n_epochs = n_epochs
         self.clip_range = clip_range
@@ -434,5 +440,6 @@ class LiquidPPO(OnPolicyAlgorithm):
         :param kwargs: attributes to set on the model.
         :return: the model.
         """
+        path = liquid_zip(path)  # input validation (issue 16): a missing file or another algorithm's zip
         return super().load(path, env=env, device=recurrent_device(device), custom_objects=custom_objects,
                             print_system_info=print_system_info, force_reset=force_reset, **kwargs)

@@ -14,7 +14,7 @@ from typing import Any
 import torch as th
 from gymnasium import spaces
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
-from stable_baselines3.common.torch_layers import FlattenExtractor, MlpExtractor
+from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtractor, MlpExtractor
 from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
@@ -65,7 +65,8 @@ class _TwoHeadExtractor(nn.Module):
 class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
     """sb3-contrib recurrent actor-critic policy whose LSTMs are liquid networks.
 
-    Takes every argument of ``RecurrentActorCriticPolicy`` except the LSTM sizes, plus:
+    Takes every argument of ``RecurrentActorCriticPolicy`` except the LSTM sizes (Dict
+    observations go through SB3's ``CombinedExtractor`` unless another is given), plus:
 
     :param units: neurons of the liquid network.
     :param wiring: ``"ncp"`` (AutoNCP, one motor neuron per action output; default), ``"none"``
@@ -96,6 +97,8 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         for key in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
             if key in kwargs:
                 raise UserError(f"{key} is an LSTM option; the liquid network is set by units, wiring and cell_kwargs")
+        if isinstance(observation_space, spaces.Dict):  # sb3-contrib's MultiInput policy does the same
+            kwargs.setdefault("features_extractor_class", CombinedExtractor)
         extractor = kwargs.get("features_extractor_class", FlattenExtractor)
         features_dim = extractor(observation_space, **(kwargs.get("features_extractor_kwargs") or {})).features_dim
         self.units, self.wiring, self.sparsity_level, self.wiring_seed = units, wiring, sparsity_level, wiring_seed

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 
 class CheckpointCallback(BaseCallback):
     """Atomic weights-only checkpoints (``checkpoints/step_<N>/``, see
-    :func:`agents.runs.save_model_state`; an off-policy replay buffer included) every ``freq``
-    steps; keeps the newest ``keep``.
+    :func:`agents.runs.save_model_state`; an off-policy replay buffer included) at the first
+    rollout boundary at or after every ``freq`` steps, with the run's random streams and
+    rollout position (:mod:`agents.streams`), so that a run resumed from one goes on exactly as
+    the uninterrupted run; keeps the newest ``keep``.
 
     :param folder: the run folder.
     :param config: the run's configuration (stored in each checkpoint).
@@ -38,15 +40,25 @@ class CheckpointCallback(BaseCallback):
     def _on_training_start(self) -> None:
         self._last = self.num_timesteps
 
-    def _on_step(self) -> bool:
+    def _on_rollout_start(self) -> None:
+        # between two rollouts (the previous one trained on), nothing half-collected to store
+        self._checkpoint_if_due()
+
+    def _on_training_end(self) -> None:
+        self._checkpoint_if_due()
+
+    def _checkpoint_if_due(self) -> None:
         if self.num_timesteps // self.freq > self._last // self.freq:
             self._last = self.num_timesteps
             from agents.runs import save_model_state
+            from agents.streams import try_capture
 
             save_model_state(self.model, self.folder.checkpoints / f"step_{self.num_timesteps:012d}", self.config,
-                             replay_buffer=True)
+                             replay_buffer=True, streams=try_capture(self.model))
             for old in self.folder.checkpoint_paths()[: -self.keep]:
                 shutil.rmtree(old, ignore_errors=True)
+
+    def _on_step(self) -> bool:
         return True
 
 

@@ -42,12 +42,15 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.utils import LinearSchedule
 
-from agents.model_state import is_state_folder, read_state_meta, restore_state, save_state
+from agents.model_state import is_state_folder, read_state_meta, read_streams, restore_state, save_state
 from agents.policy_kwargs import parse_policy_kwargs, resolve_policy_kwargs
 from agents.recipes import normalize_options, read_recipe, training_env
 from agents.robustness.evaluate import make_env
 from agents.robustness.table import atomic_write_bytes
 from agents.run_callbacks import CheckpointCallback, EvalLogCallback, truncate_eval_log
+from agents.streams import restore as restore_streams
+from agents.streams import try_capture as capture_streams
+from agents.zips import zip_algorithm
 from ncp_control import __version__
 from ncp_control.errors import UserError
 
@@ -357,16 +360,19 @@ def build_model(config: RunConfig, folder: RunFolder) -> BaseAlgorithm:
     return new_model(config, tensorboard_log=str(folder.tensorboard))
 
 
-def save_model_state(model: BaseAlgorithm, path: Path, config: RunConfig, replay_buffer: bool = False) -> Path:
+def save_model_state(model: BaseAlgorithm, path: Path, config: RunConfig, replay_buffer: bool = False,
+                     streams: dict[str, Any] | None = None) -> Path:
     """Write a model weights-only with its run configuration (see :mod:`agents.model_state`).
 
     :param model: the model.
     :param path: the state folder (replaced atomically).
     :param config: the run's configuration (stored, so that the folder rebuilds on its own).
     :param replay_buffer: also store an off-policy replay buffer (checkpoints).
+    :param streams: the run's random streams and rollout position (checkpoints, see
+        :mod:`agents.streams`).
     :return: the folder.
     """
-    return save_state(model, path, {"config": asdict(config)}, replay_buffer=replay_buffer)
+    return save_state(model, path, {"config": asdict(config)}, replay_buffer=replay_buffer, streams=streams)
 
 
 def load_model_state(path: str | os.PathLike[str], tensorboard_log: str | None = None,
@@ -400,9 +406,13 @@ def _resume(config: RunConfig, folder: RunFolder, trust_pickle: bool = False) ->
     states = folder.checkpoint_paths() + ([folder.model_state] if is_state_folder(folder.model_state) else [])
     for path in sorted(states, key=_stored_steps, reverse=True):  # newest first (an extended run's model/ too)
         try:
-            return load_model_state(path, tensorboard_log=str(folder.tensorboard))[0]
+            model = load_model_state(path, tensorboard_log=str(folder.tensorboard))[0]
+            streams = read_streams(path)
         except (ValueError, OSError, KeyError):  # a checkpoint cut short: try the one before
             continue
+        if streams is not None:  # the same random streams and rollout position: as if never stopped
+            restore_streams(model, streams)
+        return model
     zips = folder.checkpoint_paths(pickled=True)
     if zips and not trust_pickle:
         raise pickle_refused(zips[-1], "a checkpoint in SB3's pickled .zip format (an earlier version's run)")
@@ -508,31 +518,11 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
     if eval_callback is not None and eval_callback._logged() != model.num_timesteps:
         eval_callback.init_callback(model)
         eval_callback.evaluate()
-    save_model_state(model, folder.model_state, config)
+    # with its streams: extending the run (--resume --timesteps N) goes on from the same random streams
+    save_model_state(model, folder.model_state, config, streams=capture_streams(model))
     export_weights(model, folder.weights, config)
     folder.write_info(status="done", timesteps=int(model.num_timesteps))
     return model
-
-
-def _zip_algorithm(path: Path) -> str:
-    """Guess the algorithm of a bare SB3 zip from the parameters it stores."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("data"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
-        raise UserError(f"{path} is not a model saved by Stable-Baselines3 ({error})") from None
-    policy = str(data.get("policy_class", {}).get(":serialized:", "")) + str(data.get("policy_class", ""))
-    if "seq_len" in data:
-        return "LiquidPPO"
-    if "_last_lstm_states" in data or "Lstm" in policy or "Recurrent" in policy:
-        return "RecurrentPPO"
-    if "target_policy_noise" in data:
-        return "TD3"
-    if "target_entropy" in data:
-        return "SAC"
-    if "clip_range" in data:
-        return "PPO"
-    return "A2C"
 
 
 def _run_source(folder: RunFolder, trust_pickle: bool) -> Path:
@@ -600,7 +590,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
         info = {"env_id": config.env_id, "policy": config.policy, "seed": config.seed,
                 "env_kwargs": dict(config.env_kwargs), **info}
     else:
-        algo_name = str(info["algo"]) if "algo" in info else _zip_algorithm(source)
+        algo_name = str(info["algo"]) if "algo" in info else zip_algorithm(source)
         try:
             model = algorithms()[algo_name].load(source, device="cpu")
         except Exception as error:  # noqa: BLE001 - unpickling errors of any kind mean "not loadable here"

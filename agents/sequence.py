@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch as th
 from torch import nn
 
@@ -26,6 +27,27 @@ from ncp_control.errors import UserError
 LIQUID_NETWORKS = ("cfc", "ltc", "ctrnn")
 #: Every network a policy can use.
 NETWORKS = (*LIQUID_NETWORKS, "lstm", "gru", "mlp")
+
+
+def check_episode_starts(value: Any, n: int) -> np.ndarray:
+    """A user's ``episode_start`` for ``predict``, checked.
+
+    :param value: None, or one flag per env (booleans or 0/1).
+    :param n: number of envs.
+    :return: ``[n]`` float32 of 0 and 1.
+    :raises UserError: for another size, or values other than booleans or 0/1 (a 0.5 would
+        otherwise count as a start in one place and scale the state in another).
+    """
+    if value is None:
+        return np.zeros(n, np.float32)
+    starts = np.asarray(value)
+    if starts.size != n:
+        raise UserError(f"episode_start must have one flag per env ({n}), got shape {starts.shape}")
+    starts = starts.reshape(n)
+    if starts.dtype != np.bool_ and not np.isin(starts, (0, 1)).all():
+        odd = starts[~np.isin(starts, (0, 1))][0]
+        raise UserError(f"episode_start must be booleans or 0/1 (1: the observation starts an episode), got {odd}")
+    return starts.astype(np.float32)
 
 
 def _segments(resets: th.Tensor | None, length: int) -> list[tuple[int, int, th.Tensor | None]]:

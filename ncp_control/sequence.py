@@ -76,6 +76,50 @@ def _finite_non_negative(ts: torch.Tensor) -> bool:
     return bool(low.item() >= 0.0 and high.item() < math.inf)  # .item(): a tensor comparison costs 3 us
 
 
+_NUMPY_FLOATS = (torch.float32, torch.float64)
+
+
+def _finite(t: torch.Tensor) -> bool:
+    """:return: whether every entry of ``t`` is finite (one sum, in numpy on the CPU: half the
+        cost of torch's on a one-step call; only a non-finite sum, which an overflow of huge
+        finite values can give too, is looked at entry by entry)."""
+    if t.requires_grad:
+        t = t.detach()
+    if t.is_cpu and t.dtype in _NUMPY_FLOATS:
+        total = float(t.numpy().sum())
+    else:
+        total = t.sum().item()
+    return math.isfinite(total) or bool(torch.isfinite(t).all())
+
+
+#: ``fn(x [B,T,F], h [B,S]) -> bool`` on float32 numpy arrays: whether both are finite; a
+#: compiled one is installed by :mod:`ncp_control.fast` (see :func:`register_finite_check`)
+_FINITE_CHECK: Callable[[Any, Any], bool] | None = None
+_NO_STATE = torch.zeros(0, 0)
+
+
+def register_finite_check(fn: Callable[[Any, Any], bool]) -> None:
+    """Install a faster check of the inputs and state (``fn(x, h) -> bool`` on float32 numpy
+    arrays ``[B, T, F]`` and ``[B, S]``, which may be strided); the numpy sums of
+    :func:`_finite` cost about 7 us per one-step call, a compiled loop under one.
+
+    :param fn: the check.
+    """
+    global _FINITE_CHECK
+    _FINITE_CHECK = fn
+
+
+def _inputs_finite(x: torch.Tensor, h: torch.Tensor | None) -> bool:
+    """:return: whether ``x`` and ``h`` (None: not checked) are finite everywhere."""
+    check = _FINITE_CHECK
+    if check is not None and x.dtype == torch.float32 and x.is_cpu and (
+            h is None or (h.dtype == torch.float32 and h.is_cpu and h.dim() == 2)):
+        x_np = (x.detach() if x.requires_grad else x).numpy()
+        h_np = (_NO_STATE if h is None else h.detach() if h.requires_grad else h).numpy()
+        return bool(check(x_np, h_np))
+    return _finite(x) and (h is None or _finite(h))
+
+
 class LiquidRNN(nn.Module):
     """Runs a cell over a sequence: ``forward(x, hx=None, timespans=None, resets=None)``.
 
@@ -269,7 +313,14 @@ class LiquidRNN(nn.Module):
         batch, steps = x.shape[0], x.shape[1]
         if steps == 0:
             raise UserError("x must have at least one time step (T >= 1)")
+        if batch == 0:
+            raise UserError("x must have at least one sample (B >= 1), got an empty batch")
+        self._check_dtype("x", x)
         h = self._prepare_state(hx, batch, unbatched, x)
+        if not _inputs_finite(x, None if hx is None else h):
+            if not _finite(x):
+                raise UserError("x must be finite: it has NaN or inf entries (check the observations)")
+            raise UserError("hx must be finite: it has NaN or inf entries (pass the state the model returned, or None)")
         ts = self._prepare_timespans(timespans, batch, steps, unbatched, x)
         rs = self._prepare_resets(resets, batch, steps, unbatched, x)
         return x, h, ts, rs
@@ -285,7 +336,30 @@ class LiquidRNN(nn.Module):
             got = tuple(hx.shape) if isinstance(hx, torch.Tensor) else type(hx).__name__
             name = "[S]" if unbatched else "[B, S]"
             raise UserError(f"hx must have shape {name} = {list(expected)} (state_size {size}), got {got}")
+        if hx.dtype != x.dtype:
+            raise UserError(f"hx must have the dtype of x ({x.dtype}), got {hx.dtype}: convert it with hx.to(x.dtype)")
         return hx.unsqueeze(0) if unbatched else hx
+
+    def _check_dtype(self, name: str, x: torch.Tensor) -> None:
+        """Refuse inputs whose dtype is not the parameters' (the cells would fail deep inside or
+        silently compute in another precision)."""
+        dtype = self.__dict__.get("_param_dtype")
+        if dtype is None:  # looking up a parameter costs microseconds: once, until _apply
+            reference = next(self.parameters(), None)
+            dtype = self.__dict__["_param_dtype"] = x.dtype if reference is None else reference.dtype
+        if x.dtype == dtype:
+            return
+        if not x.dtype.is_floating_point:
+            raise UserError(f"{name} must be a float tensor of the model's dtype {dtype}, got {x.dtype}")
+        raise UserError(
+            f"{name} has dtype {x.dtype} but the model's parameters are {dtype}: pass "
+            f"{name}.to({dtype}) or convert the model with model.to({x.dtype})"
+        )
+
+    def _apply(self, *args: Any, **kwargs: Any) -> Any:
+        """``nn.Module._apply`` (``.to``, ``.double``, ...), forgetting the cached parameter dtype."""
+        self.__dict__.pop("_param_dtype", None)
+        return super()._apply(*args, **kwargs)
 
     def _prepare_timespans(
         self, timespans: float | torch.Tensor | None, batch: int, steps: int, unbatched: bool, x: torch.Tensor
@@ -335,6 +409,10 @@ class LiquidRNN(nn.Module):
             expected, name = (steps, batch), f"[T, B] = [{steps}, {batch}]"
         if tuple(rs.shape) != expected:
             raise UserError(f"resets must have shape {name}, got {tuple(rs.shape)}")
+        if rs.dtype != torch.bool:
+            odd = rs[(rs != 0) & (rs != 1)]
+            if odd.numel():
+                raise UserError(f"resets must be booleans or 0/1 (1: an episode starts), got {odd[0].item()}")
         rs = rs.bool()
         if unbatched:
             return rs.unsqueeze(0)

@@ -130,6 +130,20 @@ def make_stack(env: gym.Env, perturbations: Sequence[Entry]) -> gym.Env:
     return env
 
 
+def _check_entries(perturbations: Any) -> None:
+    """Refuse anything but a sequence of ``(name, level)`` or ``(name, level, kwargs)`` entries
+    (a bare name would otherwise be read letter by letter)."""
+    if isinstance(perturbations, (str, bytes)) or not isinstance(perturbations, Sequence):
+        raise ValueError(
+            f"perturbations must be a list of (name, level) or (name, level, kwargs) entries, got "
+            f"{perturbations!r}: pass e.g. [({perturbations!r}, 0.5)]"
+        )
+    for entry in perturbations:
+        if (not isinstance(entry, (tuple, list)) or len(entry) not in (2, 3) or not isinstance(entry[0], str)
+                or (len(entry) == 3 and not isinstance(entry[2], dict))):
+            raise ValueError(f"perturbations: each entry must be (name, level) or (name, level, kwargs), got {entry!r}")
+
+
 def compose(env: gym.Env, perturbations: Sequence[Entry]) -> gym.Env:
     """Wrap ``env`` in several perturbations, the first innermost, in as few layers as possible.
 
@@ -145,6 +159,7 @@ def compose(env: gym.Env, perturbations: Sequence[Entry]) -> gym.Env:
     """
     from envs.perturbations.stack import Stack
 
+    _check_entries(perturbations)
     group: list[Entry] = []
     for entry in [*perturbations, None]:
         if entry is not None and get(entry[0]).fusable():

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
+from ncp_control.cells.explicit import explicit_steps
 from ncp_control.errors import UserError
 from ncp_control.wirings import Wiring
 from ncp_control.wirings.base import check_int
@@ -28,7 +29,8 @@ class CTRNNCell(LiquidCell):
 
     Solvers, each with ``ode_unfolds`` steps of ``dt / ode_unfolds``: ``"semi_implicit"``
     (``x' = (x + h f) / (1 + h / tau)``: stable for any ``dt``, ``|x|`` stays below
-    ``max(|x_0|, tau)``), ``"euler"`` and ``"rk4"`` (explicit: small steps only).
+    ``max(|x_0|, tau)``), ``"euler"`` and ``"rk4"`` (explicit: a step longer than the shortest time constant allows is
+    split into more equal steps, see :mod:`ncp_control.cells.explicit`).
 
     :param input_size: number of input features F.
     :param wiring: the wiring (built here for ``input_size`` if needed).
@@ -100,7 +102,11 @@ class CTRNNCell(LiquidCell):
             def derivative(state: torch.Tensor) -> torch.Tensor:
                 return torch.tanh(drive + state @ w) - state * inverse_tau
 
-            for _ in range(self.ode_unfolds):
+            # the Jacobian's eigenvalues lie within 1/tau + sum |w| of 0 (Gershgorin, tanh' <= 1)
+            steps = explicit_steps(dt, inverse_tau + w.abs().sum(0), self.ode_unfolds, self.solver)
+            if steps != self.ode_unfolds:
+                step = dt.unsqueeze(-1) / steps
+            for _ in range(steps):
                 k1 = derivative(v)
                 if self.solver == "euler":
                     v = v + step * k1

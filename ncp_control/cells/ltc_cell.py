@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
+from ncp_control.cells.explicit import explicit_steps
 from ncp_control.errors import UserError
 from ncp_control.wirings import Wiring
 from ncp_control.wirings.base import check_int
@@ -41,7 +42,9 @@ class LTCCell(LiquidCell):
 
     Solvers, each with ``ode_unfolds`` steps of ``dt / ode_unfolds``: ``"semi_implicit"`` (the
     fused step of the LTC paper, ncps' arithmetic; stable for any ``dt``), ``"euler"``,
-    ``"rk4"`` (explicit: stable only for small steps). With the ``ode`` extra (torchdiffeq),
+    ``"rk4"`` (explicit: stable only for small steps, so a step longer than the fastest time
+    constant allows is split into more equal steps, see :mod:`ncp_control.cells.explicit`;
+    a timespan that would need more than 10000 is refused). With the ``ode`` extra (torchdiffeq),
     adaptive solvers ``"dopri5"``, ``"dopri8"``, ``"bosh3"``, ``"adaptive_heun"``, optionally with
     the adjoint method (``adjoint=True``) for the backward pass.
 
@@ -192,6 +195,17 @@ class LTCCell(LiquidCell):
         w_masked = self.positive(self.w) * self.sparsity_mask
         return w_masked, w_masked * self.erev
 
+    def decay_rate_bound(self, w_masked: torch.Tensor) -> torch.Tensor:
+        """An upper bound on each neuron's decay rate, ``(gleak + sum w + sum sensory_w) / cm``
+        (every synapse fully open), for the explicit solvers' step length.
+
+        :param w_masked: ``positive(w) * sparsity_mask`` ``[N, N]``.
+        :return: ``[N]`` (1 / time units).
+        """
+        sensory = (self.positive(self.sensory_w).abs() * self.sensory_sparsity_mask).sum(0)
+        conductance = self.positive(self.gleak).abs() + w_masked.abs().sum(0) + sensory
+        return conductance / self.positive(self.cm).abs()
+
     # -------------------------------------------------------------- solvers
     def solve(self, x: torch.Tensor, v: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
         """Integrate the state over ``dt`` with the configured solver.
@@ -217,7 +231,10 @@ class LTCCell(LiquidCell):
                 numerator, denominator = self.synaptic_terms(v, *weights)
                 v = (cm_t * v + leak + numerator) / (base + denominator)
             return v
-        for _ in range(self.ode_unfolds):
+        steps = explicit_steps(dt, self.decay_rate_bound(weights[0]), self.ode_unfolds, self.solver)
+        if steps != self.ode_unfolds:
+            step = dt.unsqueeze(-1) / steps
+        for _ in range(steps):
             k1 = self.derivative(v, sensory, weights)
             if self.solver == "euler":
                 v = v + step * k1

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from ncp_control.fast.dispatch import available, fast_unroll, quick_infer
-from ncp_control.sequence import register_unroll
+from ncp_control.sequence import register_finite_check, register_unroll
 
 __all__ = ["available", "fast_unroll", "unroll"]
 
@@ -38,3 +38,9 @@ def unroll(
 
 
 register_unroll("fast", unroll, quick_infer)
+
+
+if available():
+    from ncp_control.fast.dispatch import _all_finite
+
+    register_finite_check(_all_finite())  # the compiled function itself: a wrapper costs a microsecond

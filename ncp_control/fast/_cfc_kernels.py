@@ -19,6 +19,7 @@ from ._blas import empty_aligned, gemm
 from ._math import (
     ACT_LECUN,
     ACT_TANH,
+    INLINE,
     JIT,
     activation,
     activation_grad,
@@ -31,6 +32,27 @@ from ._math import (
 
 MODE_DEFAULT, MODE_NO_GATE, MODE_PURE = 0, 1, 2
 MODE_CODES = {"default": MODE_DEFAULT, "no_gate": MODE_NO_GATE, "pure": MODE_PURE}
+
+#: below this argument ``exp`` is 0 and a sigmoid 0 (``fexp`` clamps its input at -87, which
+#: would leave them at about 1e-38: a huge timespan times that tiny derivative is not 0)
+SATURATED_LOW = np.float32(-87.0)
+#: above this argument a float32 sigmoid is 1 (``exp(-x) < 2**-25``); the fast-math division
+#: would give ``1 - 2**-24`` there, and a huge timespan times ``s (1 - s)`` is then not 0
+SATURATED_HIGH = np.float32(17.5)
+
+
+@numba.njit(**INLINE)
+def _decay(x):  # type: ignore[no-untyped-def]
+    """``exp(x)`` for ``x <= 0``, exactly 0 below :data:`SATURATED_LOW` (as torch's is)."""
+    return fexp(x) if x > SATURATED_LOW else np.float32(0.0)
+
+
+@numba.njit(**INLINE)
+def _gate(x):  # type: ignore[no-untyped-def]
+    """``sigmoid(x)``, exactly 0 or 1 where it saturates, so that the gradient through a
+    saturated time gate is 0 for any timespan, as the per-step loop's is."""
+    s = fsigmoid(x) if x > SATURATED_LOW else np.float32(0.0)
+    return s if x < SATURATED_HIGH else np.float32(1.0)
 
 
 @numba.njit(**JIT)
@@ -74,7 +96,7 @@ def _update(h, q, ts_t, A, wtau, mode, store):  # type: ignore[no-untyped-def]
         if mode == MODE_PURE:
             for k in range(H):
                 f1 = q[b, k]
-                e = fexp(-tb * (abs(wtau[k]) + abs(f1)))
+                e = _decay(-tb * (abs(wtau[k]) + abs(f1)))
                 h[b, k] = -A[k] * e * f1 + A[k]
         else:
             for k in range(H):  # transcendental part alone, so that it vectorises
@@ -82,10 +104,10 @@ def _update(h, q, ts_t, A, wtau, mode, store):  # type: ignore[no-untyped-def]
                 f2v[k] = ftanh(q[b, H + k])
             if merged:
                 for k in range(H):
-                    sv[k] = fsigmoid(q[b, 2 * H + k])
+                    sv[k] = _gate(q[b, 2 * H + k])
             else:
                 for k in range(H):
-                    sv[k] = fsigmoid(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
+                    sv[k] = _gate(q[b, 2 * H + k] * tb + q[b, 3 * H + k])
             if store:
                 for k in range(H):
                     q[b, k] = f1v[k]
@@ -297,10 +319,11 @@ def cfc_backward(dhseq, ts, keep, q_s, Wrec, rec_trans, A, wtau, mode, dP, backb
                 for k in range(H):
                     d = dhseq[t, b, k] + dh[b, k]
                     f1 = q[b, k]
-                    e = fexp(-tb * (abs(wtau[k]) + abs(f1)))
+                    e = _decay(-tb * (abs(wtau[k]) + abs(f1)))
+                    et = e * tb  # 0 where e is: a huge timespan never meets a 0 in a product
                     dA[k] += d * (one - e * f1)
-                    dq[b, k] = -A[k] * e * (one - tb * abs(f1)) * d
-                    dwtau[k] += A[k] * tb * f1 * e * np.sign(wtau[k]) * d
+                    dq[b, k] = -A[k] * (e - et * abs(f1)) * d
+                    dwtau[k] += A[k] * et * f1 * np.sign(wtau[k]) * d
             else:
                 for k in range(H):  # q holds the gates saved by the forward pass
                     d = dhseq[t, b, k] + dh[b, k]

@@ -166,8 +166,8 @@ def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[tor
     :param x: the ``x`` passed to ``forward``; only a float32 CPU ``[B, T, F]`` tensor is taken
     :param hx: None or a float32 CPU ``[B, S]`` tensor
     :param timespan: the elapsed time of every step (finite, >= 0)
-    :return: ``(y [B, T, M], h_last [B, S])``, or None for anything else (the validated
-        path then handles it, errors included)
+    :return: ``(y [B, T, M], h_last [B, S])``, or None for anything else, non-finite
+        inputs or state included (the validated path then handles it, errors included)
     """
     cell: Any = model._modules["cell"]
     if type(cell) not in (CfCCell, WiredCfCCell, LTCCell) or not available():
@@ -175,7 +175,7 @@ def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[tor
     if type(x) is not torch.Tensor or x.dim() != 3 or x.dtype != torch.float32 or not x.is_cpu or x.requires_grad:
         return None
     batch, steps, features = x.shape
-    if steps == 0 or features != cell.input_size:
+    if batch == 0 or steps == 0 or features != cell.input_size:
         return None
     if hx is None:
         h_np = _constant((batch, cell.state_size), 0.0)
@@ -189,11 +189,14 @@ def quick_infer(model: nn.Module, x: Any, hx: Any, timespan: float) -> tuple[tor
         h_np = hx.numpy()
     else:
         return None
+    x_np = x.numpy()
+    if not _all_finite()(x_np, h_np):
+        return None  # the validated path names the non-finite argument
     result: tuple[torch.Tensor, torch.Tensor] | None
     if type(cell) is LTCCell:
-        result = _ltc_infer(cell, x.numpy(), h_np, _constant((batch, steps), timespan), _constant((batch, steps), 1.0))
+        result = _ltc_infer(cell, x_np, h_np, _constant((batch, steps), timespan), _constant((batch, steps), 1.0))
     else:
-        result = _cfc_infer(cell, x.numpy(), h_np, _constant((steps, batch), timespan), _constant((steps, batch), 1.0))
+        result = _cfc_infer(cell, x_np, h_np, _constant((steps, batch), timespan), _constant((steps, batch), 1.0))
     return result
 
 
@@ -202,6 +205,13 @@ def _constant(shape: tuple[int, ...], value: float) -> np.ndarray:
     """A float32 array filled with ``value``, shared between calls: the kernels only read it
     (and a read-only flag would make numba compile them once more for that type)."""
     return np.full(shape, value, np.float32)
+
+
+@lru_cache(maxsize=1)
+def _all_finite() -> Any:
+    from ._checks import all_finite
+
+    return all_finite
 
 
 @lru_cache(maxsize=1)

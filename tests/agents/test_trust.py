@@ -213,7 +213,7 @@ def test_sac_run_resumes_with_its_replay_buffer_and_no_pickle(tmp_path: Path) ->
     shutil.rmtree(run / "model")
     model = train_run(config, run)
     assert model.num_timesteps == 96
-    # the checkpoint at step 64 holds 63 transitions (SB3 calls callbacks before it stores the step's
-    # own); without them the buffer would hold only the 32 new ones
-    assert model.replay_buffer.pos == 63 + 32
+    # the checkpoint at step 64 is taken between two rollouts and holds all 64 transitions; without
+    # them the buffer would hold only the 32 new ones
+    assert model.replay_buffer.pos == 64 + 32
     assert not list(run.rglob("*.pkl")) and not list(run.rglob("*.zip"))
