@@ -232,6 +232,7 @@ def capture(model: BaseAlgorithm) -> dict[str, Any]:
         except _Skip:
             continue
     last_state = getattr(model, "_last_state", None)
+    lstm_states = getattr(model, "_last_lstm_states", None)  # sb3-contrib RecurrentPPO: (pi (h, c), vf (h, c))
     python_version, python_state, python_gauss = random.getstate()
     return {
         "torch": th.get_rng_state(),
@@ -239,6 +240,7 @@ def capture(model: BaseAlgorithm) -> dict[str, Any]:
         "python": [python_version, list(python_state), python_gauss],
         "algorithm": algorithm,
         "last_state": None if last_state is None else last_state.detach().cpu(),
+        "lstm_states": None if lstm_states is None else [t.detach().cpu() for pair in lstm_states for t in pair],
         "vec_env": [_attributes(layer, seen) for layer in layers],
         "envs": [[_attributes(layer, seen) for layer in _wrapper_chain(e)] for e in layers[-1].envs],
     }
@@ -271,6 +273,11 @@ def restore(model: BaseAlgorithm, streams: dict[str, Any]) -> None:
             continue
     if streams["last_state"] is not None:
         model._last_state = streams["last_state"].to(model.device)  # type: ignore[attr-defined]
+    if streams.get("lstm_states") is not None:
+        from sb3_contrib.common.recurrent.type_aliases import RNNStates
+
+        h_pi, c_pi, h_vf, c_vf = (t.to(model.device) for t in streams["lstm_states"])
+        model._last_lstm_states = RNNStates((h_pi, c_pi), (h_vf, c_vf))  # type: ignore[attr-defined]
     th.set_rng_state(streams["torch"])
     _restore_value(np.random.mtrand, "_rand", streams["numpy"])
     version, state, gauss = streams["python"]

@@ -33,6 +33,8 @@ def _weights(model: Any) -> dict[str, np.ndarray]:
     ("NCPControl/QuadHover-v0", "LTCPolicy", "LiquidPPO", LIQUID),
     ("NCPControl/LaneKeeping-v0", "CTRNNPolicy", "LiquidPPO", LIQUID),
     ("CartPole-v1", "MlpPolicy", "PPO", {"n_steps": 32, "batch_size": 32, "n_epochs": 2}),
+    ("CartPole-v1", "MlpLstmPolicy", "RecurrentPPO",
+     {"n_steps": 32, "batch_size": 32, "n_epochs": 2, "policy_kwargs": {"lstm_hidden_size": 8}}),
 ])
 def test_resumed_run_ends_with_the_weights_of_the_uninterrupted_run(tmp_path, monkeypatch, env_id, policy, algo,
                                                                      hyperparams):
