@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="also evaluate every N steps for the time to threshold (0: at the end only)")
     parser.add_argument("--results", default="bench_learning.jsonl", help="results file (appended; resumes)")
     parser.add_argument("--jobs", type=int, default=1, help="runs trained in parallel processes")
+    parser.add_argument("--markdown", action="store_true", help="print the summary as a Markdown table")
+    parser.add_argument("--no-train", action="store_true", help="only summarise the runs already in the results file")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: seed 0, 5000 steps, 2 episodes, CfC and LSTM in both algorithms")
     return parser
@@ -65,6 +67,16 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
               flush=True)
 
 
+def _print_markdown(rows: list[dict[str, Any]]) -> None:
+    print("| agent | normalisation | seeds: mean return | IQM [95% CI] | reached threshold | median time to it | training time |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        seeds = ", ".join(f"{seed}: {value}" for seed, value in row["seeds"].items())
+        reach = row["median_seconds_to_threshold"]
+        print(f"| {row['agent']} | {row['normalize']} | {seeds} | {row['iqm']:.1f} [{row['ci'][0]:.1f}, {row['ci'][1]:.1f}] "
+              f"| {row['solved']} | {'-' if reach is None else f'{reach:.0f} s'} | {row['train_seconds']:.0f} s |")
+
+
 def main(argv: list[str] | None = None) -> int:
     """:param argv: arguments (see ``--help``). :return: 0."""
     from agents.benchmark import RunKey, done_keys, parse_agent, read_results, recipe_of, summarize
@@ -84,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             for norm, agent, seed in itertools.product(args.normalize, agents, seeds)]
     todo = [key for key in keys if tuple(key.as_dict().values()) not in done]
     print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {args.results}; {len(todo)} to train", flush=True)
-    jobs = [(key, episodes, args.eval_every, args.results) for key in todo]
+    jobs = [] if args.no_train else [(key, episodes, args.eval_every, args.results) for key in todo]
     if args.jobs == 1:
         for job in jobs:
             record = _run(job)
@@ -97,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s", flush=True)
     wanted = {tuple(key.as_dict().values()) for key in keys}
     records = [r for r in read_results(args.results) if tuple(r[f] for f in RunKey.__dataclass_fields__) in wanted]
-    _print_rows(summarize(records))
+    rows = summarize(records)
+    _print_markdown(rows) if args.markdown else _print_rows(rows)
     return 0
 
 

@@ -67,6 +67,9 @@ def test_bench_learning_runs_resumes_and_prints_the_table(tmp_path: Path, capsys
     out = capsys.readouterr().out
     assert "2 of 2 runs already" in out and "IQM" in out and "LiquidPPO:CfCPolicy" in out
     assert len(results.read_text().splitlines()) == 2
+    assert main([*argv[:-2], "--seeds", "0", "1", "--results", str(results), "--no-train", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| LiquidPPO:CfCPolicy | zoo | 0: " in out and len(results.read_text().splitlines()) == 2
 
 
 def test_bench_learning_refuses_unknown_agents() -> None:
