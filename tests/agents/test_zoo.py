@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from stable_baselines3.common.vec_env import VecNormalize
 
 import envs  # noqa: F401  (registers NCPControl/ ids)
 from agents import LiquidPPO
