@@ -226,6 +226,8 @@ class RecurrentSequencePolicy(BasePolicy):
         self.motor_logit_gain = motor_logit_gain
         recurrent_default = list(DEFAULT_HEAD) if network != "mlp" else []
         self.actor_head = list(actor_head) if actor_head is not None else recurrent_default
+        if motor_logit_gain is not None and self.actor_head:
+            raise ValueError("motor_logit_gain scales motor neurons that are the logits: set actor_head=[] with it")
         self.critic_head = list(critic_head) if critic_head is not None else (
             recurrent_default if critic != "mlp" else [])
         self.normalize_values = normalize_values

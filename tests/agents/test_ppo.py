@@ -205,6 +205,7 @@ def test_ncp_motor_neurons_are_the_action_mean() -> None:
         ("CfCPolicy", "Pendulum-v1", {"wiring": "grid"}, "wiring must be one of"),
         ("CfCPolicy", "Pendulum-v1", {"cell_kwargs": {"no_such_option": 1}}, "cell_kwargs"),
         ("CfCPolicy", "Pendulum-v1", {"motor_logit_gain": 3.0}, "motor_logit_gain"),
+        ("CfCPolicy", "CartPole-v1", {"motor_logit_gain": 3.0}, "set actor_head"),
     ],
 )
 def test_policy_that_does_not_fit_fails_at_construction(policy: str, env: str, kwargs: dict, message: str) -> None:
