@@ -217,6 +217,10 @@ class RunKey:
         """:return: the key's fields."""
         return dict(self.__dict__)
 
+    def as_tuple(self) -> tuple[Any, ...]:
+        """:return: the key's fields in order, as :func:`done_keys` gives them."""
+        return tuple(self.__dict__.values())
+
 
 def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
                       clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     done = done_keys(read_results(args.results))
     keys = [RunKey(args.env, agent, norm, seed, steps, args.implementation)
             for norm, agent, seed in itertools.product(args.normalize, agents, seeds)]
-    todo = [key for key in keys if tuple(key.as_dict().values()) not in done]
+    todo = [key for key in keys if key.as_tuple() not in done]
     print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {args.results}; {len(todo)} to train", flush=True)
     jobs = [] if args.no_train else [(key, episodes, args.eval_every, args.results) for key in todo]
     if args.jobs == 1:
@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             for record in pool.map(_run, jobs):
                 print(f"  {record['agent']} norm={record['normalize']} seed {record['seed']}: "
                       f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s", flush=True)
-    wanted = {tuple(key.as_dict().values()) for key in keys}
-    records = [r for r in read_results(args.results) if tuple(r[f] for f in RunKey.__dataclass_fields__) in wanted]
+    wanted = {key.as_tuple() for key in keys}
+    records = [r for r in read_results(args.results) if done_keys([r]) <= wanted]
     rows = summarize(records)
     _print_markdown(rows) if args.markdown else _print_rows(rows)
     return 0

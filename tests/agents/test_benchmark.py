@@ -50,7 +50,7 @@ def test_results_file_appends_and_knows_finished_runs(tmp_path: Path) -> None:
     records = read_results(path)
     assert [r["seed"] for r in records] == [0, 1]
     key = RunKey("NCPControl/CartPoleNoVel-v1", "LiquidPPO:CfCPolicy", "none", 1, 1000, "default")
-    assert tuple(key.as_dict().values()) in done_keys(records)
+    assert key.as_tuple() in done_keys(records)
 
 
 def test_bench_learning_runs_resumes_and_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
