@@ -33,7 +33,7 @@ def unroll(
     """
     result = fast_unroll(model, x, h, ts, resets)
     if result is None:
-        result = model._unroll_reference(x, h, ts, resets)
+        result = model.unroll_reference(x, h, ts, resets)
     return result
 
 
