@@ -116,5 +116,4 @@ def unroll(
     if not supports(cell):
         return None
     hseq = ctrnn_semi_implicit_sequence(cell, x, h, ts, keep)
-    y = hseq[:, :, : cell.motor_size] * cell.output_w + cell.output_b
-    return y, hseq[:, -1]
+    return cell.map_outputs(hseq), hseq[:, -1]

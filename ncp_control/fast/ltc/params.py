@@ -4,9 +4,9 @@ Synapses are lists of edges ``src -> dst`` (over the wiring's edges, or over all
 dense computation) with per-edge ``(mu, sigma, w, w * erev)``, where ``w = positive(w) * mask``.
 The training path packs with torch operations under autograd and the cell's own
 ``positive`` (softplus); the no-grad path packs once per parameter change, with ``positive``
-computed by the compiled :func:`~ncp_control.fast.ltc.kernels.positive` (whose last bits
-differ from torch's softplus for some values; the no-grad path's numbers have always been
-those).
+computed by the compiled :func:`~ncp_control.fast.ltc.kernels.positive`, straight from the
+parameters' storage (its last bits differ from torch's softplus for about one value in five;
+rollouts keep the numbers of the compiled one).
 """
 
 from __future__ import annotations
