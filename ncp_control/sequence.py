@@ -31,7 +31,7 @@ INFERS: dict[str, InferFn] = {}
 def register_unroll(name: str, fn: UnrollFn, infer: InferFn | None = None) -> None:
     """Make ``implementation=name`` available to every sequence model.
 
-    An implementation must give the outputs of :meth:`LiquidRNN._unroll_reference` (to float
+    An implementation must give the outputs of :meth:`LiquidRNN.unroll_reference` (to float
     rounding) for the models it supports, and may defer to it for the others.
 
     :param name: the implementation's name (not ``"reference"``).
@@ -126,7 +126,7 @@ class LiquidRNN(nn.Module):
     Subclasses (:class:`~ncp_control.CfC`, :class:`~ncp_control.LTC`, :class:`~ncp_control.CTRNN`)
     build :attr:`cell` and describe themselves in :meth:`config`. All sequences go through
     :meth:`_unroll`, which a faster implementation may override without changing outputs;
-    :meth:`_unroll_reference` is the plain per-step loop.
+    :meth:`unroll_reference` is the plain per-step loop.
 
     :param cell: the one-step cell.
     :param return_sequences: return every step's output (``[B, T, M]``) or only the last (``[B, M]``).
@@ -275,12 +275,19 @@ class LiquidRNN(nn.Module):
         """
         if self._unroll_fn is not None:
             return self._unroll_fn(self, x, h, ts, resets)
-        return self._unroll_reference(x, h, ts, resets)
+        return self.unroll_reference(x, h, ts, resets)
 
-    def _unroll_reference(
+    def unroll_reference(
         self, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, resets: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The straightforward per-step loop (same arguments and result as :meth:`_unroll`)."""
+        """The plain per-step loop, the reference that every registered unroll must equal.
+
+        :param x: inputs ``[B, T, F]``.
+        :param h: initial state ``[B, S]``.
+        :param ts: elapsed times ``[B, T]``.
+        :param resets: ``[B, T]`` bool (zero that sample's state before that step) or ``None``.
+        :return: ``(y [B, T, M], h_last [B, S])``.
+        """
         cell = self.cell
         outputs = []
         for t in range(x.shape[1]):

@@ -105,6 +105,21 @@ class CfCCell(LiquidCell):
                 nn.init.xavier_uniform_(weight)
         self.fc = nn.Linear(hidden_size, proj_size) if proj_size is not None else None
 
+    @property
+    def activation_name(self) -> str | None:
+        """The name of the backbone's activation (a key of :data:`ACTIVATIONS`), or None
+        without a backbone or where the module is not exactly one of :data:`ACTIVATIONS`
+        (a subclass, or a GELU with the tanh approximation)."""
+        if self.backbone is None:
+            return None
+        module = self.backbone[1]
+        for name, kind in ACTIVATIONS.items():
+            if type(module) is kind:
+                if isinstance(module, nn.GELU) and module.approximate != "none":
+                    return None
+                return name
+        return None
+
     def step(self, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
         """The CfC update without projection.
 

@@ -78,6 +78,11 @@ class CTRNNCell(LiquidCell):
             return nn.functional.softplus(self.tau)
         return self.tau.abs() + 1e-3
 
+    def map_outputs(self, v: torch.Tensor) -> torch.Tensor:
+        """:param v: states ``[..., N]`` (one step ``[B, N]`` or a sequence ``[B, T, N]``).
+        :return: the motor neurons through the output mapping, ``[..., M]``."""
+        return v[..., : self.motor_size] * self.output_w + self.output_b
+
     def forward(
         self, x: torch.Tensor, h: torch.Tensor, dt: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -115,4 +120,4 @@ class CTRNNCell(LiquidCell):
                 k3 = derivative(v + 0.5 * step * k2)
                 k4 = derivative(v + step * k3)
                 v = v + step / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        return v[:, : self.motor_size] * self.output_w + self.output_b, v
+        return self.map_outputs(v), v

@@ -72,6 +72,30 @@ class WiredCfCCell(LiquidCell):
         """The per-layer cells, sensory side first."""
         return [getattr(self, f"layer_{i}") for i in range(len(self._slices))]
 
+    @property
+    def layer_slices(self) -> tuple[tuple[int, int], ...]:
+        """Each layer's columns ``[start, end)`` of the state, sensory side first (the order
+        of :attr:`layer_cells`)."""
+        return tuple(self._slices)
+
+    def split_layers(self, h: torch.Tensor) -> list[torch.Tensor]:
+        """Each layer's part of a state, as :attr:`layer_cells` read it.
+
+        :param h: state ``[B, units]`` in neuron-id order.
+        :return: one ``[B, n_l]`` view per layer, sensory side first.
+        """
+        return [h[:, start:end] for start, end in self._slices]
+
+    def join_layers(self, states: list[torch.Tensor], dim: int = -1) -> torch.Tensor:
+        """The inverse of :meth:`split_layers`: the layers' states in neuron-id order.
+
+        :param states: one tensor per layer, sensory side first, each ``[..., n_l]`` along
+            ``dim`` (e.g. ``[B, n_l]`` for one step or ``[T, B, n_l]`` for a sequence).
+        :param dim: the neuron dimension.
+        :return: the concatenation along ``dim`` (``[..., units]``).
+        """
+        return torch.cat([states[i] for i in self._id_order], dim)
+
     def forward(
         self, x: torch.Tensor, h: torch.Tensor, dt: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,9 +109,9 @@ class WiredCfCCell(LiquidCell):
         ts = dt.unsqueeze(-1)
         outputs = []
         inputs = x
-        for cell, (start, end) in zip(self.layer_cells, self._slices):
-            inputs = cell.step(inputs, h[:, start:end], ts)
+        for cell, h_layer in zip(self.layer_cells, self.split_layers(h)):
+            inputs = cell.step(inputs, h_layer, ts)
             outputs.append(inputs)
-        h_new = torch.cat([outputs[i] for i in self._id_order], 1)
+        h_new = self.join_layers(outputs, 1)
         motor = h_new[:, : self.motor_size]
         return (motor if self.fc is None else self.fc(motor)), h_new

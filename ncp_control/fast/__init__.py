@@ -5,6 +5,25 @@ Importing this package registers the unroll implementation ``"fast"`` with
 their sequences through :func:`fast_unroll` where it applies (numba installed, float32 CPU
 tensors, a supported cell) and through the plain per-step loop everywhere else, with the
 same outputs and gradients.
+
+Where things live. One sub-package per cell holds that cell's whole path:
+
+- :mod:`~ncp_control.fast.cfc` (CfC, wired CfC), :mod:`~ncp_control.fast.ltc`,
+  :mod:`~ncp_control.fast.ctrnn`, each with ``support`` (does the path apply to the cell),
+  ``params`` (the parameters packed as the kernels read them, one packing for both paths),
+  ``kernels`` (the compiled code), ``train`` (autograd) and, for CfC and LTC, ``infer``
+  (the no-grad path of control loops and rollouts).
+
+Beside them, shared by every cell:
+
+- :mod:`~ncp_control.fast.dispatch`: routes a model to its cell's path (:func:`fast_unroll`,
+  :func:`quick_infer`, :func:`available`)
+- :mod:`~ncp_control.fast.inference`: the no-grad plan cache (``clear_cache``) and constant arrays
+- :mod:`~ncp_control.fast.autograd`: first derivatives only (the kernels' backward passes)
+- :mod:`~ncp_control.fast.arrays`: float32 CPU checks, numpy views, backward operands
+- :mod:`~ncp_control.fast.blas`: GEMM callable from compiled code; :mod:`~ncp_control.fast.buffers`:
+  pooled, aligned work arrays; :mod:`~ncp_control.fast.kernel_math`: compiled scalar math and
+  activations; :mod:`~ncp_control.fast.checks`: the compiled finiteness check
 """
 
 from __future__ import annotations
@@ -13,7 +32,7 @@ from typing import Any
 
 import torch
 
-from ncp_control.fast.dispatch import available, fast_unroll, quick_infer
+from ncp_control.fast.dispatch import all_finite, available, fast_unroll, quick_infer
 from ncp_control.sequence import register_finite_check, register_unroll
 
 __all__ = ["available", "fast_unroll", "unroll"]
@@ -33,7 +52,7 @@ def unroll(
     """
     result = fast_unroll(model, x, h, ts, resets)
     if result is None:
-        result = model._unroll_reference(x, h, ts, resets)
+        result = model.unroll_reference(x, h, ts, resets)
     return result
 
 
@@ -41,6 +60,4 @@ register_unroll("fast", unroll, quick_infer)
 
 
 if available():
-    from ncp_control.fast.dispatch import _all_finite
-
-    register_finite_check(_all_finite())  # the compiled function itself: a wrapper costs a microsecond
+    register_finite_check(all_finite())  # the compiled function itself: a wrapper costs a microsecond

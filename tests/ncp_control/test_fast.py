@@ -78,7 +78,7 @@ def test_cfc_unwired(mode: str, backbone_layers: int) -> None:
 def test_cfc_one_timespan_merges_time_heads(timespan: float | None) -> None:
     """One timespan for the whole batch: the time gate's heads are merged before the
     kernels; outputs and gradients of both time heads still equal the loop's."""
-    from ncp_control.fast._cfc_params import layer_layout, layer_params, pack
+    from ncp_control.fast.cfc.params import layer_layout, layer_params, pack
 
     cell = CfC(F, 4).cell
     for timespan_, heads in ((0.5, 3), (None, 4)):
@@ -132,7 +132,7 @@ def test_ltc_semi_implicit(implicit: bool, wiring: str) -> None:
 def test_ltc_every_batch_size(batch: int) -> None:
     """Small batches take the edge-vectorised synapse pass, large ones the batch-vectorised
     one: both equal the loop, with and without gradients."""
-    from ncp_control.fast._ltc_kernels import STAGED_BELOW_BATCH
+    from ncp_control.fast.ltc.kernels import STAGED_BELOW_BATCH
 
     assert 2 < STAGED_BELOW_BATCH <= 8
     for wiring in (AutoNCP(10, 3, seed=5), FullyConnected(6, 2)):
@@ -309,7 +309,7 @@ def test_ctrnn_semi_implicit(implicit: bool) -> None:
 def test_backward_products_on_either_side_of_the_untransposed_threshold(offset: int) -> None:
     """From ``UNTRANSPOSED_MIN_ROWS`` samples on, the backward kernels multiply by transposed
     copies of the weights instead of passing MKL's transpose flag; both sides equal the loop."""
-    from ncp_control.fast._numpy import UNTRANSPOSED_MIN_ROWS, backward_operand
+    from ncp_control.fast.arrays import UNTRANSPOSED_MIN_ROWS, backward_operand
 
     batch = UNTRANSPOSED_MIN_ROWS + offset
     check(CfC(F, 6, backbone_units=7), batch=batch)
@@ -395,9 +395,9 @@ def test_second_derivatives_raise_a_clear_error(kind: str) -> None:
 def test_pooled_buffers_never_shared_with_live_tensors() -> None:
     """Sequences long enough for pooled work arrays, two graphs alive at once: outputs and
     gradients still equal the per-step loop's."""
-    from ncp_control.fast import _buffers
+    from ncp_control.fast import buffers
 
-    _buffers.release_buffers()
+    buffers.release_buffers()
     model = CfC(F, 32)
     torch.manual_seed(3)
     for p in model.parameters():
@@ -410,12 +410,12 @@ def test_pooled_buffers_never_shared_with_live_tensors() -> None:
         ys = [model(x)[0] for x in xs]  # both graphs alive before either backward
         grads = [torch.autograd.grad(y.square().sum(), list(model.parameters())) for y in ys]
         results[implementation] = [*ys, *(g for gs in grads for g in gs)]
-    assert len(_buffers._POOL) > 0
+    assert len(buffers._POOL) > 0
     assert_same(results["fast"], results["reference"])
 
 
 def test_buffer_reuse_only_when_free() -> None:
-    from ncp_control.fast._buffers import MIN_POOLED_BYTES, buffer, release_buffers
+    from ncp_control.fast.buffers import MIN_POOLED_BYTES, buffer, release_buffers
 
     release_buffers()
     shape = (4, MIN_POOLED_BYTES // 16)
@@ -430,26 +430,26 @@ def test_buffer_reuse_only_when_free() -> None:
 
 
 def test_buffer_pool_drops_free_arrays_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ncp_control.fast import _buffers
+    from ncp_control.fast import buffers
 
-    _buffers.release_buffers()
-    monkeypatch.setattr(_buffers, "POOL_LIMIT_BYTES", 4 * _buffers.MIN_POOLED_BYTES)
-    rows = _buffers.MIN_POOLED_BYTES // 4
-    held = _buffers.buffer((2, rows))  # in use: stays
-    free = _buffers.buffer((1, rows))
+    buffers.release_buffers()
+    monkeypatch.setattr(buffers, "POOL_LIMIT_BYTES", 4 * buffers.MIN_POOLED_BYTES)
+    rows = buffers.MIN_POOLED_BYTES // 4
+    held = buffers.buffer((2, rows))  # in use: stays
+    free = buffers.buffer((1, rows))
     del free
-    _buffers.buffer((1, rows + 64))  # no room: the free array makes way
-    sizes = sorted(raw.size for raw, _ in _buffers._POOL)
-    assert sizes == sorted([2 * rows + _buffers.ALIGN - 1, rows + 64 + _buffers.ALIGN - 1])
-    assert held.base is not None and any(raw is held.base for raw, _ in _buffers._POOL)
-    _buffers.release_buffers()
+    buffers.buffer((1, rows + 64))  # no room: the free array makes way
+    sizes = sorted(raw.size for raw, _ in buffers._POOL)
+    assert sizes == sorted([2 * rows + buffers.ALIGN - 1, rows + 64 + buffers.ALIGN - 1])
+    assert held.base is not None and any(raw is held.base for raw, _ in buffers._POOL)
+    buffers.release_buffers()
 
 
 def test_work_arrays_start_on_64_byte_boundaries() -> None:
     """MKL's small products are slower into outputs off a 64-byte boundary: pooled, small and
     kernel-made work arrays all start on one."""
-    from ncp_control.fast._blas import empty_aligned
-    from ncp_control.fast._buffers import MIN_POOLED_BYTES, buffer, release_buffers
+    from ncp_control.fast.blas import empty_aligned
+    from ncp_control.fast.buffers import MIN_POOLED_BYTES, buffer, release_buffers
 
     release_buffers()
     arrays = [buffer((3, 5)), buffer((1, 7, 9)), buffer((4, MIN_POOLED_BYTES // 16)), buffer((3, MIN_POOLED_BYTES))]

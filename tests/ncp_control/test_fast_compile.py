@@ -18,14 +18,15 @@ pytestmark = pytest.mark.skipif(not available(), reason="the 'fast' extra (numba
 _CHILD = """
 import json, torch
 from ncp_control import AutoNCP, CfC
-from ncp_control.fast import _blas, _cfc_kernels as k, _math as m
+from ncp_control.fast import blas, kernel_math as m
+from ncp_control.fast.cfc import kernels as k
 torch.set_num_threads(1)
 model = CfC(5, AutoNCP(12, 2) if {wired} else 8)
 x = torch.randn(3, 4, 5)
 model(x)[0].square().mean().backward()
 with torch.no_grad():
     model(x)
-counts = {{f.py_func.__name__: len(f.overloads) for f in (m.activation, m.activation_grad, k._update, _blas.gemm)}}
+counts = {{f.py_func.__name__: len(f.overloads) for f in (m.activation, m.activation_grad, k._update, blas.gemm)}}
 print(json.dumps(counts))
 """
 

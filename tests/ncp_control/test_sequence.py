@@ -146,7 +146,7 @@ def test_registered_unroll_is_used_and_configured(close) -> None:
 
     def counting(model, x, h, ts, resets):
         calls.append(x.shape)
-        return model._unroll_reference(x, h, ts, resets)
+        return model.unroll_reference(x, h, ts, resets)
 
     register_unroll("counting_test", counting)
     try:

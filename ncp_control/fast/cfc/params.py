@@ -1,7 +1,8 @@
 """One CfC layer's parameters as the kernels' packed weights, and the way back for gradients.
 
-:func:`pack` serves both the training path (inside the layer's autograd function) and the
-no-grad path (cached per cell, see :mod:`.inference`).
+:func:`pack` serves both the training path (inside the layer's autograd function, see
+:mod:`ncp_control.fast.cfc.train`) and the no-grad path (cached per cell, see
+:mod:`ncp_control.fast.cfc.infer`).
 
 The packing (sparsity mask on ff1/ff2, the time gate's heads merged for one shared timespan,
 stacking, transposes) runs in numpy inside the autograd function instead of as a dozen
@@ -14,12 +15,14 @@ head's weight gets ``grad * mask``, the merged heads ``time_a``/``time_b`` get
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import torch
+from torch import nn
 
-from ._numpy import as_numpy
+from ncp_control.cells.cfc_cell import CfCCell
+from ncp_control.fast.arrays import as_numpy
 
 
 class CfCLayout(NamedTuple):
@@ -40,7 +43,7 @@ class CfCLayout(NamedTuple):
     timespan: float | None
 
 
-def layer_layout(cell: Any, timespan: float | None) -> CfCLayout:
+def layer_layout(cell: CfCCell, timespan: float | None) -> CfCLayout:
     """The layout of a :class:`~ncp_control.cells.CfCCell`; ``timespan`` as in
     :class:`CfCLayout` (ignored in "pure" mode, which has no time gate)."""
     pure = cell.mode == "pure"
@@ -54,12 +57,13 @@ def layer_layout(cell: Any, timespan: float | None) -> CfCLayout:
     )
 
 
-def layer_params(cell: Any) -> list[torch.Tensor]:
+def layer_params(cell: CfCCell) -> list[torch.Tensor]:
     """The parameters a layer's kernels read, in packing order: the backbone's weight and
     bias (if any), then each head's weight and bias, then ``A`` and ``w_tau`` ("pure")."""
     pure = cell.mode == "pure"
     heads = [cell.ff1] if pure else [cell.ff1, cell.ff2, cell.time_a, cell.time_b]
-    params = [cell.backbone[0].weight, cell.backbone[0].bias] if cell.backbone is not None else []
+    first = cast(nn.Linear, cell.backbone[0]) if cell.backbone is not None else None
+    params = [first.weight, first.bias] if first is not None else []
     for m in heads:
         params += [m.weight, m.bias]
     return params + ([cell.A, cell.w_tau] if pure else [])

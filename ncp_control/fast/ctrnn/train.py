@@ -1,4 +1,6 @@
-"""The CT-RNN cell's semi-implicit solver over a whole sequence through the compiled kernels."""
+"""The CT-RNN path: the semi-implicit solver over a whole sequence through the compiled
+kernels, with autograd; without gradients the same kernels run without saving (the CT-RNN
+has no separate no-grad path)."""
 
 from __future__ import annotations
 
@@ -6,17 +8,23 @@ from typing import Any
 
 import torch
 
-from ._autograd import first_derivative_only
-from ._numpy import as_numpy, backward_operand
+from ncp_control.cells.ctrnn_cell import CTRNNCell
+from ncp_control.fast.arrays import as_numpy, backward_operand
+from ncp_control.fast.autograd import first_derivative_only
+from ncp_control.fast.ctrnn.params import drive, pack
+from ncp_control.fast.ctrnn.support import supports
 
 
 def _kernels() -> Any:
-    from . import _ctrnn_kernels
+    from ncp_control.fast.ctrnn import kernels
 
-    return _ctrnn_kernels
+    return kernels
 
 
 class _CTRNNFunction(torch.autograd.Function):
+    """The semi-implicit solver over the sequence; inputs ``(drive, h0, ts, keep, w, inv_tau,
+    unfolds)`` time-major, gradients for the drive, initial state, ``w`` and ``inv_tau``."""
+
     @staticmethod
     def forward(  # type: ignore[override]
         ctx: Any,
@@ -62,7 +70,7 @@ class _CTRNNFunction(torch.autograd.Function):
 
 
 def ctrnn_semi_implicit_sequence(
-    cell: Any, x: torch.Tensor, h0: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor
+    cell: CTRNNCell, x: torch.Tensor, h0: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor
 ) -> torch.Tensor:
     """Unroll a :class:`~ncp_control.cells.CTRNNCell` (semi-implicit solver) over a sequence.
 
@@ -73,11 +81,10 @@ def ctrnn_semi_implicit_sequence(
     :param keep: ``[B, T]``: 0.0 where the state is zeroed before the step, else 1.0
     :return: the state after every step ``[B, T, N]``
     """
-    drive = (x * cell.input_w + cell.input_b) @ (cell.sensory_w * cell.sensory_sparsity_mask) + cell.bias
-    w = (cell.w * cell.sparsity_mask).contiguous()
-    inv_tau = (1.0 / cell.time_constant()).contiguous()
+    inputs = drive(cell, x)
+    w, inv_tau = pack(cell)
     args = (
-        drive.transpose(0, 1).contiguous(),
+        inputs.transpose(0, 1).contiguous(),
         h0.contiguous(),
         ts.t().contiguous(),
         keep.t().contiguous(),
@@ -91,3 +98,22 @@ def ctrnn_semi_implicit_sequence(
             _kernels().ctrnn_forward(*(as_numpy(a) for a in args), cell.ode_unfolds, False)[0]
         )
     return hseq.transpose(0, 1)
+
+
+def unroll(
+    cell: CTRNNCell, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Run a CT-RNN cell over a sequence (outputs and gradients those of the per-step loop).
+
+    :param cell: the cell
+    :param x: inputs ``[B, T, F]`` (float32, CPU)
+    :param h: initial state ``[B, N]``
+    :param ts: elapsed times ``[B, T]`` (not requiring gradients)
+    :param keep: ``[B, T]``: 0.0 where the state is zeroed before the step, else 1.0
+    :return: ``(y [B, T, M], h_last [B, N])``, or None where
+        :func:`~ncp_control.fast.ctrnn.support.supports` declines
+    """
+    if not supports(cell):
+        return None
+    hseq = ctrnn_semi_implicit_sequence(cell, x, h, ts, keep)
+    return cell.map_outputs(hseq), hseq[:, -1]

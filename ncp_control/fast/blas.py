@@ -10,7 +10,7 @@ on disk (a raw function pointer could not). Row-major arrays throughout.
 MKL's small products run up to about 1.8x faster when the output starts on a 64-byte boundary
 (a ``[64, 32] @ [32, 128]`` step product: 3.7 against 6.6 us; numpy and numba align to 16
 and 32 bytes), so the kernels allocate their work arrays with :func:`empty_aligned` and
-the pooled arrays of :mod:`._buffers` are aligned the same way.
+the pooled arrays of :mod:`ncp_control.fast.buffers` are aligned the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
 
-from ._buffers import ALIGN
+from ncp_control.fast.buffers import ALIGN
 
 _SYMBOL = "ncp_control_fast_sgemm"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._blas import empty_aligned, gemm
-from ._math import JIT, copy_into, ftanh
+from ncp_control.fast.blas import empty_aligned, gemm
+from ncp_control.fast.kernel_math import JIT, copy_into, ftanh
 
 
 @numba.njit(**JIT)
@@ -49,7 +49,7 @@ def ctrnn_forward(drive, h0, ts, keep, W, inv_tau, unfolds, save):  # type: igno
 
 @numba.njit(**JIT)
 def ctrnn_backward(dhseq, hseq, vs, ths, ts, keep, Wb, trans, inv_tau):  # type: ignore[no-untyped-def]
-    """``Wb``, ``trans``: the forward pass's ``W`` as :func:`~._numpy.backward_operand` gives it.
+    """``Wb``, ``trans``: the forward pass's ``W`` as :func:`~ncp_control.fast.arrays.backward_operand` gives it.
 
     :return: ``ddrive [T, B, N]``, ``dz [T, U, B, N]`` (for ``dW = sum vs^T dz``), ``dh0``, ``dinv_tau``."""
     T, B, N = dhseq.shape

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._blas import empty_aligned, gemm
-from ._math import (
+from ncp_control.fast.blas import empty_aligned, gemm
+from ncp_control.fast.kernel_math import (
     ACT_LECUN,
     ACT_TANH,
     INLINE,
@@ -292,7 +292,7 @@ def cfc_backward(dhseq, ts, keep, q_s, Wrec, rec_trans, A, wtau, mode, dP, backb
     """Backward pass of ``cfc_forward``.
 
     ``(Wrec, rec_trans)`` is the recurrent weight ``WrecT`` passed to ``cfc_forward`` as
-    :func:`~._numpy.backward_operand` gives it; ``q_s`` as the forward pass saved it;
+    :func:`~ncp_control.fast.arrays.backward_operand` gives it; ``q_s`` as the forward pass saved it;
     ``backbone`` is None or ``(Wh, h_trans, act, a_s, g_s)``: the heads' weight ``WhT`` the
     same way, the activation code and the saved backbone pre- and post-activation. Writes
     ``dP [T, B, G]`` (gradient of the first linear map's output) and, after a backbone, the

@@ -1,10 +1,18 @@
-"""Zero-copy views of float32 CPU tensors as numpy arrays for the kernels, and the layout of
-the weights their backward products read."""
+"""Shared by every cell's path: which tensors the kernels take (float32 on the CPU), zero-copy
+views of them as numpy arrays, and the layout of the weights the backward products read."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import torch
+
+
+def float32_cpu(tensors: Iterable[torch.Tensor]) -> bool:
+    """:param tensors: e.g. a cell's parameters
+    :return: whether every one is a float32 tensor on the CPU (the only kind the kernels read)"""
+    return all(t.dtype == torch.float32 and t.device.type == "cpu" for t in tensors)
 
 
 def as_numpy(t: torch.Tensor) -> np.ndarray:

@@ -1,4 +1,6 @@
-"""The LTC cell's semi-implicit solver over a whole sequence through the compiled kernels."""
+"""The LTC training path: the semi-implicit solver over a whole sequence through the compiled
+kernels, with autograd (also taken with autograd on but nothing to differentiate, without
+saving)."""
 
 from __future__ import annotations
 
@@ -7,34 +9,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._autograd import first_derivative_only
-from ._numpy import as_numpy
-
-#: compute synapses over the wiring's edges when they are fewer than this share of all pairs
-SPARSE_BELOW_DENSITY = 1.0
+from ncp_control.cells.ltc_cell import MIN_STEP, LTCCell
+from ncp_control.fast.arrays import as_numpy
+from ncp_control.fast.autograd import first_derivative_only
+from ncp_control.fast.ltc.params import pack, use_sparse
+from ncp_control.fast.ltc.support import supports
 
 
 def _kernels() -> Any:
-    from . import _ltc_kernels
+    from ncp_control.fast.ltc import kernels
 
-    return _ltc_kernels
-
-
-def edges(mask: torch.Tensor, sparse: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Synapse list of a ``[S, N]`` 0/1 mask.
-
-    :param mask: the sparsity mask (rows: sources, columns: targets)
-    :param sparse: only the nonzero entries (else every pair, the dense computation)
-    :return: ``(src, dst)`` int64 ``[E]``, ordered by source
-    """
-    if sparse:
-        src, dst = torch.nonzero(mask, as_tuple=True)
-        return src, dst
-    rows, cols = mask.shape
-    return torch.arange(rows).repeat_interleave(cols), torch.arange(cols).repeat(rows)
+    return kernels
 
 
 class _LTCFunction(torch.autograd.Function):
+    """The semi-implicit solver over the sequence; inputs as ``ltc_forward`` takes them
+    (time-major, neuron-major state, packed parameters), gradients for the mapped inputs,
+    initial state, ``cm``, ``gleak``, ``vleak`` and both edge parameter lists."""
+
     @staticmethod
     def forward(  # type: ignore[override]
         ctx: Any,
@@ -81,16 +73,8 @@ class _LTCFunction(torch.autograd.Function):
         return dx_, dh0_, None, None, dcm_, dgl_, dvl_, None, gs_, None, gr_, None, None, None
 
 
-def _edge_params(
-    mask: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, w: torch.Tensor, wr: torch.Tensor, sparse: bool
-) -> tuple[torch.Tensor, torch.Tensor]:
-    src, dst = edges(mask, sparse)
-    idx = torch.stack([src, dst]).to(torch.int32)
-    return idx, torch.stack([mu[src, dst], sigma[src, dst], w[src, dst], wr[src, dst]])
-
-
 def ltc_semi_implicit_sequence(
-    cell: Any,
+    cell: LTCCell,
     x: torch.Tensor,
     h0: torch.Tensor,
     ts: torch.Tensor,
@@ -105,62 +89,48 @@ def ltc_semi_implicit_sequence(
     :param ts: elapsed times ``[B, T]``
     :param keep: ``[B, T]``: 0.0 where the state is zeroed before the step, else 1.0
     :param sparse: compute over the wiring's edges (default: when they are fewer than
-        :data:`SPARSE_BELOW_DENSITY` of all pairs)
+        :data:`~ncp_control.fast.ltc.params.SPARSE_BELOW_DENSITY` of all pairs)
     :return: the state after every step ``[B, T, N]``
     """
-    from ncp_control.cells.ltc_cell import MIN_STEP
-
-    mask, smask = cell.sparsity_mask, cell.sensory_sparsity_mask
-    if sparse is None:
-        sparse = float(mask.mean()) < SPARSE_BELOW_DENSITY
-    w_masked, w_erev = cell.weights()
-    r_idx, r_par = _edge_params(mask, cell.mu, cell.sigma, w_masked, w_erev, sparse)
-    sw = cell.positive(cell.sensory_w) * smask
-    s_idx, s_par = _edge_params(
-        smask, cell.sensory_mu, cell.sensory_sigma, sw, sw * cell.sensory_erev, sparse
-    )
+    params = pack(cell, use_sparse(cell, sparse), cell.positive)
     tensors = (
         cell.map_inputs(x).permute(1, 2, 0).contiguous(),
         h0.t().contiguous(),
         ts.t().contiguous(),
         keep.t().contiguous(),
-        cell.positive(cell.cm).contiguous(),
-        cell.positive(cell.gleak).contiguous(),
-        cell.vleak.contiguous(),
+        params.cm.contiguous(),
+        params.gleak.contiguous(),
+        params.vleak.contiguous(),
     )
+    edges = (params.s_idx, params.s_par, params.r_idx, params.r_par)
     eps, min_step = np.float32(cell.epsilon), np.float32(MIN_STEP)
-    if torch.is_grad_enabled() and any(t.requires_grad for t in (*tensors, s_par, r_par)):
-        hseq: torch.Tensor = _LTCFunction.apply(
-            *tensors, s_idx, s_par, r_idx, r_par, eps, cell.ode_unfolds, min_step
-        )
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (*tensors, params.s_par, params.r_par)):
+        hseq: torch.Tensor = _LTCFunction.apply(*tensors, *edges, eps, cell.ode_unfolds, min_step)
     else:
         arrays = [as_numpy(t) for t in tensors]
-        edge_arrays = [as_numpy(t) for t in (s_idx, s_par, r_idx, r_par)]
+        edge_arrays = [as_numpy(t) for t in edges]
         hseq = torch.from_numpy(
             _kernels().ltc_forward(*arrays, eps, cell.ode_unfolds, min_step, *edge_arrays, False)[0]
         )
     return hseq.permute(2, 0, 1)
 
 
-_EDGE_CACHE: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+def unroll(
+    cell: LTCCell, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Run an LTC cell over a sequence (outputs and gradients those of the per-step loop).
 
-
-def cached_edges(mask: torch.Tensor, sparse: bool) -> np.ndarray:
-    """:func:`edges` as an int32 ``[2, E]`` array ``(src, dst)``, remembered per mask
-    (validated by content).
-
-    :param mask: the sparsity mask ``[S, N]``
-    :param sparse: see :func:`edges`
-    :return: ``[2, E]``
+    :param cell: the cell
+    :param x: inputs ``[B, T, F]`` (float32, CPU)
+    :param h: initial state ``[B, N]``
+    :param ts: elapsed times ``[B, T]`` (not requiring gradients)
+    :param keep: ``[B, T]``: 0.0 where the state is zeroed before the step, else 1.0
+    :return: ``(y [B, T, M], h_last [B, N])``, or None where
+        :func:`~ncp_control.fast.ltc.support.supports` declines
     """
-    values = mask.detach().numpy()
-    key = (mask.data_ptr(), tuple(mask.shape), sparse)
-    hit = _EDGE_CACHE.get(key)
-    if hit is not None and np.array_equal(hit[0], values):
-        return hit[1]
-    src, dst = edges(mask.detach(), sparse)
-    if len(_EDGE_CACHE) > 64:
-        _EDGE_CACHE.clear()
-    entry = (values.copy(), torch.stack([src, dst]).to(torch.int32).numpy())
-    _EDGE_CACHE[key] = entry
-    return entry[1]
+    if not supports(cell):
+        return None
+    hseq = ltc_semi_implicit_sequence(cell, x, h, ts, keep)
+    batch, steps, units = hseq.shape
+    y = cell.map_outputs(hseq.reshape(batch * steps, units)).reshape(batch, steps, -1)
+    return y, hseq[:, -1]

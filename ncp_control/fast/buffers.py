@@ -6,7 +6,7 @@ pages, and the first write to each page costs a fault; on a batch-64, 128-step s
 that took about as long as the arithmetic. :func:`buffer` hands out arrays from a small
 pool instead, reusing an array only when nothing else refers to it any more (neither a
 tensor made from it, nor a view), so results never share memory with a live tensor.
-Every array it hands out starts on a 64-byte boundary (see :mod:`._blas`).
+Every array it hands out starts on a 64-byte boundary (see :mod:`ncp_control.fast.blas`).
 """
 
 from __future__ import annotations

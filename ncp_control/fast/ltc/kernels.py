@@ -14,10 +14,12 @@ denominator are stored for the backward pass (``2 T U N B`` floats).
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
-from ._math import FASTMATH, JIT, copy_into, fill, fsigmoid, fsigmoid_strict
+from ncp_control.fast.kernel_math import FASTMATH, JIT, copy_into, fill, fsigmoid, fsigmoid_strict
 
 #: like JIT, but reductions over the batch may be re-associated (vectorised sums); code
 #: compiled with it calls ``fsigmoid_strict``, never the numba-inlined exp helpers
@@ -210,3 +212,22 @@ def ltc_backward(
             dvl[j] += a_vl
         _synapses_backward(x[t], s_idx, s_par, dleak, dbase, dx[t], gs)
     return dx, g, dcm, dgl, dvl, gs, gr
+
+
+@numba.njit(**JIT)
+def _positive(x, implicit):  # type: ignore[no-untyped-def]
+    if not implicit:
+        return x
+    if x > 20.0:
+        return x
+    return np.float32(math.log1p(math.exp(x)))
+
+
+@numba.njit(**JIT)
+def positive(x, implicit):  # type: ignore[no-untyped-def]
+    """softplus (torch's threshold 20) of a 1-D array, or a copy when not ``implicit``: the
+    no-grad path's ``LTCCell.positive``, read straight from the parameters' storage."""
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = _positive(x[i], implicit)
+    return out

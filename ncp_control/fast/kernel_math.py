@@ -8,8 +8,9 @@ exponent built by bit manipulation, so that LLVM can vectorise loops that call i
 outside are clamped, which only moves results that are already below 2e-38 or above 1e38.
 
 numba's on-disk cache of a kernel is keyed on the kernel's own source file only: after
-changing this module (or ``_blas.py``), delete the ``*.nbi``/``*.nbc`` files in
-``ncp_control/fast/__pycache__`` so that the kernels that use it are compiled again.
+changing this module (or ``blas.py``), delete the ``*.nbi``/``*.nbc`` files in the
+``__pycache__`` folders under ``ncp_control/fast`` so that the kernels that use it are
+compiled again.
 """
 
 from __future__ import annotations

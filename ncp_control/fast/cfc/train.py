@@ -1,4 +1,5 @@
-"""CfC layers over a whole sequence through the compiled kernels, with autograd.
+"""The CfC training path: each layer over a whole sequence through the compiled kernels, with
+autograd (also taken with autograd on but nothing to differentiate, without saving).
 
 A wired CfC is a stack of such layers (layer ``l`` reads layer ``l-1``'s new state at the
 same step), so the stack runs layer by layer over the whole sequence.
@@ -11,17 +12,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._autograd import first_derivative_only
-from ._buffers import buffer
-from ._cfc_params import CfCLayout, layer_layout, pack, unpack_grads
-from ._math import ACT_LECUN, ACT_TANH
-from ._numpy import as_numpy, backward_operand
+from ncp_control.cells.cfc_cell import CfCCell
+from ncp_control.cells.wired_cfc_cell import WiredCfCCell
+from ncp_control.fast.arrays import as_numpy, backward_operand
+from ncp_control.fast.autograd import first_derivative_only
+from ncp_control.fast.buffers import buffer
+from ncp_control.fast.cfc.params import CfCLayout, layer_layout, layer_params, pack, unpack_grads
+from ncp_control.fast.cfc.support import backbone_activation, layers, supports
+from ncp_control.fast.kernel_math import ACT_LECUN, ACT_TANH, ACTIVATION_CODES
 
 
 def _kernels() -> Any:
-    from . import _cfc_kernels
+    from ncp_control.fast.cfc import kernels
 
-    return _cfc_kernels
+    return kernels
 
 
 def _forward(
@@ -37,7 +41,7 @@ def _forward(
 ) -> tuple[np.ndarray, ...]:
     """Run ``cfc_forward`` into pooled arrays.
 
-    :param weights: packed weights, as :func:`~._cfc_params.pack` returns them
+    :param weights: packed weights, as :func:`~ncp_control.fast.cfc.params.pack` returns them
     :return: ``(hseq, hprev, a_s, g_s, q_s)`` (the last four empty unless ``save``)
     """
     T, B, _ = u.shape
@@ -77,7 +81,7 @@ def _forward(
 
 class _CfCLayerFunction(torch.autograd.Function):
     """One layer over the sequence; inputs ``(u, h0, ts, keep, layout, codes, mask,
-    *params)`` with the parameters in :func:`~._cfc_params.layer_params` order."""
+    *params)`` with the parameters in :func:`~ncp_control.fast.cfc.params.layer_params` order."""
 
     @staticmethod
     def forward(  # type: ignore[override]
@@ -160,12 +164,12 @@ class _CfCLayerFunction(torch.autograd.Function):
 _EMPTY = torch.empty(0)
 
 
-def cfc_layer_sequence(
+def layer_sequence(
     u: torch.Tensor,
     h0: torch.Tensor,
     ts: torch.Tensor,
     keep: torch.Tensor,
-    cell: Any,
+    cell: CfCCell,
     params: list[torch.Tensor],
     timespan: float | None,
 ) -> torch.Tensor:
@@ -176,21 +180,19 @@ def cfc_layer_sequence(
     :param ts: elapsed time per step and sample ``[T, B]``
     :param keep: ``[T, B]``, 0.0 where the state is zeroed before the step, else 1.0
     :param cell: the layer, a :class:`~ncp_control.cells.CfCCell` whose backbone (if any) has
-        one layer with a supported activation (see :func:`supported_layer`)
+        one layer with a supported activation (see
+        :func:`~ncp_control.fast.cfc.support.supported_layer`)
     :param params: its parameters, ``layer_params(cell)`` (float32, CPU)
     :param timespan: the one timespan of every step and sample, if they share one: the time
         gate's two heads are then merged into ``timespan * time_a + time_b`` (a quarter fewer
         head products; the gradients still reach both)
     :return: the state after every step ``[T, B, H]``
     """
-    from ._cfc_kernels import MODE_CODES
-    from ._math import ACTIVATION_CODES
-
     layout = layer_layout(cell, timespan)
     backbone = layout.backbone
     act = backbone_activation(cell)
     assert act is not None, "unsupported layer (see supported_layer)"
-    codes = (MODE_CODES[cell.mode], ACTIVATION_CODES[act])
+    codes = (_kernels().MODE_CODES[cell.mode], ACTIVATION_CODES[act])
     if torch.is_grad_enabled() and (u.requires_grad or h0.requires_grad or any(p.requires_grad for p in params)):
         out: torch.Tensor = _CfCLayerFunction.apply(u, h0, ts, keep, layout, codes, cell.sparsity_mask, *params)
         return out
@@ -198,16 +200,44 @@ def cfc_layer_sequence(
     return torch.from_numpy(_forward(u, h0, ts, keep, weights, *codes, backbone, False)[0])
 
 
-def backbone_activation(cell: Any) -> str | None:
-    """The name of a :class:`~ncp_control.cells.CfCCell` backbone's activation as the kernels
-    know it ("lecun_tanh" without a backbone, where the kernels leave it unused), or None
-    for one they do not have."""
-    from .dispatch import _activation_name
+def unroll(
+    cell: CfCCell | WiredCfCCell, x: torch.Tensor, h: torch.Tensor, ts: torch.Tensor, keep: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Run an unwired or wired CfC cell over a sequence (outputs and gradients those of the
+    per-step loop).
 
-    return "lecun_tanh" if cell.backbone is None else _activation_name(cell.backbone[1])
+    :param cell: the cell
+    :param x: inputs ``[B, T, F]`` (float32, CPU)
+    :param h: initial state ``[B, S]``
+    :param ts: elapsed times ``[B, T]`` (not requiring gradients)
+    :param keep: ``[B, T]``: 0.0 where the state is zeroed before the step, else 1.0
+    :return: ``(y [B, T, M], h_last [B, S])``, or None where :func:`~.support.supports` declines
+    """
+    if not supports(cell):
+        return None
+    cells, _ = layers(cell)
+    if isinstance(cell, CfCCell):
+        hseq = _layer_states(cells, x, [h], ts, keep)[0].transpose(0, 1)
+        y = hseq if cell.fc is None else cell.fc(hseq)
+        return y, hseq[:, -1]
+    hseq = cell.join_layers(_layer_states(cells, x, cell.split_layers(h), ts, keep), 2).transpose(0, 1)
+    motor = hseq[:, :, : cell.motor_size]
+    y = motor if cell.fc is None else cell.fc(motor)
+    return y, hseq[:, -1]
 
 
-def supported_layer(cell: Any) -> bool:
-    """Whether the kernels run this :class:`~ncp_control.cells.CfCCell` (a backbone of more
-    than one layer, or with an activation they do not have, is left to the loop)."""
-    return cell.backbone is None or (cell.backbone_layers == 1 and backbone_activation(cell) is not None)
+def _layer_states(
+    cells: list[CfCCell], x: torch.Tensor, h0s: list[torch.Tensor], ts: torch.Tensor, keep: torch.Tensor
+) -> list[torch.Tensor]:
+    """Each layer's states ``[T, B, H]`` (batch-first arguments as :func:`unroll` takes them,
+    ``h0s`` one initial state per layer)."""
+    params = [layer_params(c) for c in cells]
+    first = ts.reshape(-1)[:1]
+    timespan = float(first) if ts.numel() and bool((ts == first).all()) else None
+    u = x.transpose(0, 1).contiguous()
+    ts_t, keep_t = ts.t().contiguous(), keep.t().contiguous()
+    states = []
+    for cell, cell_params, h0 in zip(cells, params, h0s):
+        u = layer_sequence(u, h0.contiguous(), ts_t, keep_t, cell, cell_params, timespan)
+        states.append(u)
+    return states
