@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ FOLDERS = {"ncp_control": "ncp_control", "ncp_control.envs": "envs", "ncp_contro
 
 
 def _setuptools_table() -> dict:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
 
 
