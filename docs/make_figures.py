@@ -23,17 +23,13 @@ from pathlib import Path
 
 import gymnasium as gym
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from PIL import Image  # noqa: E402
-
-import ncp_control.envs  # noqa: E402,F401  (registers NCPControl/)
-from ncp_control.agents.robustness import cell_summary  # noqa: E402
-from ncp_control.envs.car.controller import LaneKeepingController  # noqa: E402
-from ncp_control.envs.quadrotor import ReferenceController  # noqa: E402
+import ncp_control.envs  # noqa: F401  (registers NCPControl/)
+import numpy as np
+import pandas as pd
+from ncp_control.agents.robustness import cell_summary
+from ncp_control.envs.car.controller import LaneKeepingController
+from ncp_control.envs.quadrotor import ReferenceController
+from PIL import Image
 
 DOCS = Path(__file__).resolve().parent
 STATIC = DOCS / "_static"
@@ -89,6 +85,8 @@ def environments_figure(path: Path) -> None:
 
 def retention_figure(results: Path, path: Path) -> None:
     """Retention against level, mean over each family's perturbations, one line per model."""
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     cells = cell_summary(pd.read_csv(results))
     cells = cells[cells["model"].isin(MODELS) & (cells["family"] != "none")]
     families = sorted(cells["family"].unique())
