@@ -1,8 +1,11 @@
-"""agents: liquid networks as Stable-Baselines3 policies, LiquidPPO and robustness evaluation."""
+"""ncp_control.agents: liquid networks as Stable-Baselines3 policies, LiquidPPO and robustness evaluation."""
 
-from agents.buffer import ChunkedRolloutBuffer, RecurrentChunkSamples
-from agents.export import DeployedPolicy, load_policy, save_policy
-from agents.policies import (
+if __name__ != "ncp_control.agents":  # the folder is installed as ncp_control.agents; a second name would load it twice
+    raise ImportError(f"import this package as ncp_control.agents, not as {__name__}")
+
+from ncp_control.agents.buffer import ChunkedRolloutBuffer, RecurrentChunkSamples
+from ncp_control.agents.export import DeployedPolicy, load_policy, save_policy
+from ncp_control.agents.policies import (
     CfCPolicy,
     CTRNNPolicy,
     GRUPolicy,
@@ -11,11 +14,11 @@ from agents.policies import (
     MlpPolicy,
     RecurrentSequencePolicy,
 )
-from agents.ppo import LiquidPPO
-from agents.recurrent_ppo import RecurrentCfCPolicy, RecurrentCTRNNPolicy, RecurrentLTCPolicy
-from agents.robustness import evaluate_random, evaluate_robustness, evaluate_robustness_sweep
-from agents.runs import RunConfig, load_model, train_run
-from agents.stateless import NCPActorCriticPolicy, NCPSACPolicy, NCPTD3Policy
+from ncp_control.agents.ppo import LiquidPPO
+from ncp_control.agents.recurrent_ppo import RecurrentCfCPolicy, RecurrentCTRNNPolicy, RecurrentLTCPolicy
+from ncp_control.agents.robustness import evaluate_random, evaluate_robustness, evaluate_robustness_sweep
+from ncp_control.agents.runs import RunConfig, load_model, train_run
+from ncp_control.agents.stateless import NCPActorCriticPolicy, NCPSACPolicy, NCPTD3Policy
 
 __all__ = [
     "CTRNNPolicy",

@@ -8,7 +8,7 @@ line appended to a results file, so that a long benchmark resumes where it stopp
 
 Agents are named ``ALGO:POLICY``:
 
-- ``LiquidPPO:CfCPolicy`` (and every other alias of :class:`agents.LiquidPPO`), with the
+- ``LiquidPPO:CfCPolicy`` (and every other alias of :class:`ncp_control.agents.LiquidPPO`), with the
   policy's default ``policy_kwargs``;
 - ``RecurrentPPO:MlpLstmPolicy``: sb3-contrib's RecurrentPPO with the zoo's policy arguments;
 - ``RecurrentPPO:RecurrentCfCPolicy``: the same algorithm with our CfC through the adapter;
@@ -99,7 +99,7 @@ def recipe_of(env_id: str) -> ZooRecipe:
 
 def parse_agent(agent: str) -> tuple[str, str]:
     """:param agent: ``"ALGO:POLICY"``. :return: ``(algo, policy)``. :raises ValueError: for a bad name."""
-    from agents.policies import POLICY_ALIASES
+    from ncp_control.agents.policies import POLICY_ALIASES
 
     algo, _, policy = agent.partition(":")
     allowed = {
@@ -114,7 +114,7 @@ def parse_agent(agent: str) -> tuple[str, str]:
 
 
 def _algo_kwargs(recipe: ZooRecipe, algo: str) -> dict[str, Any]:
-    from agents.runs import schedule_from
+    from ncp_control.agents.runs import schedule_from
 
     kwargs = {key: schedule_from(value) for key, value in recipe.algo_kwargs.items()}
     if algo == "LiquidPPO":
@@ -123,7 +123,7 @@ def _algo_kwargs(recipe: ZooRecipe, algo: str) -> dict[str, Any]:
 
 
 def _anchor_policy_kwargs(recipe: ZooRecipe) -> dict[str, Any]:
-    from agents.policy_kwargs import resolve_policy_kwargs
+    from ncp_control.agents.policy_kwargs import resolve_policy_kwargs
 
     return resolve_policy_kwargs(recipe.anchor_policy_kwargs)
 
@@ -138,8 +138,8 @@ def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float)
     :param gamma: the discount of the reward normaliser.
     :return: the VecEnv.
     """
-    import envs  # noqa: F401  (registers the NCPControl/ ids)
-    from agents.recipes import normalize_options, training_env
+    import ncp_control.envs  # noqa: F401  (registers the NCPControl/ ids)
+    from ncp_control.agents.recipes import normalize_options, training_env
 
     if normalize not in NORMALIZE:
         raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
@@ -164,8 +164,8 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
     env = make_envs(env_id, recipe.n_envs, seed, normalize, float(kwargs.get("gamma", 0.99)))
     cell_kwargs = {"cell_kwargs": {"implementation": implementation}} if implementation else {}
     if algo == "LiquidPPO":
-        from agents.policies import LIQUID_NETWORKS, POLICY_ALIASES
-        from agents.ppo import LiquidPPO
+        from ncp_control.agents.policies import LIQUID_NETWORKS, POLICY_ALIASES
+        from ncp_control.agents.ppo import LiquidPPO
 
         network = POLICY_ALIASES[policy].network  # type: ignore[attr-defined]
         policy_kwargs = cell_kwargs if network in LIQUID_NETWORKS else {}
@@ -174,7 +174,7 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
         from sb3_contrib import RecurrentPPO
 
         if policy == "RecurrentCfCPolicy":
-            from agents.recurrent_ppo import RecurrentCfCPolicy
+            from ncp_control.agents.recurrent_ppo import RecurrentCfCPolicy
 
             return RecurrentPPO(RecurrentCfCPolicy, env, seed=seed, policy_kwargs=cell_kwargs, **kwargs)
         return RecurrentPPO(policy, env, seed=seed, policy_kwargs=_anchor_policy_kwargs(recipe), **kwargs)
@@ -300,7 +300,7 @@ def summarize(records: list[dict[str, Any]], reps: int = 2000) -> list[dict[str,
     :param reps: bootstrap replications.
     :return: the rows, in first-seen order.
     """
-    from agents.robustness.bootstrap import stratified_bootstrap_ci
+    from ncp_control.agents.robustness.bootstrap import stratified_bootstrap_ci
 
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for record in records:

@@ -26,15 +26,15 @@ from typing import Any
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from ncp_control.agents.export_json import class_name, decode, encode, space_from_json, space_to_json
+from ncp_control.agents.policies import RecurrentSequencePolicy
+from ncp_control.agents.sequence import check_episode_starts
+from ncp_control.agents.timing import elapsed_seconds
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
 
-from agents.export_json import class_name, decode, encode, space_from_json, space_to_json
-from agents.policies import RecurrentSequencePolicy
-from agents.sequence import check_episode_starts
-from agents.timing import elapsed_seconds
 from ncp_control import __version__
 from ncp_control.errors import UserError
 from ncp_control.export import Argmax, BoxActionClip, ObservationNormalizer, OneStepPolicy
@@ -84,7 +84,7 @@ def actor_onestep(
 ) -> OneStepPolicy:
     """The deterministic actor of a policy as a one-step module.
 
-    :param policy: a :class:`~agents.policies.RecurrentSequencePolicy` (any alias).
+    :param policy: a :class:`~ncp_control.agents.policies.RecurrentSequencePolicy` (any alias).
     :param normalization: observation statistics from :func:`normalization_of`, or None.
     :param use_dt: ``dt`` (seconds) divided by the policy's ``dt_nominal`` is the timespan
         (as LiquidPPO with ``use_info_dt=True``); False: every step lasts one period.
@@ -118,7 +118,7 @@ def actor_onestep(
 
 
 def model_onestep(model: BaseAlgorithm, vec_normalize: VecNormalize | None = None) -> OneStepPolicy:
-    """:param model: a trained :class:`agents.LiquidPPO`.
+    """:param model: a trained :class:`ncp_control.agents.LiquidPPO`.
     :param vec_normalize: its ``VecNormalize`` (default: the one wrapping the model's env, if any).
     :return: :func:`actor_onestep` of its policy."""
     if vec_normalize is None:
@@ -316,7 +316,7 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
     """The one-step actor of a weights-only folder, a run folder or an SB3 model zip.
 
     A weights-only policy folder (or a run's ``weights/``) loads without unpickling; a run
-    folder without it is opened by :func:`agents.runs.load_model` (its weights-only model
+    folder without it is opened by :func:`ncp_control.agents.runs.load_model` (its weights-only model
     state); an SB3 model zip is opened with SB3's loader, which unpickles, only with
     ``trust_pickle``.
 
@@ -343,7 +343,7 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
         env_id = extra.get("env_id") or (read_json(run).get("env_id") if run.is_file() else None)
         return deployed.module, None, {"env_id": env_id, "env_kwargs": extra.get("env_kwargs") or {},
                                        "dt_nominal": deployed.dt_nominal, "source": "weights"}
-    from agents.runs import load_model
+    from ncp_control.agents.runs import load_model
 
     model, info = load_model(target, trust_pickle=trust_pickle)
     if not isinstance(model.policy, RecurrentSequencePolicy):
@@ -367,7 +367,8 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
     :return: ``(traces, episode return)``; traces are :class:`~ncp_control.analysis.NeuronTraces`
         with the network inputs as the sensory group and the actions.
     """
-    from agents.robustness.evaluate import make_env
+    from ncp_control.agents.robustness.evaluate import make_env
+
     from ncp_control.analysis.structure import neuron_count, neuron_groups, wiring_of
     from ncp_control.analysis.traces import NeuronTraces
     from ncp_control.sequence import LiquidRNN

@@ -1,7 +1,7 @@
 """JSON encoding of the weights-only policy format: spaces, classes and constructor arguments.
 
-Used by :mod:`agents.export` (:func:`agents.export.save_policy` and
-:func:`agents.export.load_policy`).
+Used by :mod:`ncp_control.agents.export` (:func:`ncp_control.agents.export.save_policy` and
+:func:`ncp_control.agents.export.load_policy`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from ncp_control.agents.extractors import EXTRACTORS
+from ncp_control.agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
 from torch import nn
 
-from agents.extractors import EXTRACTORS
-from agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
 from ncp_control import Wiring
 from ncp_control.errors import UserError
 

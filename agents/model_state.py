@@ -10,7 +10,7 @@ env, and optionally the replay buffer of an off-policy algorithm, all as arrays.
 
 :func:`save_state` writes a folder atomically; :func:`restore_state` loads one into a model
 built with the same constructor arguments (the caller builds it: see
-:func:`agents.runs.load_model`). Nothing is unpickled: the tensors are read with safetensors and
+:func:`ncp_control.agents.runs.load_model`). Nothing is unpickled: the tensors are read with safetensors and
 the JSON names no class.
 """
 
@@ -138,7 +138,7 @@ def save_state(model: BaseAlgorithm, folder: str | os.PathLike[str], meta: dict[
     :param folder: destination folder.
     :param meta: plain JSON stored under ``"meta"`` (e.g. the run configuration).
     :param replay_buffer: also store the filled part of an off-policy replay buffer.
-    :param streams: the run's random streams and rollout position (:func:`agents.streams.capture`),
+    :param streams: the run's random streams and rollout position (:func:`ncp_control.agents.streams.capture`),
         stored as arrays and JSON; read back with :func:`read_streams`.
     :return: the folder.
     """
@@ -232,7 +232,7 @@ def restore_state(model: BaseAlgorithm, folder: str | os.PathLike[str]) -> BaseA
 
 def read_streams(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     """:param folder: a folder written by :func:`save_state`.
-    :return: the ``streams`` stored with it (see :mod:`agents.streams`), or None."""
+    :return: the ``streams`` stored with it (see :mod:`ncp_control.agents.streams`), or None."""
     data = read_state_meta(folder)
     if "streams" not in {k for k, _ in data["state"].get("__items__", [])}:
         return None

@@ -1,7 +1,7 @@
-"""Recurrent actor-critic policies for :class:`agents.LiquidPPO`: liquid networks and baselines.
+"""Recurrent actor-critic policies for :class:`ncp_control.agents.LiquidPPO`: liquid networks and baselines.
 
 One class, :class:`RecurrentSequencePolicy`, holds every network behind the sequence interface
-of :mod:`agents.sequence`; the aliases (``"CfCPolicy"``, ``"LTCPolicy"``, ``"CTRNNPolicy"``,
+of :mod:`ncp_control.agents.sequence`; the aliases (``"CfCPolicy"``, ``"LTCPolicy"``, ``"CTRNNPolicy"``,
 ``"LSTMPolicy"``, ``"GRUPolicy"``, ``"MlpPolicy"``) only pick the network, so that a
 comparison between them differs in nothing else.
 
@@ -15,6 +15,17 @@ from typing import Any
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from ncp_control.agents.extractors import resolve_extractor
+from ncp_control.agents.normalize import RunningNormalizer
+from ncp_control.agents.sequence import (
+    LIQUID_NETWORKS,
+    NETWORKS,
+    MLPSequence,
+    check_episode_starts,
+    make_sequence_model,
+    size_of,
+)
+from ncp_control.agents.timing import check_dt_nominal, elapsed_seconds
 from stable_baselines3.common.distributions import (
     CategoricalDistribution,
     DiagGaussianDistribution,
@@ -27,17 +38,6 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, Flatten
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from agents.extractors import resolve_extractor
-from agents.normalize import RunningNormalizer
-from agents.sequence import (
-    LIQUID_NETWORKS,
-    NETWORKS,
-    MLPSequence,
-    check_episode_starts,
-    make_sequence_model,
-    size_of,
-)
-from agents.timing import check_dt_nominal, elapsed_seconds
 from ncp_control.errors import UserError
 
 CRITICS = ("separate", "shared", "mlp")
@@ -601,7 +601,7 @@ class MlpPolicy(RecurrentSequencePolicy):
     network = "mlp"
 
 
-#: Policy aliases of :class:`agents.LiquidPPO`.
+#: Policy aliases of :class:`ncp_control.agents.LiquidPPO`.
 POLICY_ALIASES: dict[str, type[BasePolicy]] = {
     "CfCPolicy": CfCPolicy,
     "LTCPolicy": LTCPolicy,

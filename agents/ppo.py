@@ -7,6 +7,11 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from ncp_control.agents.buffer import ChunkedRolloutBuffer
+from ncp_control.agents.device import recurrent_device
+from ncp_control.agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
+from ncp_control.agents.timing import check_dt_nominal, nominal_dt_of, timespans_from_infos
+from ncp_control.agents.zips import liquid_zip
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
@@ -15,11 +20,6 @@ from stable_baselines3.common.utils import FloatSchedule, explained_variance, ob
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
-from agents.buffer import ChunkedRolloutBuffer
-from agents.device import recurrent_device
-from agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
-from agents.timing import check_dt_nominal, nominal_dt_of, timespans_from_infos
-from agents.zips import liquid_zip
 from ncp_control.errors import UserError
 
 SelfLiquidPPO = TypeVar("SelfLiquidPPO", bound="LiquidPPO")
@@ -36,7 +36,7 @@ class LiquidPPO(OnPolicyAlgorithm):
     training and ``predict(..., dt=...)``.
 
     :param policy: ``"CfCPolicy"``, ``"LTCPolicy"``, ``"CTRNNPolicy"``, ``"LSTMPolicy"``,
-        ``"GRUPolicy"``, ``"MlpPolicy"`` or a :class:`agents.policies.RecurrentSequencePolicy` class.
+        ``"GRUPolicy"``, ``"MlpPolicy"`` or a :class:`ncp_control.agents.policies.RecurrentSequencePolicy` class.
     :param env: env, env id or VecEnv.
     :param learning_rate: learning rate or schedule of the remaining progress (1 -> 0).
     :param n_steps: steps per env per rollout (a multiple of ``seq_len``).
@@ -62,7 +62,7 @@ class LiquidPPO(OnPolicyAlgorithm):
     :param policy_kwargs: policy options (``units``, ``wiring``, ``cell_kwargs``, ``critic``...).
     :param verbose: verbosity.
     :param seed: random seed.
-    :param device: torch device ("auto": the CPU, see :mod:`agents.device`; CUDA warns).
+    :param device: torch device ("auto": the CPU, see :mod:`ncp_control.agents.device`; CUDA warns).
     :param _init_setup_model: build the networks now.
     """
 
@@ -412,7 +412,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         deterministic: bool = False,
         dt: np.ndarray | float | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Actions and next state (see :meth:`agents.policies.RecurrentSequencePolicy.predict`).
+        """Actions and next state (see :meth:`ncp_control.agents.policies.RecurrentSequencePolicy.predict`).
 
         :param dt: elapsed time since the previous observation in seconds (``info["dt"]``);
             ignored when ``use_info_dt`` is False.
@@ -428,8 +428,8 @@ class LiquidPPO(OnPolicyAlgorithm):
 
         The zip's ``data`` holds pickled objects that are unpickled here, and unpickling can
         run arbitrary code: load only files you made or trust. Weights-only alternatives that
-        unpickle nothing: :func:`agents.load_policy` (deployment) and
-        :func:`agents.runs.load_model` on a run folder or model state folder.
+        unpickle nothing: :func:`ncp_control.agents.load_policy` (deployment) and
+        :func:`ncp_control.agents.runs.load_model` on a run folder or model state folder.
 
         :param path: the zip file.
         :param env: the env to attach.

@@ -15,8 +15,8 @@ the algorithm's arguments and these keys, which are not algorithm arguments:
 - ``normalize_reward: true``: rewards only (``normalize: {norm_obs: false, norm_reward: true}``).
 
 ``lin_X`` values stay strings here (a linear decay from X to 0, made a schedule when the model
-is built: :func:`agents.runs.algorithm_arguments`); ``policy_kwargs`` are parsed as plain data
-(:mod:`agents.policy_kwargs`), never evaluated. rl-zoo keys that load code by name
+is built: :func:`ncp_control.agents.runs.algorithm_arguments`); ``policy_kwargs`` are parsed as plain data
+(:mod:`ncp_control.agents.policy_kwargs`), never evaluated. rl-zoo keys that load code by name
 (``env_wrapper``, ``vec_env_wrapper``, ``callback``) and ``frame_stack`` (the liquid policies
 keep their own memory) are refused with one line.
 
@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ncp_control.agents.policy_kwargs import parse_policy_kwargs
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from agents.policy_kwargs import parse_policy_kwargs
 from ncp_control.errors import UserError
 
 #: Folder of the shipped recipe files.
@@ -266,7 +266,7 @@ def training_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: Mappin
     :param normalize: ``VecNormalize`` options (see :func:`normalize_options`).
     :return: the vectorised env.
     """
-    from agents.robustness.evaluate import make_env
+    from ncp_control.agents.robustness.evaluate import make_env
 
     kwargs = dict(env_kwargs or {})
     env: VecEnv = make_vec_env(lambda: make_env(env_id, kwargs), n_envs=n_envs, seed=seed)

@@ -13,13 +13,13 @@ from typing import Any
 
 import torch as th
 from gymnasium import spaces
+from ncp_control.agents.policies import action_outputs
+from ncp_control.agents.sequence import LIQUID_NETWORKS, make_liquid, size_of
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtractor, MlpExtractor
 from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
-from agents.policies import action_outputs
-from agents.sequence import LIQUID_NETWORKS, make_liquid, size_of
 from ncp_control.errors import UserError
 
 

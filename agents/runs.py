@@ -13,7 +13,7 @@ Layout of a run folder::
     eval.csv                  periodic clean evaluation: timesteps, mean/std return, success and crash
                               rates (also in TensorBoard under eval/)
 
-Every file the package reads back is weights-only (:mod:`agents.model_state`: safetensors and
+Every file the package reads back is weights-only (:mod:`ncp_control.agents.model_state`: safetensors and
 JSON); a model is rebuilt from ``config.yaml`` and its state is loaded into it. Nothing is
 unpickled by default: SB3 ``.zip`` files (a bare model, or the ``model.zip`` and
 ``checkpoints/step_<N>.zip`` of runs written by earlier versions) are opened only with
@@ -38,19 +38,25 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ncp_control.agents.model_state import (
+    is_state_folder,
+    read_state_meta,
+    read_streams,
+    restore_state,
+    save_state,
+)
+from ncp_control.agents.policy_kwargs import parse_policy_kwargs, resolve_policy_kwargs
+from ncp_control.agents.recipes import normalize_options, read_recipe, training_env
+from ncp_control.agents.robustness.evaluate import make_env
+from ncp_control.agents.robustness.table import atomic_write_bytes
+from ncp_control.agents.run_callbacks import CheckpointCallback, EvalLogCallback, truncate_eval_log
+from ncp_control.agents.streams import restore as restore_streams
+from ncp_control.agents.streams import try_capture as capture_streams
+from ncp_control.agents.zips import zip_algorithm
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.utils import LinearSchedule
 
-from agents.model_state import is_state_folder, read_state_meta, read_streams, restore_state, save_state
-from agents.policy_kwargs import parse_policy_kwargs, resolve_policy_kwargs
-from agents.recipes import normalize_options, read_recipe, training_env
-from agents.robustness.evaluate import make_env
-from agents.robustness.table import atomic_write_bytes
-from agents.run_callbacks import CheckpointCallback, EvalLogCallback, truncate_eval_log
-from agents.streams import restore as restore_streams
-from agents.streams import try_capture as capture_streams
-from agents.zips import zip_algorithm
 from ncp_control import __version__
 from ncp_control.errors import UserError
 
@@ -72,10 +78,9 @@ def pickle_refused(path: str | os.PathLike[str], what: str = "an SB3 .zip model"
 
 def algorithms() -> dict[str, type[BaseAlgorithm]]:
     """:return: algorithm name -> class (LiquidPPO, SB3 PPO/A2C/SAC/TD3, sb3-contrib RecurrentPPO)."""
+    from ncp_control.agents.ppo import LiquidPPO
     from sb3_contrib import RecurrentPPO
     from stable_baselines3 import A2C, PPO, SAC, TD3
-
-    from agents.ppo import LiquidPPO
 
     return {"LiquidPPO": LiquidPPO, "PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3, "RecurrentPPO": RecurrentPPO}
 
@@ -107,7 +112,7 @@ class RunConfig:
     :param env_kwargs: environment constructor arguments (used for training, evaluation,
         robustness and inspection of the run).
     :param normalize: ``VecNormalize`` options of the training envs (empty: none; see
-        :func:`agents.recipes.normalize_options`).
+        :func:`ncp_control.agents.recipes.normalize_options`).
     :param checkpoint_freq: steps between checkpoints (0: none).
     :param eval_freq: steps between clean evaluations (0: none).
     :param eval_episodes: episodes per evaluation.
@@ -177,11 +182,11 @@ class RunConfig:
 
 
 def load_hyperparams(path: str | os.PathLike[str], env_id: str, policy: str | None = None) -> dict[str, Any]:
-    """Read a recipe file (:func:`agents.recipes.read_recipe`, the one reader of the rl-zoo format)
+    """Read a recipe file (:func:`ncp_control.agents.recipes.read_recipe`, the one reader of the rl-zoo format)
     as one flat mapping: the algorithm's arguments, and ``n_envs``, ``n_timesteps``, ``policy``,
     ``env_kwargs``, ``normalize`` (``VecNormalize`` options) where the file gives them.
 
-    ``policy_kwargs`` are plain data (:func:`agents.policy_kwargs.parse_policy_kwargs`, never
+    ``policy_kwargs`` are plain data (:func:`ncp_control.agents.policy_kwargs.parse_policy_kwargs`, never
     evaluated); ``lin_X`` stays a string until :func:`algorithm_arguments`.
 
     :param path: the YAML file (rl-zoo style ``{env_id: {...}}`` or flat).
@@ -207,8 +212,8 @@ def schedule_from(value: Any) -> Any:
 def algorithm_arguments(hyperparams: Mapping[str, Any]) -> dict[str, Any]:
     """Constructor arguments from hyperparameters as a file holds them: ``lin_X`` schedules
     (:func:`schedule_from`) and ``policy_kwargs`` resolved by
-    :func:`agents.policy_kwargs.resolve_policy_kwargs` (activation names to classes; a string
-    is parsed by :func:`agents.policy_kwargs.parse_policy_kwargs` first, never evaluated).
+    :func:`ncp_control.agents.policy_kwargs.resolve_policy_kwargs` (activation names to classes; a string
+    is parsed by :func:`ncp_control.agents.policy_kwargs.parse_policy_kwargs` first, never evaluated).
 
     :param hyperparams: plain hyperparameters (not changed).
     :return: the arguments.
@@ -302,18 +307,17 @@ def _minor(version: str) -> str:
 def export_weights(model: BaseAlgorithm, folder: Path, config: RunConfig) -> Path:
     """Weights-only export: the policy's tensors in safetensors and a JSON description.
 
-    LiquidPPO policies are written with :func:`agents.export.save_policy` (rebuilt without
-    unpickling by :func:`agents.export.load_policy`); other policies as their state dict.
+    LiquidPPO policies are written with :func:`ncp_control.agents.export.save_policy` (rebuilt without
+    unpickling by :func:`ncp_control.agents.export.load_policy`); other policies as their state dict.
 
     :param model: the trained model.
     :param folder: destination folder.
     :param config: the run's configuration (stored in the JSON).
     :return: the safetensors file.
     """
+    from ncp_control.agents.export import save_policy
+    from ncp_control.agents.policies import RecurrentSequencePolicy
     from safetensors.torch import save_file
-
-    from agents.export import save_policy
-    from agents.policies import RecurrentSequencePolicy
 
     if isinstance(model.policy, RecurrentSequencePolicy):  # LiquidPPO: reloadable by agents.load_policy
         return save_policy(model, folder, extra=asdict(config)) / "policy.safetensors"
@@ -362,14 +366,14 @@ def build_model(config: RunConfig, folder: RunFolder) -> BaseAlgorithm:
 
 def save_model_state(model: BaseAlgorithm, path: Path, config: RunConfig, replay_buffer: bool = False,
                      streams: dict[str, Any] | None = None) -> Path:
-    """Write a model weights-only with its run configuration (see :mod:`agents.model_state`).
+    """Write a model weights-only with its run configuration (see :mod:`ncp_control.agents.model_state`).
 
     :param model: the model.
     :param path: the state folder (replaced atomically).
     :param config: the run's configuration (stored, so that the folder rebuilds on its own).
     :param replay_buffer: also store an off-policy replay buffer (checkpoints).
     :param streams: the run's random streams and rollout position (checkpoints, see
-        :mod:`agents.streams`).
+        :mod:`ncp_control.agents.streams`).
     :return: the folder.
     """
     return save_state(model, path, {"config": asdict(config)}, replay_buffer=replay_buffer, streams=streams)

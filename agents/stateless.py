@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from ncp_control.agents.sequence import LIQUID_NETWORKS, make_liquid
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.sac.policies import Actor as SACActor
@@ -20,7 +21,6 @@ from stable_baselines3.td3.policies import Actor as TD3Actor
 from stable_baselines3.td3.policies import TD3Policy
 from torch import nn
 
-from agents.sequence import LIQUID_NETWORKS, make_liquid
 from ncp_control.errors import UserError
 
 #: Defaults of the NCP actor options shared by the three policies.

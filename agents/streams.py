@@ -1,6 +1,6 @@
 """The random streams and rollout position of a training run, as plain data (no pickle).
 
-A checkpoint taken at a rollout boundary holds, beside the weights (:mod:`agents.model_state`),
+A checkpoint taken at a rollout boundary holds, beside the weights (:mod:`ncp_control.agents.model_state`),
 what a resumed run needs to go on exactly as the uninterrupted one would have:
 
 - the global random states of torch, numpy and Python's ``random``;
@@ -12,7 +12,7 @@ what a resumed run needs to go on exactly as the uninterrupted one would have:
   timespans.
 
 :func:`capture` returns it as nested dicts, lists, arrays and numbers (what
-:func:`agents.model_state.save_state` stores weights-only); :func:`restore` writes it back
+:func:`ncp_control.agents.model_state.save_state` stores weights-only); :func:`restore` writes it back
 into a model built from the same configuration, arrays in place (an env's arrays are often
 views of its simulator's memory). Attributes of other types (files, callables, spaces) are
 not part of the state and are left as the fresh model has them.

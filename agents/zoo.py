@@ -5,7 +5,7 @@
 X to 0 over training, as in rl-baselines3-zoo; ``normalize_reward: true`` scales the training
 rewards by a running estimate of the return's spread (SB3's ``VecNormalize``, rewards only);
 ``policy_overrides: {Alias: {...}}`` holds what differs for another policy trained with the
-entry's recipe (e.g. the LTC's learning rate). The file is read by :mod:`agents.recipes`, the
+entry's recipe (e.g. the LTC's learning rate). The file is read by :mod:`ncp_control.agents.recipes`, the
 one reader of the format, which ``ncp-control train`` uses too.
 """
 
@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.ppo import LiquidPPO
-from agents.recipes import HYPERPARAMS_DIR, hyperparams_file, shipped_recipe, training_env
-from agents.runs import algorithm_arguments
+from ncp_control.agents.ppo import LiquidPPO
+from ncp_control.agents.recipes import HYPERPARAMS_DIR, hyperparams_file, shipped_recipe, training_env
+from ncp_control.agents.runs import algorithm_arguments
 
 __all__ = ["HYPERPARAMS_DIR", "hyperparams_file", "make_tuned", "tuned"]
 
 
 def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> dict[str, Any]:
     """The tuned entry of one task, with ``lin_X`` strings turned into schedules and
-    ``policy_kwargs`` resolved (:func:`agents.runs.algorithm_arguments`).
+    ``policy_kwargs`` resolved (:func:`ncp_control.agents.runs.algorithm_arguments`).
 
     :param env_id: e.g. ``"NCPControl/CartPoleNoVel-v1"``.
     :param algo: file stem.
@@ -39,7 +39,7 @@ def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> d
 
 def make_tuned(env_id: str, seed: int = 0, policy: str | None = None, **overrides: Any) -> tuple[LiquidPPO, int]:
     """Build LiquidPPO with the tuned hyperparameters of a task, on the training envs
-    :func:`agents.recipes.training_env` builds for the recipe (``n_envs``, ``env_kwargs``,
+    :func:`ncp_control.agents.recipes.training_env` builds for the recipe (``n_envs``, ``env_kwargs``,
     ``normalize``), as ``ncp-control train`` does.
 
     :param env_id: the task.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+# The package is documented as installed (`pip install -e ".[docs]"`): its folders envs/,
+# agents/ and scripts/ import as ncp_control.envs, .agents and .cli only through the install.
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE / "_ext"))
 
 project = "ncp-control"

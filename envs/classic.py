@@ -23,8 +23,7 @@ import numpy as np
 from gymnasium.envs.classic_control.cartpole import CartPoleEnv
 from gymnasium.envs.classic_control.continuous_mountain_car import Continuous_MountainCarEnv
 from gymnasium.envs.classic_control.pendulum import PendulumEnv
-
-from envs.params import PhysicalParams
+from ncp_control.envs.params import PhysicalParams
 
 
 class _AttributeParams(PhysicalParams):

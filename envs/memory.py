@@ -21,8 +21,8 @@ so those arguments keep working. ``info["dt"]`` on every step is the base task's
 MuJoCo ``dt`` (``timestep * frame_skip``), Pendulum's ``dt`` (0.05 s), CartPole's ``tau``
 (0.02 s); MountainCar's update has no time unit, so one step counts as 1.0.
 
-The classic tasks are built from :mod:`envs.classic` (the Gymnasium classes with their constants
-behind :class:`envs.params.PhysicalParams`), so dynamics perturbations reach them too; the MuJoCo
+The classic tasks are built from :mod:`ncp_control.envs.classic` (the Gymnasium classes with their constants
+behind :class:`ncp_control.envs.params.PhysicalParams`), so dynamics perturbations reach them too; the MuJoCo
 tasks are changed through their MuJoCo model.
 """
 
@@ -33,8 +33,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-
-from envs.classic import CLASSES, make_classic
+from ncp_control.envs.classic import CLASSES, make_classic
 
 #: Classic tasks: id -> (kept indices, control period in seconds).
 CLASSIC_KEPT: dict[str, tuple[tuple[int, ...], float]] = {

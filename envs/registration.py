@@ -9,10 +9,10 @@ import gymnasium as gym
 
 #: Our own tasks: id -> (entry point, max_episode_steps).
 OWN_TASKS: dict[str, tuple[str, int]] = {
-    "NCPControl/QuadHover-v0": ("envs.quadrotor.hover:QuadHoverEnv", 500),
-    "NCPControl/QuadWaypoints-v0": ("envs.quadrotor.waypoints:QuadWaypointsEnv", 1000),
-    "NCPControl/QuadFlyToTarget-v0": ("envs.quadrotor.fly_to_target:QuadFlyToTargetEnv", 500),
-    "NCPControl/LaneKeeping-v0": ("envs.car.lane_keeping:LaneKeepingEnv", 1000),
+    "NCPControl/QuadHover-v0": ("ncp_control.envs.quadrotor.hover:QuadHoverEnv", 500),
+    "NCPControl/QuadWaypoints-v0": ("ncp_control.envs.quadrotor.waypoints:QuadWaypointsEnv", 1000),
+    "NCPControl/QuadFlyToTarget-v0": ("ncp_control.envs.quadrotor.fly_to_target:QuadFlyToTargetEnv", 500),
+    "NCPControl/LaneKeeping-v0": ("ncp_control.envs.car.lane_keeping:LaneKeepingEnv", 1000),
 }
 
 #: Partially observable variants: id -> the standard task whose velocities are removed.
@@ -36,6 +36,6 @@ def register_all() -> None:
         if env_id not in gym.registry:
             gym.register(
                 id=env_id,
-                entry_point="envs.memory:make_no_velocity_env",
+                entry_point="ncp_control.envs.memory:make_no_velocity_env",
                 kwargs={"base_id": base_id},
             )

@@ -7,7 +7,7 @@ forward + backward (each in its own process), the compile time of the kernels wi
 cache, and the sparse/dense crossover of LTC synapses. Our models are built with
 ``from_ncps`` from the very ncps models they are timed against.
 
-Run: ``ncp-control bench cells`` (or ``python -m scripts.bench_cells``).
+Run: ``ncp-control bench cells`` (or ``python -m ncp_control.cli.bench_cells``).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def time_cases(repeats: int) -> list[dict[str, Any]]:
 def peak_memory(case: str, which: str) -> float:
     """Peak resident memory (MB) that one forward + backward adds, in a fresh process."""
     out = subprocess.run(
-        [sys.executable, "-m", "scripts.bench_cells", "--memory-child", case, which],
+        [sys.executable, "-m", "ncp_control.cli.bench_cells", "--memory-child", case, which],
         capture_output=True,
         text=True,
         check=True,
@@ -171,7 +171,7 @@ def compile_seconds() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         out = subprocess.run(
-            [sys.executable, "-m", "scripts.bench_cells", "--compile-child"],
+            [sys.executable, "-m", "ncp_control.cli.bench_cells", "--compile-child"],
             capture_output=True,
             text=True,
             check=True,

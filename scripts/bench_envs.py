@@ -20,7 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import envs
+from ncp_control import envs
 from ncp_control.errors import UserError
 
 ANCHOR: tuple[str, dict[str, Any]] = ("HalfCheetah-v5", {})

@@ -66,8 +66,9 @@ def runtimes(network: str, folder: Path) -> dict[str, Callable[[], Any]]:
     :param folder: where the files go.
     :return: runtime name -> call.
     """
-    from agents import LiquidPPO
-    from agents.export import model_onestep
+    from ncp_control.agents import LiquidPPO
+    from ncp_control.agents.export import model_onestep
+
     from ncp_control.export import OnnxPolicy, load_torchscript, to_onnx, to_torchscript
 
     model = LiquidPPO(POLICIES[network], ENV_ID, n_steps=16, batch_size=16, seq_len=8, seed=0,

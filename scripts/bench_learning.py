@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(job: tuple[Any, int, int, str]) -> dict[str, Any]:
-    from agents.benchmark import append_result, train_and_measure
+    from ncp_control.agents.benchmark import append_result, train_and_measure
 
     key, episodes, every, results = job
     record = train_and_measure(key, episodes, every)
@@ -79,7 +79,14 @@ def _print_markdown(rows: list[dict[str, Any]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """:param argv: arguments (see ``--help``). :return: 0."""
-    from agents.benchmark import RunKey, done_keys, parse_agent, read_results, recipe_of, summarize
+    from ncp_control.agents.benchmark import (
+        RunKey,
+        done_keys,
+        parse_agent,
+        read_results,
+        recipe_of,
+        summarize,
+    )
 
     args = _parser().parse_args(argv)
     recipe = recipe_of(args.env)

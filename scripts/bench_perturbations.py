@@ -18,9 +18,9 @@ import time
 
 import gymnasium as gym
 import numpy as np
+from ncp_control.envs import perturbations
 
-import envs
-from envs import perturbations
+from ncp_control import envs
 from ncp_control.errors import UserError
 
 #: default stack: one perturbation each from the observation, action and dynamics families.

@@ -69,12 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     torch.set_num_threads(1)
+    import ncp_control.envs  # noqa: F401  (registers NCPControl/ ids)
+    from ncp_control.agents import LiquidPPO
     from sb3_contrib import RecurrentPPO
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
-
-    import envs  # noqa: F401  (registers NCPControl/ ids)
-    from agents import LiquidPPO
 
     common = {"n_steps": args.n_steps, "batch_size": args.batch_size, "n_epochs": args.n_epochs, "seed": 0, "device": "cpu"}
     warmup = args.n_steps * args.n_envs

@@ -1,4 +1,4 @@
-"""The ``ncp-control`` command: discovers subcommands in :mod:`scripts.commands`.
+"""The ``ncp-control`` command: discovers subcommands in :mod:`ncp_control.cli.commands`.
 
 Errors a user can cause (the package's :class:`~ncp_control.errors.UserError`, a missing file,
 a folder that cannot be written: read-only, full disk, no permission) end with one line on
@@ -15,7 +15,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-import scripts.commands as commands
+import ncp_control.cli.commands as commands
+
 from ncp_control import __version__
 from ncp_control.errors import UserError
 

@@ -4,7 +4,7 @@ Trains one seed, evaluates 20 deterministic episodes on held-out seeds (10,000 +
 prints the success rate (hold within 10 cm for the last second) and the mean return
 beside the reference controller's. Too long for CI; its measured results are in README.
 
-``python -m scripts.hover_check [--seed 0] [--steps 300000]``
+``python -m ncp_control.cli.hover_check [--seed 0] [--steps 300000]``
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ import time
 
 def main(argv: list[str] | None = None) -> int:
     """:param argv: command-line arguments (see ``--help``). :return: exit status 0."""
+    import ncp_control.envs  # noqa: F401  (registers the NCPControl/ ids)
     import numpy as np
     import torch
+    from ncp_control.agents.robustness import as_eval_policy, make_env, run_episodes
+    from ncp_control.envs.quadrotor.controller import REFERENCE_SCORES
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
-
-    import envs  # noqa: F401  (registers the NCPControl/ ids)
-    from agents.robustness import as_eval_policy, make_env, run_episodes
-    from envs.quadrotor.controller import REFERENCE_SCORES
 
     parser = argparse.ArgumentParser(prog="hover_check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0, help="training seed")

@@ -240,8 +240,8 @@ def test_python_example(block: Block, tmp_path: Path, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("block", _params("bash"))
 def test_bash_example(block: Block, tmp_path: Path) -> None:
     prelude = f'ncp-control() {{ "{sys.executable}" -m ncp_control.cli "$@"; }}\n'
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    # the package as this process imports it (installed, or on the caller's PYTHONPATH)
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     result = subprocess.run(["bash", "-e", "-c", prelude + block.code], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{block.where}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"

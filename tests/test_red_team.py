@@ -9,16 +9,16 @@ from __future__ import annotations
 import warnings
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401  (registers NCPControl/ ids)
 import numpy as np
 import pytest
+from ncp_control.agents.recipes import hyperparams_file
+from ncp_control.agents.runs import RunConfig, load_hyperparams, new_model
+from ncp_control.agents.sweep import parse_sweep
+from ncp_control.cli.cli import main
+from ncp_control.envs.perturbations import make as make_perturbation
 
-import envs  # noqa: F401  (registers NCPControl/ ids)
-from agents.recipes import hyperparams_file
-from agents.runs import RunConfig, load_hyperparams, new_model
-from agents.sweep import parse_sweep
-from envs.perturbations import make as make_perturbation
 from ncp_control.errors import UserError
-from scripts.cli import main
 
 TINY = {"n_steps": 32, "batch_size": 32, "seq_len": 16, "n_epochs": 1}
 
@@ -57,7 +57,7 @@ def test_internal_value_errors_are_not_user_errors(monkeypatch, tmp_path):
     def bug(*_args, **_kwargs):
         raise ValueError("axes don't match array")
 
-    monkeypatch.setattr("scripts.commands.train.train_run", bug)
+    monkeypatch.setattr("ncp_control.cli.commands.train.train_run", bug)
     with pytest.raises(ValueError, match="axes"):
         main(["train", "Pendulum-v1", "--policy", "MlpPolicy", "--out", str(tmp_path / "r"), "--no-progress"])
 
@@ -118,12 +118,12 @@ def test_palette_on_a_state_observation_is_refused():
 
 # ---------------------------------------------------------------- the device
 def test_liquid_ppo_defaults_to_the_cpu_and_warns_on_cuda():
-    from agents import LiquidPPO
+    from ncp_control.agents import LiquidPPO
 
     model = LiquidPPO("CfCPolicy", "Pendulum-v1", **TINY)
     assert model.device.type == "cpu"
     with pytest.warns(UserWarning, match="CUDA"):
-        from agents.device import recurrent_device
+        from ncp_control.agents.device import recurrent_device
 
         recurrent_device("cuda")
     with warnings.catch_warnings():
@@ -214,7 +214,7 @@ def test_float_resets_must_be_0_or_1(value):
 
 
 def test_episode_start_must_be_0_or_1_in_predict():
-    from agents import LiquidPPO
+    from ncp_control.agents import LiquidPPO
 
     model = LiquidPPO("CfCPolicy", "Pendulum-v1", **TINY)
     with pytest.raises(UserError, match="episode_start must be booleans or 0/1"):
@@ -222,15 +222,15 @@ def test_episode_start_must_be_0_or_1_in_predict():
 
 
 def test_batch_size_not_a_multiple_of_seq_len_is_refused():
-    from agents import LiquidPPO
+    from ncp_control.agents import LiquidPPO
 
     with pytest.raises(UserError, match="batch_size must be a multiple of seq_len"):
         LiquidPPO("CfCPolicy", "Pendulum-v1", **{**TINY, "batch_size": 40})
 
 
 def test_dt_nominal_must_be_finite():
-    from agents import LiquidPPO
-    from agents.timing import timespans_from_infos
+    from ncp_control.agents import LiquidPPO
+    from ncp_control.agents.timing import timespans_from_infos
 
     with pytest.raises(UserError, match="dt_nominal must be a finite"):
         LiquidPPO("CfCPolicy", "Pendulum-v1", dt_nominal=float("inf"), **TINY)
@@ -240,15 +240,15 @@ def test_dt_nominal_must_be_finite():
 
 @pytest.mark.parametrize("dt", [-0.05, float("nan"), float("inf")])
 def test_a_bad_info_dt_is_refused(dt):
-    from agents.timing import timespans_from_infos
+    from ncp_control.agents.timing import timespans_from_infos
 
     with pytest.raises(UserError, match=r"info\['dt'\] of env 1"):
         timespans_from_infos([{"dt": 0.05}, {"dt": dt}], 0.05)
 
 
 def test_deployed_policy_refuses_nan_and_negative_dt(tmp_path):
-    from agents import LiquidPPO
-    from agents.export import load_policy, save_policy
+    from ncp_control.agents import LiquidPPO
+    from ncp_control.agents.export import load_policy, save_policy
 
     save_policy(LiquidPPO("CfCPolicy", "Pendulum-v1", **TINY), tmp_path / "policy")
     policy = load_policy(tmp_path / "policy")
@@ -294,16 +294,15 @@ def test_model_from_config_without_units():
 
 
 def test_compose_with_a_bare_name():
-    from envs.perturbations import compose
+    from ncp_control.envs.perturbations import compose
 
     with pytest.raises(ValueError, match=r"list of \(name, level\)"):
         compose(gym.make("NCPControl/QuadHover-v0"), "gust")
 
 
 def test_liquid_ppo_load_of_another_algorithm_and_of_a_missing_file(tmp_path):
+    from ncp_control.agents import LiquidPPO
     from stable_baselines3 import PPO
-
-    from agents import LiquidPPO
 
     PPO("MlpPolicy", "Pendulum-v1", n_steps=32, batch_size=32).save(tmp_path / "ppo")
     with pytest.raises(UserError, match="holds a PPO model, not LiquidPPO"):
@@ -313,7 +312,7 @@ def test_liquid_ppo_load_of_another_algorithm_and_of_a_missing_file(tmp_path):
 
 
 def test_n_steps_zero():
-    from agents import LiquidPPO
+    from ncp_control.agents import LiquidPPO
 
     with pytest.raises(UserError, match="n_steps must be >= 1"):
         LiquidPPO("CfCPolicy", "Pendulum-v1", **{**TINY, "n_steps": 0})
@@ -321,9 +320,8 @@ def test_n_steps_zero():
 
 def test_recurrent_ppo_with_dict_observations_learns():
     from gymnasium import spaces
+    from ncp_control.agents.recurrent_ppo import RecurrentCfCPolicy
     from sb3_contrib import RecurrentPPO
-
-    from agents.recurrent_ppo import RecurrentCfCPolicy
 
     class DictObs(gym.ObservationWrapper):
         def __init__(self, env: gym.Env) -> None:
@@ -341,9 +339,8 @@ def test_recurrent_ppo_with_dict_observations_learns():
 
 
 def test_sb3_ppo_with_a_liquid_policy_says_use_liquid_ppo():
+    import ncp_control.agents as agents
     from stable_baselines3 import PPO
-
-    import agents
 
     with pytest.raises(UserError, match=r"agents.LiquidPPO\(CfCPolicy"):
         PPO(agents.CfCPolicy, "Pendulum-v1", n_steps=32, batch_size=32).learn(32)

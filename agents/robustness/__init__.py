@@ -1,14 +1,14 @@
 """Robustness evaluation: paired evaluation under perturbation suites, metrics, tables, plots."""
 
-from agents.robustness.bootstrap import iqm, probability_of_improvement, stratified_bootstrap_ci
-from agents.robustness.evaluate import (
+from ncp_control.agents.robustness.bootstrap import iqm, probability_of_improvement, stratified_bootstrap_ci
+from ncp_control.agents.robustness.evaluate import (
     evaluate_random,
     evaluate_robustness,
     evaluate_robustness_sweep,
     make_env,
     run_episodes,
 )
-from agents.robustness.metrics import (
+from ncp_control.agents.robustness.metrics import (
     action_smoothness,
     area_under_curve,
     cvar,
@@ -17,8 +17,8 @@ from agents.robustness.metrics import (
     retention,
     worst_case,
 )
-from agents.robustness.plots import plot_auc, plot_retention
-from agents.robustness.policies import (
+from ncp_control.agents.robustness.plots import plot_auc, plot_retention
+from ncp_control.agents.robustness.policies import (
     ControllerPolicy,
     EvalPolicy,
     ModelPolicy,
@@ -26,15 +26,15 @@ from agents.robustness.policies import (
     as_eval_policy,
     reference_policy,
 )
-from agents.robustness.suites import Suite, SuiteEntry, available_suites, resolve_suite
-from agents.robustness.summary import (
+from ncp_control.agents.robustness.suites import Suite, SuiteEntry, available_suites, resolve_suite
+from ncp_control.agents.robustness.summary import (
     add_retention,
     cell_summary,
     family_summary,
     improvement_table,
     model_summary,
 )
-from agents.robustness.table import COLUMNS, append_rows, finished_cells, read_results
+from ncp_control.agents.robustness.table import COLUMNS, append_rows, finished_cells, read_results
 
 __all__ = [
     "COLUMNS",

@@ -16,12 +16,17 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pandas as pd
+from ncp_control.agents.robustness.metrics import action_smoothness
+from ncp_control.agents.robustness.policies import (
+    EvalPolicy,
+    RandomPolicy,
+    as_eval_policy,
+    stack_observations,
+)
+from ncp_control.agents.robustness.suites import Suite, SuiteEntry, resolve_suite
+from ncp_control.agents.robustness.table import COLUMNS, append_rows, cell_key, finished_cells, read_results
 from tqdm.auto import tqdm
 
-from agents.robustness.metrics import action_smoothness
-from agents.robustness.policies import EvalPolicy, RandomPolicy, as_eval_policy, stack_observations
-from agents.robustness.suites import Suite, SuiteEntry, resolve_suite
-from agents.robustness.table import COLUMNS, append_rows, cell_key, finished_cells, read_results
 from ncp_control.errors import UserError
 
 #: ``info`` keys read as the tracking error of a step, first match wins.
@@ -39,7 +44,7 @@ def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.En
     :return: the environment.
     :raises UserError: for an unknown id, or arguments the env refuses.
     """
-    import envs  # noqa: F401  (registers the NCPControl namespace)
+    import ncp_control.envs  # noqa: F401  (registers the NCPControl namespace)
 
     if not isinstance(env_id, str) or (":" not in env_id and env_id not in gym.registry):
         ours = sorted(k for k in gym.registry if k.startswith("NCPControl/"))
@@ -242,10 +247,10 @@ def evaluate_robustness(
     """Evaluate one model on the clean env and on every (perturbation, level) of a suite.
 
     :param model: a model with SB3's ``predict``, a reference controller (or a factory
-        ``env -> controller``), or an :class:`~agents.robustness.policies.EvalPolicy`.
+        ``env -> controller``), or an :class:`~ncp_control.agents.robustness.policies.EvalPolicy`.
     :param env_id: Gymnasium id of the task.
-    :param suite: a suite name (see :func:`~agents.robustness.suites.available_suites`) or a
-        :class:`~agents.robustness.suites.Suite`.
+    :param suite: a suite name (see :func:`~ncp_control.agents.robustness.suites.available_suites`) or a
+        :class:`~ncp_control.agents.robustness.suites.Suite`.
     :param levels: levels for every perturbation instead of the suite's.
     :param n_episodes: episodes per cell, on seeds ``seed .. seed + n_episodes - 1``.
     :param seed: first evaluation seed.
@@ -317,7 +322,7 @@ def evaluate_robustness_sweep(
     :param models: name -> model, or name -> ``{train_seed: model}`` for several training
         seeds of one configuration.
     :param env_id: Gymnasium id of the task.
-    :param suites: suite names or :class:`~agents.robustness.suites.Suite` objects.
+    :param suites: suite names or :class:`~ncp_control.agents.robustness.suites.Suite` objects.
     :param levels: levels for every perturbation instead of the suites'.
     :param n_episodes: episodes per cell.
     :param seed: first evaluation seed.

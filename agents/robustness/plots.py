@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from ncp_control.agents.robustness.bootstrap import stratified_bootstrap_ci
+from ncp_control.agents.robustness.evaluate import CLEAN
+from ncp_control.agents.robustness.summary import add_retention, auc_matrix
 
-from agents.robustness.bootstrap import stratified_bootstrap_ci
-from agents.robustness.evaluate import CLEAN
-from agents.robustness.summary import add_retention, auc_matrix
 from ncp_control.errors import UserError
 
 
@@ -92,7 +92,7 @@ def plot_retention(frame: pd.DataFrame, out_stem: str | os.PathLike[str], reps: 
 def plot_auc(families: pd.DataFrame, out_stem: str | os.PathLike[str], reps: int = 2000) -> list[Path]:
     """Bar chart of the per-family area under the retention curve, one bar per model.
 
-    :param families: output of :func:`~agents.robustness.summary.family_summary`.
+    :param families: output of :func:`~ncp_control.agents.robustness.summary.family_summary`.
     :param out_stem: output path without suffix; ``.png`` and ``.svg`` are written.
     :param reps: bootstrap replications of the error bars (across training seeds).
     :return: the written files.

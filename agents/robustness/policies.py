@@ -214,11 +214,11 @@ def reference_policy(env_id: str) -> EvalPolicy:
     :raises ValueError: for a task without a reference controller.
     """
     if env_id == "NCPControl/LaneKeeping-v0":
-        from envs.car.controller import LaneKeepingController
+        from ncp_control.envs.car.controller import LaneKeepingController
 
         return ControllerPolicy(lambda env: LaneKeepingController())
     if env_id.startswith("NCPControl/Quad"):
-        from envs.quadrotor.controller import ReferenceController
+        from ncp_control.envs.quadrotor.controller import ReferenceController
 
         return ControllerPolicy(ReferenceController)
     raise UserError(

@@ -7,10 +7,14 @@ import re
 from pathlib import Path
 
 import pandas as pd
-
-from agents.robustness.plots import plot_auc, plot_retention
-from agents.robustness.summary import cell_summary, family_summary, improvement_table, model_summary
-from agents.robustness.table import atomic_write_bytes
+from ncp_control.agents.robustness.plots import plot_auc, plot_retention
+from ncp_control.agents.robustness.summary import (
+    cell_summary,
+    family_summary,
+    improvement_table,
+    model_summary,
+)
+from ncp_control.agents.robustness.table import atomic_write_bytes
 
 
 def _slug(text: str) -> str:

@@ -1,6 +1,6 @@
 """Perturbation suites as the evaluation uses them: (perturbation, family, levels) and a wrapper.
 
-Named suites come from :mod:`envs.perturbations`; a :class:`Suite` can also be built by hand
+Named suites come from :mod:`ncp_control.envs.perturbations`; a :class:`Suite` can also be built by hand
 (any ``wrap(env, name, level, **kwargs) -> env`` function), which is how tests and users add
 their own shifts.
 """
@@ -79,14 +79,14 @@ def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
 
 def _perturbations() -> Any:
     try:
-        import envs.perturbations as perturbations
+        import ncp_control.envs.perturbations as perturbations
     except ImportError as error:  # pragma: no cover - depends on the installed envs package
-        raise UserError(f"named suites need envs.perturbations, which cannot be imported: {error}") from error
+        raise UserError(f"named suites need ncp_control.envs.perturbations, which cannot be imported: {error}") from error
     return perturbations
 
 
 def available_suites() -> list[str]:
-    """:return: the names of the suites defined in :mod:`envs.perturbations`."""
+    """:return: the names of the suites defined in :mod:`ncp_control.envs.perturbations`."""
     return sorted(_perturbations().SUITES)
 
 
@@ -100,7 +100,7 @@ def _family_of(perturbations: Any, name: str) -> str:
 def resolve_suite(suite: str | Suite, levels: Sequence[float] | None = None, env: gym.Env | None = None) -> Suite:
     """Look a suite up by name (or pass one through), optionally overriding its levels.
 
-    :param suite: a suite name from :mod:`envs.perturbations` or a :class:`Suite`.
+    :param suite: a suite name from :mod:`ncp_control.envs.perturbations` or a :class:`Suite`.
     :param levels: levels for every perturbation instead of the suite's own.
     :param env: keep only the perturbations this environment supports (named suites).
     :return: the suite.

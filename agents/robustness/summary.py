@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from ncp_control.agents.robustness.bootstrap import probability_of_improvement, stratified_bootstrap_ci
+from ncp_control.agents.robustness.evaluate import CLEAN
+from ncp_control.agents.robustness.metrics import area_under_curve, cvar, rate
 
-from agents.robustness.bootstrap import probability_of_improvement, stratified_bootstrap_ci
-from agents.robustness.evaluate import CLEAN
-from agents.robustness.metrics import area_under_curve, cvar, rate
 from ncp_control.errors import UserError
 
 _RUN = ["model", "train_seed", "env_id"]

@@ -1,7 +1,7 @@
 """Where sweep jobs run: in this process, in a local process pool, or on a Ray cluster.
 
 Each backend has ``submit(job) -> handle`` and ``wait() -> (handle, error or None)`` for the
-next finished job; the retry policy lives in :mod:`agents.sweep.runner`.
+next finished job; the retry policy lives in :mod:`ncp_control.agents.sweep.runner`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
-from agents.sweep.config import Job
-from agents.sweep.jobs import run_job
+from ncp_control.agents.sweep.config import Job
+from ncp_control.agents.sweep.jobs import run_job
+
 from ncp_control.errors import UserError
 
 BACKENDS = ("local", "ray")

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ncp_control.agents.runs import RunConfig, algorithm_parameters, algorithms
 
-from agents.runs import RunConfig, algorithm_parameters, algorithms
 from ncp_control.errors import UserError
 
 _KEYS = {"envs", "policies", "seeds", "timesteps", "budget", "n_envs", "hyperparams", "env_kwargs", "checkpoint_freq",

@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from agents.sweep.config import Job
+from ncp_control.agents.sweep.config import Job
 
 
 def run_folder(root: str | os.PathLike[str], job: Job) -> Path:
@@ -48,8 +48,8 @@ def run_job(job: Job, root: str, parent_pid: int | None = None) -> str:
     import torch
 
     torch.set_num_threads(1)
-    from agents.robustness.evaluate import evaluate_robustness
-    from agents.runs import train_run
+    from ncp_control.agents.robustness.evaluate import evaluate_robustness
+    from ncp_control.agents.runs import train_run
 
     model = train_run(job.config, run_folder(root, job))
     for suite in job.suites:

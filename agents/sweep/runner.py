@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from ncp_control.agents.robustness.evaluate import evaluate_random, make_env
+from ncp_control.agents.robustness.report import write_report
+from ncp_control.agents.robustness.suites import resolve_suite
+from ncp_control.agents.robustness.table import COLUMNS, atomic_write_bytes, read_results
+from ncp_control.agents.runs import RunFolder
+from ncp_control.agents.sweep.backends import is_user_error, make_backend
+from ncp_control.agents.sweep.config import Job, SweepConfig
+from ncp_control.agents.sweep.jobs import results_file, run_folder
 from tqdm.auto import tqdm
 
-from agents.robustness.evaluate import evaluate_random, make_env
-from agents.robustness.report import write_report
-from agents.robustness.suites import resolve_suite
-from agents.robustness.table import COLUMNS, atomic_write_bytes, read_results
-from agents.runs import RunFolder
-from agents.sweep.backends import is_user_error, make_backend
-from agents.sweep.config import Job, SweepConfig
-from agents.sweep.jobs import results_file, run_folder
 from ncp_control.errors import UserError
 
 MAX_ATTEMPTS = 2
@@ -81,7 +81,7 @@ def _check_envs_and_suites(config: SweepConfig) -> None:
 def _check_models_build(config: SweepConfig) -> None:
     """Fail before any training for a configuration that does not build (a policy typo, an
     argument of the wrong type): each distinct (env, algorithm, policy, arguments) is built once."""
-    from agents.runs import new_model
+    from ncp_control.agents.runs import new_model
 
     seen: set[str] = set()
     for job in config.jobs:

@@ -21,9 +21,8 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
-from envs.car.dynamics import LF, LR, MAX_STEER, NOMINAL_VEHICLE
-from envs.car.lane_keeping import CURVATURE_SCALE, SPEED_SCALE
+from ncp_control.envs.car.dynamics import LF, LR, MAX_STEER, NOMINAL_VEHICLE
+from ncp_control.envs.car.lane_keeping import CURVATURE_SCALE, SPEED_SCALE
 
 #: Mean return of :class:`LaneKeepingController` on the nominal task, seeds 0-19.
 REFERENCE_RETURN = 800.2

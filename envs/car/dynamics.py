@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from envs.car.road import Road
+from ncp_control.envs.car.road import Road
 
 GRAVITY = 9.81
 #: Nominal physical parameters: name -> value (units in the docstring of :class:`VehicleParams`).

@@ -1,7 +1,7 @@
 """``NCPControl/LaneKeeping-v0``: keep a car in its lane on a procedurally generated road.
 
-A dynamic bicycle model (:mod:`envs.car.dynamics`) drives at a speed held by the environment
-along a road whose curvature profile is drawn from the episode's seed (:mod:`envs.car.road`).
+A dynamic bicycle model (:mod:`ncp_control.envs.car.dynamics`) drives at a speed held by the environment
+along a road whose curvature profile is drawn from the episode's seed (:mod:`ncp_control.envs.car.road`).
 The agent steers; with ``speed_control=True`` it also commands the acceleration.
 
 Observation ``"state"`` (float32, shape ``[6 + K]``), each entry in the unit named:
@@ -11,7 +11,7 @@ then the road curvature at the ``K`` preview distances (default 0, 10, 20, 30, 4
 in units of 1/50 m^-1 (so 1.0 is a 50 m radius, positive to the left).
 
 Observation ``"camera"``: ``uint8`` image ``[H, W, 3]`` (default 48 x 96) of the road ahead from a
-roof camera (:mod:`envs.car.raster`), with a season palette (summer, spring, autumn, winter) and
+roof camera (:mod:`ncp_control.envs.car.raster`), with a season palette (summer, spring, autumn, winter) and
 lighting (day, dusk, night): the out-of-distribution splits of the NCP lane-keeping study.
 
 Action: ``[steer]`` in [-1, 1] (fraction of the largest steering angle, positive to the left), or
@@ -27,7 +27,7 @@ episode (``terminated``) with ``-crash_penalty``. Driving ``route_length`` metre
 
 Task parameters, as constructor arguments or per episode as ``reset(options=...)``:
 ``speed`` (m/s), ``max_curvature`` (1/m), ``lane_width`` (m), ``route_length`` (m),
-``season``, ``lighting``. Physical parameters (:class:`envs.params.PhysicalParams`):
+``season``, ``lighting``. Physical parameters (:class:`ncp_control.envs.params.PhysicalParams`):
 ``mass``, ``inertia``, ``cornering_stiffness`` (front, rear), ``tyre_friction``, ``steering_gain``.
 The control period ``dt`` is an attribute read on every step, so a timing wrapper may change it;
 ``nominal_dt`` keeps the constructed value.
@@ -41,12 +41,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-
-from envs.car.dynamics import MAX_STEER, NOMINAL_VEHICLE, VehicleParams, integrate
-from envs.car.raster import LIGHTING, SEASONS, View, colour_table, rasterise
-from envs.car.road import Road, generate_road
-from envs.params import PhysicalParams
-from envs.validation import check_action
+from ncp_control.envs.car.dynamics import MAX_STEER, NOMINAL_VEHICLE, VehicleParams, integrate
+from ncp_control.envs.car.raster import LIGHTING, SEASONS, View, colour_table, rasterise
+from ncp_control.envs.car.road import Road, generate_road
+from ncp_control.envs.params import PhysicalParams
+from ncp_control.envs.validation import check_action
 
 OBSERVATIONS = ("state", "camera")
 SPEED_LIMITS = (5.0, 40.0)

@@ -18,8 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from envs.car.road import Road
+from ncp_control.envs.car.road import Road
 
 SKY, GRASS, GRASS_DARK, SHOULDER, ASPHALT, WHITE, YELLOW = range(7)
 #: Colours (RGB) of each surface, per season.

@@ -7,12 +7,12 @@
 ['control_rate', 'dt_jitter']
 >>> env = perturbations.compose(gym.make("HalfCheetah-v5"), [("gaussian_noise", 0.5), ("gust", 1.0)])  # one layer
 
-See :mod:`envs.perturbations.base` for the shared interface (level, scale, schedule,
-seeding, ``info["perturbation"]``) and :mod:`envs.perturbations.suites` for named suites.
+See :mod:`ncp_control.envs.perturbations.base` for the shared interface (level, scale, schedule,
+seeding, ``info["perturbation"]``) and :mod:`ncp_control.envs.perturbations.suites` for named suites.
 """
 
-from envs.perturbations.base import Perturbation, check_level
-from envs.perturbations.registry import (
+from ncp_control.envs.perturbations.base import Perturbation, check_level
+from ncp_control.envs.perturbations.registry import (
     PERTURBATIONS,
     PerturbationInfo,
     available,
@@ -21,7 +21,7 @@ from envs.perturbations.registry import (
     make,
     make_stack,
 )
-from envs.perturbations.schedules import (
+from ncp_control.envs.perturbations.schedules import (
     Constant,
     Drift,
     Impulse,
@@ -31,8 +31,8 @@ from envs.perturbations.schedules import (
     Step,
     make_schedule,
 )
-from envs.perturbations.stack import Stack
-from envs.perturbations.suites import LEVELS, SUITES, suite, suite_for, supported
+from ncp_control.envs.perturbations.stack import Stack
+from ncp_control.envs.perturbations.suites import LEVELS, SUITES, suite, suite_for, supported
 
 __all__ = [
     "LEVELS",

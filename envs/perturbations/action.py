@@ -16,10 +16,15 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
-from envs.perturbations.base import Hook, Perturbation, fast_clip
-from envs.perturbations.physics import Channel, control_dt, mujoco_handles, params_channel, params_interface
-from envs.perturbations.schedules import Schedule
+from ncp_control.envs.perturbations.base import Hook, Perturbation, fast_clip
+from ncp_control.envs.perturbations.physics import (
+    Channel,
+    control_dt,
+    mujoco_handles,
+    params_channel,
+    params_interface,
+)
+from ncp_control.envs.perturbations.schedules import Schedule
 
 
 class ActionPerturbation(Perturbation):

@@ -5,7 +5,7 @@ A perturbation is a :class:`gymnasium.Wrapper` with
 - ``level`` in [0, 1], mapped to a physical magnitude: at full schedule strength the
   magnitude is ``level * scale``, where ``scale`` (the magnitude at level 1) defaults to the
   calibrated :attr:`Perturbation.default_scale` documented on each class;
-- a :mod:`schedule <envs.perturbations.schedules>` that modulates the magnitude within an
+- a :mod:`schedule <ncp_control.envs.perturbations.schedules>` that modulates the magnitude within an
   episode: ``magnitude(t) = level * scale * schedule(t)``;
 - its own random generator, re-seeded from the episode seed on ``reset(seed=...)``
   (mixed with the perturbation's name and the optional ``seed`` argument), so a seeded
@@ -28,8 +28,7 @@ from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
-
-from envs.perturbations.schedules import Schedule, make_schedule
+from ncp_control.envs.perturbations.schedules import Schedule, make_schedule
 
 _CORE: Any = getattr(np, "_core", None) or np.core  # numpy >= 2 has _core, older numpy core
 #: the clip ufunc itself: ``np.clip``'s Python wrapper costs several microseconds per call.
@@ -112,14 +111,14 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
     Subclasses set the class attributes and override :meth:`_on_reset` and the step hooks
     :meth:`_before` and :meth:`_after` (or :meth:`_step_hooks`, for per-episode closures);
     none is called at level 0. A subclass that overrides :meth:`_perturbed_step` or
-    :meth:`step` instead cannot be fused into a :class:`~envs.perturbations.stack.Stack`.
+    :meth:`step` instead cannot be fused into a :class:`~ncp_control.envs.perturbations.stack.Stack`.
     Constructor arguments are recorded (``env.spec`` lists the wrapper), so
     ``gym.make(env.spec)`` rebuilds the stack.
 
     :param env: the environment to perturb.
     :param level: severity in [0, 1].
     :param scale: magnitude at level 1 (in :attr:`unit`); defaults to :attr:`default_scale`.
-    :param schedule: a :class:`~envs.perturbations.schedules.Schedule`, a schedule string
+    :param schedule: a :class:`~ncp_control.envs.perturbations.schedules.Schedule`, a schedule string
         such as ``"step:100"``, or ``None`` for constant strength.
     :param seed: extra seed mixed into the wrapper's generator (to decorrelate two
         wrappers of the same kind in one stack).

@@ -4,8 +4,8 @@ Parameters are read once at construction (cached nominal values), written as
 ``nominal * (1 + direction * magnitude)`` after every reset and whenever a schedule changes
 the magnitude, and written back to nominal before every reset and on close: resets never
 compound. On our own environments they go through the PhysicalParams interface
-(:mod:`envs.params`); on MuJoCo tasks through the model's fields. Wind lives in
-:mod:`envs.perturbations.wind`.
+(:mod:`ncp_control.envs.params`); on MuJoCo tasks through the model's fields. Wind lives in
+:mod:`ncp_control.envs.perturbations.wind`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import mujoco
 import numpy as np
-
-from envs.perturbations.base import Hook, Perturbation
-from envs.perturbations.physics import (
+from ncp_control.envs.perturbations.base import Hook, Perturbation
+from ncp_control.envs.perturbations.physics import (
     control_dt,
     horizontal_direction,
     mujoco_handles,
@@ -27,7 +26,7 @@ from envs.perturbations.physics import (
     unit_vector,
     unsupported_message,
 )
-from envs.perturbations.schedules import Schedule
+from ncp_control.envs.perturbations.schedules import Schedule
 
 _MUJOCO_TASKS = "Gymnasium MuJoCo tasks (HalfCheetah, Hopper, Walker2d, Ant, Humanoid, InvertedPendulum, ...)"
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
-from envs.perturbations.observation import ObservationPerturbation
-from envs.perturbations.schedules import Schedule
+from ncp_control.envs.perturbations.observation import ObservationPerturbation
+from ncp_control.envs.perturbations.schedules import Schedule
 
 
 class ImagePerturbation(ObservationPerturbation):

@@ -4,7 +4,7 @@ delay and distractor dimensions.
 Magnitudes are in observation units (our own state observations are normalised to order
 one; Gymnasium's MuJoCo observations are in SI units). Values are clipped to the
 observation space's finite bounds and keep its dtype. Image perturbations live in
-:mod:`envs.perturbations.image`.
+:mod:`ncp_control.envs.perturbations.image`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
-
-from envs.perturbations.base import Hook, Perturbation, fast_clip
-from envs.perturbations.schedules import Schedule
+from ncp_control.envs.perturbations.base import Hook, Perturbation, fast_clip
+from ncp_control.envs.perturbations.schedules import Schedule
 
 
 class ObservationPerturbation(Perturbation):

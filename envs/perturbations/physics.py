@@ -13,8 +13,7 @@ from typing import Any
 import gymnasium as gym
 import mujoco
 import numpy as np
-
-from envs.params import PhysicalParams
+from ncp_control.envs.params import PhysicalParams
 
 #: attribute pairs under which environments keep their MuJoCo model and data.
 _MUJOCO_ATTRIBUTES = (("model", "data"), ("_model", "_data"), ("mj_model", "mj_data"))

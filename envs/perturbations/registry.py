@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import gymnasium as gym
-
-from envs.perturbations import action, dynamics, image, observation, task, timing, wind
-from envs.perturbations.base import Perturbation, check_level
+from ncp_control.envs.perturbations import action, dynamics, image, observation, task, timing, wind
+from ncp_control.envs.perturbations.base import Perturbation, check_level
 
 #: one perturbation of a stack: ``(name, level)`` or ``(name, level, kwargs)``.
 Entry = tuple[str, float] | tuple[str, float, dict[str, Any]]
@@ -148,7 +147,7 @@ def compose(env: gym.Env, perturbations: Sequence[Entry]) -> gym.Env:
     """Wrap ``env`` in several perturbations, the first innermost, in as few layers as possible.
 
     Consecutive fusable perturbations (all but the timing ones) run in one wrapper layer, a
-    :class:`~envs.perturbations.stack.Stack`, whose observations, rewards, random numbers and
+    :class:`~ncp_control.envs.perturbations.stack.Stack`, whose observations, rewards, random numbers and
     ``info["perturbation"]`` are exactly those of :func:`make_stack`'s nested wrappers, at a
     fraction of the per-step cost; each timing perturbation gets a layer of its own.
 
@@ -157,7 +156,7 @@ def compose(env: gym.Env, perturbations: Sequence[Entry]) -> gym.Env:
     :return: the wrapped environment.
     :raises ValueError: as :func:`make`, for any entry.
     """
-    from envs.perturbations.stack import Stack
+    from ncp_control.envs.perturbations.stack import Stack
 
     _check_entries(perturbations)
     group: list[Entry] = []

@@ -15,11 +15,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
-
-from envs.perturbations.base import Hook, Perturbation, StepResult
+from ncp_control.envs.perturbations.base import Hook, Perturbation, StepResult
 
 if TYPE_CHECKING:
-    from envs.perturbations.registry import Entry
+    from ncp_control.envs.perturbations.registry import Entry
 
 
 class Stack(gym.Wrapper, gym.utils.RecordConstructorArgs):
@@ -29,11 +28,11 @@ class Stack(gym.Wrapper, gym.utils.RecordConstructorArgs):
     :param perturbations: ``(name, level)`` or ``(name, level, kwargs)`` entries, the first
         innermost, all of fusable perturbations.
     :raises ValueError: for a perturbation that cannot be fused (timing perturbations), or
-        for any error :func:`~envs.perturbations.make` raises.
+        for any error :func:`~ncp_control.envs.perturbations.make` raises.
     """
 
     def __init__(self, env: gym.Env, perturbations: Sequence[Entry]) -> None:
-        from envs.perturbations.registry import get, make
+        from ncp_control.envs.perturbations.registry import get, make
 
         gym.utils.RecordConstructorArgs.__init__(self, perturbations=[tuple(entry) for entry in perturbations])
         entries = list(perturbations)

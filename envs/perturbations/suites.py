@@ -9,8 +9,7 @@ cannot take are skipped by :func:`suite_for`.
 from __future__ import annotations
 
 import gymnasium as gym
-
-from envs.perturbations.registry import get, make
+from ncp_control.envs.perturbations.registry import get, make
 
 #: The severity levels every suite sweeps.
 LEVELS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import gymnasium as gym
-
-from envs.perturbations.base import Perturbation
-from envs.perturbations.schedules import Constant, Schedule
+from ncp_control.envs.perturbations.base import Perturbation
+from ncp_control.envs.perturbations.schedules import Constant, Schedule
 
 
 class TaskShift(Perturbation):

@@ -1,7 +1,7 @@
 """A small numpy environment that exposes every conventional physical parameter.
 
 :class:`PointMassEnv` is the reference on which perturbation wrappers are checked against
-the :class:`~envs.params.PhysicalParams` interface without any simulator: a point mass in
+the :class:`~ncp_control.envs.params.PhysicalParams` interface without any simulator: a point mass in
 the plane pushed by two thrusters against gravity-like pull, friction, damping and wind.
 """
 
@@ -11,8 +11,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
-from envs.params import PhysicalParams
+from ncp_control.envs.params import PhysicalParams
 
 
 class PointMassEnv(PhysicalParams, gym.Env):

@@ -18,10 +18,9 @@ from typing import Any
 import gymnasium as gym
 import mujoco
 import numpy as np
-
-from envs.perturbations.base import Perturbation, StepResult
-from envs.perturbations.physics import mujoco_handles
-from envs.perturbations.schedules import Schedule
+from ncp_control.envs.perturbations.base import Perturbation, StepResult
+from ncp_control.envs.perturbations.physics import mujoco_handles
+from ncp_control.envs.perturbations.schedules import Schedule
 
 _FRAME_ATTRIBUTES = ("frame_skip", "physics_substeps", "n_substeps")
 _DT_ATTRIBUTES = ("dt", "tau")

@@ -16,10 +16,9 @@ from typing import Any
 import gymnasium as gym
 import mujoco
 import numpy as np
-
-from envs.params import PhysicalParams
-from envs.perturbations.base import Hook, Perturbation
-from envs.perturbations.physics import (
+from ncp_control.envs.params import PhysicalParams
+from ncp_control.envs.perturbations.base import Hook, Perturbation
+from ncp_control.envs.perturbations.physics import (
     control_dt,
     horizontal_direction,
     mujoco_handles,
@@ -27,7 +26,7 @@ from envs.perturbations.physics import (
     resolve_channel,
     unit_vector,
 )
-from envs.perturbations.schedules import Schedule
+from ncp_control.envs.perturbations.schedules import Schedule
 
 AIR_DENSITY = 1.204
 AIR_VISCOSITY = 1.8e-5

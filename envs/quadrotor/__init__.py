@@ -2,16 +2,16 @@
 
 ``QuadHoverEnv`` (``NCPControl/QuadHover-v0``), ``QuadWaypointsEnv``
 (``NCPControl/QuadWaypoints-v0``) and ``QuadFlyToTargetEnv`` (``NCPControl/QuadFlyToTarget-v0``)
-share :class:`envs.quadrotor.base.QuadrotorEnv`; :mod:`envs.quadrotor.controller` holds
+share :class:`ncp_control.envs.quadrotor.base.QuadrotorEnv`; :mod:`ncp_control.envs.quadrotor.controller` holds
 the reference controller and its recorded scores.
 """
 
-from envs.quadrotor.base import QuadrotorEnv
-from envs.quadrotor.controller import RANDOM_SCORES, REFERENCE_SCORES, ReferenceController
-from envs.quadrotor.fly_to_target import OOD_SPLITS, QuadFlyToTargetEnv
-from envs.quadrotor.hover import QuadHoverEnv
-from envs.quadrotor.model import CRAZYFLIE, QuadrotorConstants
-from envs.quadrotor.waypoints import QuadWaypointsEnv
+from ncp_control.envs.quadrotor.base import QuadrotorEnv
+from ncp_control.envs.quadrotor.controller import RANDOM_SCORES, REFERENCE_SCORES, ReferenceController
+from ncp_control.envs.quadrotor.fly_to_target import OOD_SPLITS, QuadFlyToTargetEnv
+from ncp_control.envs.quadrotor.hover import QuadHoverEnv
+from ncp_control.envs.quadrotor.model import CRAZYFLIE, QuadrotorConstants
+from ncp_control.envs.quadrotor.waypoints import QuadWaypointsEnv
 
 __all__ = [
     "CRAZYFLIE",

@@ -14,12 +14,11 @@ from typing import Any
 import gymnasium as gym
 import mujoco
 import numpy as np
-
-from envs.params import PhysicalParams
-from envs.quadrotor.mixer import RateMixer
-from envs.quadrotor.model import CRAZYFLIE, build_mjcf
-from envs.quadrotor.render import draw_scene
-from envs.validation import check_action
+from ncp_control.envs.params import PhysicalParams
+from ncp_control.envs.quadrotor.mixer import RateMixer
+from ncp_control.envs.quadrotor.model import CRAZYFLIE, build_mjcf
+from ncp_control.envs.quadrotor.render import draw_scene
+from ncp_control.envs.validation import check_action
 
 ACTION_MODES = ("rates", "motors")
 DEFAULT_ARENA = ((-2.0, 2.0), (-2.0, 2.0), (0.0, 2.5))
@@ -89,7 +88,7 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
     time elapsed since the previous step, s: ``physics_substeps`` times the model's time step,
     0.01 s by default), ``tracking_error`` (m), ``crashed`` and ``time`` (s since reset).
 
-    Physical parameters (:class:`envs.params.PhysicalParams`): ``mass`` (kg), ``inertia``
+    Physical parameters (:class:`ncp_control.envs.params.PhysicalParams`): ``mass`` (kg), ``inertia``
     (kg m^2, ``[3]``), ``motor_constant`` (maximum thrust of each motor, N, ``[4]``),
     ``motor_time_constant`` (s), ``wind`` (m/s, ``[3]``), ``drag`` (air density of the
     fluid model, kg/m^3: drag scales linearly with it), ``gravity`` (m/s^2, ``[3]``).

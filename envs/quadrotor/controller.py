@@ -3,7 +3,7 @@
 Position error -> velocity set-point (P, speed-limited) -> acceleration (PI on velocity)
 -> thrust vector (tilt-limited) -> attitude set-point with the task's heading -> body-rate
 command (geometric attitude error, Lee et al. 2010) -> the env's inner rate loop, or in
-``action_mode="motors"`` the same :class:`envs.quadrotor.mixer.RateMixer` the env uses.
+``action_mode="motors"`` the same :class:`ncp_control.envs.quadrotor.mixer.RateMixer` the env uses.
 
 It reads the unwrapped environment's state (it is a privileged reference, not an agent),
 the task's set-point from ``reference_setpoint()``, and uses only nominal constants, so
@@ -19,9 +19,8 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
-from envs.quadrotor.base import QuadrotorEnv
-from envs.quadrotor.mixer import RateMixer
+from ncp_control.envs.quadrotor.base import QuadrotorEnv
+from ncp_control.envs.quadrotor.mixer import RateMixer
 
 #: Reference controller on the nominal tasks (default arguments, rates action mode):
 #: ``evaluate(env_id, policy="reference", episodes=20, seed=0)``, reset seeds 0..19.
@@ -64,7 +63,7 @@ class ReferenceController:
     ) -> None:
         unwrapped = env.unwrapped
         if not isinstance(unwrapped, QuadrotorEnv):
-            raise ValueError(f"env must be a quadrotor task (envs.quadrotor), got {type(unwrapped).__name__}")
+            raise ValueError(f"env must be a quadrotor task (ncp_control.envs.quadrotor), got {type(unwrapped).__name__}")
         self.env = unwrapped
         self.kp, self.vmax, self.kv, self.ki = position_gain, max_speed, velocity_gain, integral_gain
         self.katt, self.tan_tilt = attitude_gain, math.tan(max_tilt)

@@ -16,8 +16,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
-from envs.quadrotor.base import (
+from ncp_control.envs.quadrotor.base import (
     DRONE_HIGH,
     DRONE_LOW,
     POSITION_BOUND,
@@ -25,7 +24,7 @@ from envs.quadrotor.base import (
     VectorObservation,
     check_positive,
 )
-from envs.quadrotor.camera import (
+from ncp_control.envs.quadrotor.camera import (
     BACKGROUNDS,
     LIGHTING,
     PALETTES,
@@ -34,7 +33,7 @@ from envs.quadrotor.camera import (
     check_choice,
     sphere_colours,
 )
-from envs.quadrotor.hover import check_options
+from ncp_control.envs.quadrotor.hover import check_options
 
 OBSERVATIONS = ("features", "camera", "state")
 TARGET_RADIUS = 0.1
@@ -128,14 +127,14 @@ class QuadFlyToTargetEnv(QuadrotorEnv):
     :param observation: ``"features"``, ``"camera"`` or ``"state"``.
     :param split: a key of :data:`OOD_SPLITS` applied on top of the nominal setting.
     :param target_range: horizontal distance of the target (m), ``(low, high)``.
-    :param season: a key of :data:`envs.quadrotor.camera.PALETTES`.
-    :param lighting: a key of :data:`envs.quadrotor.camera.LIGHTING`.
-    :param background: one of :data:`envs.quadrotor.camera.BACKGROUNDS`.
+    :param season: a key of :data:`ncp_control.envs.quadrotor.camera.PALETTES`.
+    :param lighting: a key of :data:`ncp_control.envs.quadrotor.camera.LIGHTING`.
+    :param background: one of :data:`ncp_control.envs.quadrotor.camera.BACKGROUNDS`.
     :param distractors: number of look-alike spheres (0-8).
     :param occlusion: fraction of the image covered by an occluding patch (0-0.5).
     :param image_size: camera ``(height, width)`` in pixels.
     :param success_distance: distance to the target centre that counts as arrived (m).
-    :param kwargs: arguments of :class:`envs.quadrotor.base.QuadrotorEnv`.
+    :param kwargs: arguments of :class:`ncp_control.envs.quadrotor.base.QuadrotorEnv`.
     """
 
     def __init__(

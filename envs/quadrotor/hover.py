@@ -6,8 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
-
-from envs.quadrotor.base import (
+from ncp_control.envs.quadrotor.base import (
     DRONE_HIGH,
     DRONE_LOW,
     POSITION_BOUND,
@@ -59,7 +58,7 @@ class QuadHoverEnv(QuadrotorEnv):
     :param hold_time: how long it must be held (s).
     :param start_tilt: largest random initial roll and pitch (rad).
     :param start_speed: largest random initial velocity component (m/s) and rate (rad/s).
-    :param kwargs: arguments of :class:`envs.quadrotor.base.QuadrotorEnv`.
+    :param kwargs: arguments of :class:`ncp_control.envs.quadrotor.base.QuadrotorEnv`.
     """
 
     def __init__(

@@ -7,8 +7,7 @@ reference controller when it drives raw motors, so both share one implementation
 from __future__ import annotations
 
 import numpy as np
-
-from envs.quadrotor.model import CRAZYFLIE, QuadrotorConstants
+from ncp_control.envs.quadrotor.model import CRAZYFLIE, QuadrotorConstants
 
 
 class RateMixer:

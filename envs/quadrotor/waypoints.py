@@ -6,8 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
-
-from envs.quadrotor.base import (
+from ncp_control.envs.quadrotor.base import (
     DRONE_HIGH,
     DRONE_LOW,
     POSITION_BOUND,
@@ -16,7 +15,7 @@ from envs.quadrotor.base import (
     check_box,
     check_positive,
 )
-from envs.quadrotor.hover import check_options, option_point
+from ncp_control.envs.quadrotor.hover import check_options, option_point
 
 
 class QuadWaypointsEnv(QuadrotorEnv):
@@ -38,7 +37,7 @@ class QuadWaypointsEnv(QuadrotorEnv):
     :param reach_radius: distance that counts as reaching a waypoint (m).
     :param start_tilt: largest random initial roll and pitch (rad).
     :param start_speed: largest random initial velocity component (m/s) and rate (rad/s).
-    :param kwargs: arguments of :class:`envs.quadrotor.base.QuadrotorEnv`.
+    :param kwargs: arguments of :class:`ncp_control.envs.quadrotor.base.QuadrotorEnv`.
     """
 
     def __init__(

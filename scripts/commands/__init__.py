@@ -1,7 +1,7 @@
 """Subcommands of ``ncp-control``.
 
 Each module in this package defines ``register(subparsers)``, which adds one or more
-subcommands with ``set_defaults(func=...)``; ``scripts.cli`` discovers them.
+subcommands with ``set_defaults(func=...)``; ``ncp_control.cli.cli`` discovers them.
 """
 
 from __future__ import annotations

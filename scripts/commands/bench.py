@@ -10,13 +10,14 @@ import argparse
 import importlib
 import pkgutil
 
-import scripts
+import ncp_control.cli as cli_package
+
 from ncp_control.errors import UserError
 
 
 def available() -> list[str]:
     """:return: the names of the benchmarks (``scripts/bench_*.py``)."""
-    return sorted(m.name[len("bench_") :] for m in pkgutil.iter_modules(scripts.__path__) if m.name.startswith("bench_"))
+    return sorted(m.name[len("bench_") :] for m in pkgutil.iter_modules(cli_package.__path__) if m.name.startswith("bench_"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     names = available()
     if args.name not in names:
         raise UserError(f"unknown benchmark {args.name!r}; choose one of {names}")
-    module = importlib.import_module(f"scripts.bench_{args.name}")
+    module = importlib.import_module(f"ncp_control.cli.bench_{args.name}")
     return int(module.main(list(args.rest)) or 0)
 
 

@@ -12,12 +12,11 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-
-from agents.robustness.evaluate import evaluate_robustness
-from agents.robustness.policies import reference_policy
-from agents.robustness.report import format_summary, write_report
-from agents.robustness.table import read_results
-from agents.sweep import parse_sweep, run_sweep
+from ncp_control.agents.robustness.evaluate import evaluate_robustness
+from ncp_control.agents.robustness.policies import reference_policy
+from ncp_control.agents.robustness.report import format_summary, write_report
+from ncp_control.agents.robustness.table import read_results
+from ncp_control.agents.sweep import parse_sweep, run_sweep
 
 ENV_ID = "NCPControl/LaneKeeping-v0"
 SUITES = ("dynamics", "timing")
@@ -34,7 +33,7 @@ def sweep_spec(timesteps: int, episodes: int, levels: list[float] | None, seed: 
     :param episodes: evaluation episodes per cell.
     :param levels: perturbation levels (``None``: the suites' own).
     :param seed: training seed.
-    :return: a sweep mapping for :func:`agents.sweep.parse_sweep`.
+    :return: a sweep mapping for :func:`ncp_control.agents.sweep.parse_sweep`.
     """
     spec = {
         "envs": [ENV_ID],

@@ -8,12 +8,12 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from ncp_control.agents.robustness.evaluate import make_env, run_episodes
+from ncp_control.agents.robustness.policies import ModelPolicy
+from ncp_control.agents.runs import load_model
+from ncp_control.cli.commands import add_trust_pickle
 
-from agents.robustness.evaluate import make_env, run_episodes
-from agents.robustness.policies import ModelPolicy
-from agents.runs import load_model
 from ncp_control.errors import UserError
-from scripts.commands import add_trust_pickle
 
 
 def _render_episode(model: Any, env_id: str, seed: int, target: Path, env_kwargs: dict[str, Any]) -> Path:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from ncp_control.cli.commands import add_trust_pickle
 
 from ncp_control.errors import UserError
-from scripts.commands import add_trust_pickle
 
 FORMATS = {"torchscript": "policy.pt", "onnx": "policy.onnx", "safetensors": "weights"}
 
@@ -23,7 +23,7 @@ def _load_vec_normalize(path: str | None, trust_pickle: bool) -> Any:
     if not file.is_file():
         raise FileNotFoundError(f"no VecNormalize file at {file}")
     if not trust_pickle:
-        from agents.runs import pickle_refused
+        from ncp_control.agents.runs import pickle_refused
 
         raise pickle_refused(file, "a VecNormalize file (a pickle)")
     with file.open("rb") as handle:  # SB3's VecNormalize.save format (a pickle: your own file only)
@@ -39,7 +39,7 @@ def _open(target: Path, vec_normalize: Any, trust_pickle: bool) -> tuple[Any, An
     if (folder / MODEL_FILE).is_file() and (folder / CONFIG_FILE).is_file():
         model = load_model(folder)
         return OneStepPolicy(model).eval(), model
-    from agents.export import open_policy
+    from ncp_control.agents.export import open_policy
 
     policy_module, sb3_model, _ = open_policy(target, vec_normalize, trust_pickle)
     return policy_module, sb3_model
@@ -69,12 +69,12 @@ def run(args: argparse.Namespace) -> int:
             save_model(model, out)
             files = "model.safetensors + config.json"
         elif model is not None:
-            from agents.export import save_policy
+            from ncp_control.agents.export import save_policy
 
             save_policy(model, out, vec_normalize)
             files = "policy.safetensors + config.json"
         else:  # already weights-only (a run's weights/ or a policy folder): copied, checked on the way
-            from agents.export import copy_policy
+            from ncp_control.agents.export import copy_policy
 
             copy_policy(target, out)
             files = "policy.safetensors + config.json"

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from ncp_control.cli.commands import add_trust_pickle
 
 from ncp_control.errors import UserError
-from scripts.commands import add_trust_pickle
 
 
 def _expressivity(args: argparse.Namespace) -> int:
@@ -51,7 +51,7 @@ def _open(target: Path, trust_pickle: bool) -> tuple[Any, Any, dict[str, Any]]:
     folder = target.parent if target.is_file() and target.name == MODEL_FILE else target
     if (folder / MODEL_FILE).is_file() and (folder / CONFIG_FILE).is_file():
         return load_model(folder), None, {}
-    from agents.export import open_policy
+    from ncp_control.agents.export import open_policy
 
     module, _, info = open_policy(target, trust_pickle=trust_pickle)
     return module.network, module, info
@@ -77,7 +77,7 @@ def _inspect(args: argparse.Namespace) -> int:
         _draw_wiring(network, out / "wiring.png")
         print(f"wrote {out / 'wiring.png'}")
     if module is not None:
-        from agents.export import record_episode
+        from ncp_control.agents.export import record_episode
 
         env_id = args.env or info.get("env_id")
         if env_id is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from agents.robustness.report import format_summary, write_report
-from agents.robustness.table import read_results
+from ncp_control.agents.robustness.report import format_summary, write_report
+from ncp_control.agents.robustness.table import read_results
+
 from ncp_control.errors import UserError
 
 

@@ -7,14 +7,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from agents.robustness.evaluate import evaluate_random, evaluate_robustness, make_env
-from agents.robustness.policies import reference_policy
-from agents.robustness.report import format_summary, write_report
-from agents.robustness.suites import resolve_suite
-from agents.robustness.table import read_results
-from agents.runs import load_model
+from ncp_control.agents.robustness.evaluate import evaluate_random, evaluate_robustness, make_env
+from ncp_control.agents.robustness.policies import reference_policy
+from ncp_control.agents.robustness.report import format_summary, write_report
+from ncp_control.agents.robustness.suites import resolve_suite
+from ncp_control.agents.robustness.table import read_results
+from ncp_control.agents.runs import load_model
+from ncp_control.cli.commands import add_trust_pickle
+
 from ncp_control.errors import UserError
-from scripts.commands import add_trust_pickle
 
 
 def _names(infos: list[dict[str, Any]]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from agents.sweep import BACKENDS, load_sweep, run_sweep
+from ncp_control.agents.sweep import BACKENDS, load_sweep, run_sweep
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ncp_control.agents.policy_kwargs import parse_policy_kwargs
+from ncp_control.agents.recipes import Recipe, hyperparams_file, read_recipe, shipped_recipe, shipped_tasks
+from ncp_control.agents.runs import RunConfig, RunFolder, algorithms, extend_run, train_run
+from ncp_control.cli.commands import add_trust_pickle
 
-from agents.policy_kwargs import parse_policy_kwargs
-from agents.recipes import Recipe, hyperparams_file, read_recipe, shipped_recipe, shipped_tasks
-from agents.runs import RunConfig, RunFolder, algorithms, extend_run, train_run
 from ncp_control.errors import UserError
-from scripts.commands import add_trust_pickle
 
 
 def default_run_dir(env_id: str, policy: str, seed: int) -> Path:

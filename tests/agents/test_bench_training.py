@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from scripts.bench_training import main
+from ncp_control.cli.bench_training import main
 
 
 def test_bench_training_prints_ratios(capsys: pytest.CaptureFixture[str]) -> None:

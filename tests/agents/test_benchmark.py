@@ -7,10 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from agents.benchmark import RunKey, append_result, done_keys, parse_agent, read_results, summarize
-from agents.robustness.bootstrap import iqm
-from scripts.bench_learning import main
+from ncp_control.agents.benchmark import (
+    RunKey,
+    append_result,
+    done_keys,
+    parse_agent,
+    read_results,
+    summarize,
+)
+from ncp_control.agents.robustness.bootstrap import iqm
+from ncp_control.cli.bench_learning import main
 
 
 def test_parse_agent_names_algorithm_and_policy() -> None:

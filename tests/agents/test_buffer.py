@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
-
-from agents.buffer import ChunkedRolloutBuffer, RecurrentChunkSamples, compute_gae
+from ncp_control.agents.buffer import ChunkedRolloutBuffer, RecurrentChunkSamples, compute_gae
 
 
 def _filled_buffer() -> ChunkedRolloutBuffer:

@@ -1,4 +1,4 @@
-"""agents.export: the one-step actor of a trained LiquidPPO policy (VecNormalize, dt, action
+"""ncp_control.agents.export: the one-step actor of a trained LiquidPPO policy (VecNormalize, dt, action
 clipping) reproduces ``model.predict`` over an episode, in PyTorch, in onnxruntime and as
 TorchScript in a fresh process; the weights-only format reloads it without unpickling and
 refuses SB3 zips carrying a malicious pickle."""
@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401 - registers NCPControl/*
 import numpy as np
 import pytest
 import torch
+from ncp_control.agents import LiquidPPO, load_policy, save_policy
+from ncp_control.agents.export import model_onestep
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
 
-import envs  # noqa: F401 - registers NCPControl/*
-from agents import LiquidPPO, load_policy, save_policy
-from agents.export import model_onestep
 from ncp_control.export import OnnxPolicy, to_onnx, to_torchscript
 
 ENV = "NCPControl/PendulumNoVel-v1"  # reports info["dt"]

@@ -13,12 +13,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from ncp_control.agents import LiquidPPO, load_policy, save_policy
+from ncp_control.agents.export import model_onestep
+from ncp_control.agents.sequence import LIQUID_NETWORKS, NETWORKS
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
 
-from agents import LiquidPPO, load_policy, save_policy
-from agents.export import model_onestep
-from agents.sequence import LIQUID_NETWORKS, NETWORKS
 from ncp_control.export import OnnxPolicy, load_torchscript, to_onnx, to_torchscript
 
 torch.set_num_threads(1)

@@ -4,7 +4,7 @@ The zoo's recurrent recipe for the task (8 envs, ``n_steps`` 32, batch 256, 20 e
 0.98, GAE 0.8, learning rate and clip range decaying linearly from 1e-3 and 0.2), 100k steps,
 WITHOUT any normalisation of the env (the harder case: the policies normalise what they need
 themselves), each policy with its default ``policy_kwargs``; 20 deterministic episodes on a
-separately seeded env per training seed (``agents.benchmark``). About 70-100 s of one core per
+separately seeded env per training seed (``ncp_control.agents.benchmark``). About 70-100 s of one core per
 seed. For scale: a policy without memory reaches about 42, a random one about 22.
 
 The thresholds sit below the measured results (docs/learning.md) by the spread that seeds
@@ -15,8 +15,7 @@ changes a run as another seed would.
 from __future__ import annotations
 
 import pytest
-
-from agents.benchmark import RunKey, train_and_measure
+from ncp_control.agents.benchmark import RunKey, train_and_measure
 
 CARTPOLE = "NCPControl/CartPoleNoVel-v1"
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import ncp_control.agents as agents
 import numpy as np
 import pytest
 import torch as th
 from sb3_contrib import RecurrentPPO
 from stable_baselines3 import PPO, SAC, TD3
 from stable_baselines3.common.env_util import make_vec_env
-
-import agents
 
 
 @pytest.mark.parametrize("policy", ["RecurrentCfCPolicy", "RecurrentLTCPolicy", "RecurrentCTRNNPolicy"])

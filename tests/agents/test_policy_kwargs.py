@@ -8,12 +8,17 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from ncp_control.agents.policy_kwargs import (
+    ACTIVATIONS,
+    activation_name,
+    parse_policy_kwargs,
+    resolve_policy_kwargs,
+)
+from ncp_control.agents.runs import RunConfig, algorithm_arguments, load_hyperparams, train_run
+from ncp_control.cli.cli import main
 from torch import nn
 
-from agents.policy_kwargs import ACTIVATIONS, activation_name, parse_policy_kwargs, resolve_policy_kwargs
-from agents.runs import RunConfig, algorithm_arguments, load_hyperparams, train_run
 from ncp_control import FullyConnected
-from scripts.cli import main
 
 torch.set_num_threads(1)
 

@@ -9,12 +9,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from ncp_control.agents import LiquidPPO
 from stable_baselines3.common.callbacks import CallbackList, EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import DummyVecEnv
-
-from agents import LiquidPPO
 
 ALL_POLICIES = ["CfCPolicy", "LTCPolicy", "CTRNNPolicy", "LSTMPolicy", "GRUPolicy", "MlpPolicy"]
 SMALL = {"CfCPolicy": {"units": 8}, "LTCPolicy": {"units": 8}, "CTRNNPolicy": {"units": 8}}

@@ -5,12 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+from ncp_control.agents.recipes import (
+    hyperparams_file,
+    read_recipe,
+    shipped_recipe,
+    shipped_tasks,
+    training_env,
+)
+from ncp_control.agents.robustness.policies import ModelPolicy
+from ncp_control.agents.runs import RunConfig, load_hyperparams, load_model, train_run
+from ncp_control.agents.zoo import make_tuned, tuned
 from stable_baselines3.common.vec_env import VecNormalize
 
-from agents.recipes import hyperparams_file, read_recipe, shipped_recipe, shipped_tasks, training_env
-from agents.robustness.policies import ModelPolicy
-from agents.runs import RunConfig, load_hyperparams, load_model, train_run
-from agents.zoo import make_tuned, tuned
 from ncp_control.errors import UserError
 
 ALIASES = ["CfCPolicy", "LTCPolicy", "CTRNNPolicy", "LSTMPolicy", "GRUPolicy", "MlpPolicy"]

@@ -7,10 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-
-from agents.model_state import read_streams
-from agents.run_callbacks import CheckpointCallback
-from agents.runs import RunConfig, RunFolder, train_run
+from ncp_control.agents.model_state import read_streams
+from ncp_control.agents.run_callbacks import CheckpointCallback
+from ncp_control.agents.runs import RunConfig, RunFolder, train_run
 
 LIQUID = {"n_steps": 32, "batch_size": 32, "seq_len": 16, "n_epochs": 2, "policy_kwargs": {"units": 8}}
 
@@ -68,7 +67,7 @@ def test_resumed_run_ends_with_the_weights_of_the_uninterrupted_run(tmp_path, mo
 
 
 def test_an_extended_run_ends_with_the_weights_of_a_run_with_that_budget(tmp_path):
-    from agents.runs import extend_run
+    from ncp_control.agents.runs import extend_run
 
     torch.set_num_threads(1)
     config = _config("Pendulum-v1", "CfCPolicy", "LiquidPPO", LIQUID)  # constant schedules

@@ -4,8 +4,7 @@ import inspect
 import numpy as np
 import pytest
 import scipy.stats
-
-from agents.robustness.bootstrap import iqm, probability_of_improvement, stratified_bootstrap_ci
+from ncp_control.agents.robustness.bootstrap import iqm, probability_of_improvement, stratified_bootstrap_ci
 
 
 @pytest.fixture(scope="module")

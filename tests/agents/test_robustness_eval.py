@@ -4,10 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
-from sb3_contrib import RecurrentPPO
-from stable_baselines3 import PPO, SAC, TD3
-
-from agents.robustness import (
+from ncp_control.agents.robustness import (
     Suite,
     SuiteEntry,
     cell_summary,
@@ -18,7 +15,9 @@ from agents.robustness import (
     reference_policy,
     run_episodes,
 )
-from agents.robustness.policies import as_eval_policy
+from ncp_control.agents.robustness.policies import as_eval_policy
+from sb3_contrib import RecurrentPPO
+from stable_baselines3 import PPO, SAC, TD3
 
 
 class ObsNoise(gym.ObservationWrapper):
@@ -79,7 +78,7 @@ def recurrent():
 
 @pytest.fixture(scope="module")
 def liquid():
-    from agents import LiquidPPO
+    from ncp_control.agents import LiquidPPO
 
     return LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=64, batch_size=64, seq_len=16, seed=0,
                      policy_kwargs={"units": 8})

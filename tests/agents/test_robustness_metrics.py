@@ -3,9 +3,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
-from agents.robustness import metrics
-from agents.robustness.summary import cell_summary, family_summary
+from ncp_control.agents.robustness import metrics
+from ncp_control.agents.robustness.summary import cell_summary, family_summary
 
 
 def test_retention_hand_values():

@@ -3,14 +3,14 @@ and its weights-only policy exported where the README says."""
 
 from __future__ import annotations
 
+import ncp_control.agents.run_callbacks as run_callbacks
 import numpy as np
 import pytest
+from ncp_control.agents.runs import RunConfig, RunFolder, extend_run, load_model, train_run
+from ncp_control.cli.cli import main
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-import agents.run_callbacks as run_callbacks
-from agents.runs import RunConfig, RunFolder, extend_run, load_model, train_run
 from ncp_control.errors import UserError
-from scripts.cli import main
 
 PPO = {"n_steps": 64, "batch_size": 64, "n_epochs": 1}
 
@@ -55,7 +55,7 @@ def test_export_safetensors_of_a_run_writes_its_policy_where_the_readme_says(tmp
     train_run(RunConfig("Pendulum-v1", "MlpPolicy", "LiquidPPO", timesteps=64, hyperparams={
         "n_steps": 64, "batch_size": 64, "seq_len": 16, "n_epochs": 1}, checkpoint_freq=0, eval_freq=0), run)
     assert main(["export", str(run), "--format", "safetensors", "--repeats", "1"]) == 0
-    from agents import load_policy
+    from ncp_control.agents import load_policy
 
     exported, original = load_policy(run / "export" / "weights"), load_policy(run / "weights")
     obs = np.zeros((1, 3), dtype=np.float32)

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
-from agents.runs import RunConfig, RunFolder, load_hyperparams, load_model, train_run
+from ncp_control.agents.runs import RunConfig, RunFolder, load_hyperparams, load_model, train_run
 
 PPO_PARAMS = {"n_steps": 128, "batch_size": 64, "n_epochs": 1}
 
@@ -102,7 +101,7 @@ def test_training_killed_with_sigkill_resumes_without_corrupt_checkpoints(tmp_pa
     run = tmp_path / "run"
     hp = tmp_path / "hp.yaml"
     hp.write_text(yaml.safe_dump(PPO_PARAMS))
-    argv = [sys.executable, "-m", "scripts.cli", "train", "Pendulum-v1", "--algo", "PPO", "--policy", "MlpPolicy",
+    argv = [sys.executable, "-m", "ncp_control.cli", "train", "Pendulum-v1", "--algo", "PPO", "--policy", "MlpPolicy",
             "--timesteps", "512", "--config", str(hp), "--checkpoint-freq", "128", "--eval-freq", "128",
             "--eval-episodes", "1", "--out", str(run), "--no-progress"]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -115,7 +114,7 @@ def test_training_killed_with_sigkill_resumes_without_corrupt_checkpoints(tmp_pa
     assert not folder.is_done(), "the run finished before it could be killed"
     for path in folder.checkpoint_paths():  # every checkpoint on disk is whole
         assert load_model(path)[0].num_timesteps == int(path.name.split("_")[1])
-    resumed = subprocess.run([sys.executable, "-m", "scripts.cli", "train", "--resume", str(run), "--no-progress"],
+    resumed = subprocess.run([sys.executable, "-m", "ncp_control.cli", "train", "--resume", str(run), "--no-progress"],
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert folder.is_done() and folder.info()["timesteps"] == 512

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch as th
-
-from agents.sequence import GRUSequence, LSTMSequence, MLPSequence, make_sequence_model
+from ncp_control.agents.sequence import GRUSequence, LSTMSequence, MLPSequence, make_sequence_model
 
 
 def _step_reference(model: th.nn.Module, x: th.Tensor, hx: th.Tensor, resets: th.Tensor) -> tuple[th.Tensor, th.Tensor]:

@@ -10,9 +10,8 @@ import time
 import pandas as pd
 import pytest
 import yaml
-
-from agents.runs import load_model
-from agents.sweep import load_sweep, parse_sweep, run_sweep
+from ncp_control.agents.runs import load_model
+from ncp_control.agents.sweep import load_sweep, parse_sweep, run_sweep
 
 GOOD = {"name": "ppo", "policy": "MlpPolicy", "algo": "PPO",
         "hyperparams": {"n_steps": 128, "batch_size": 64, "n_epochs": 1}}
@@ -50,7 +49,8 @@ def test_grid_expansion_and_validation(tmp_path):
 
 
 def test_failing_job_is_retried_once_and_reported(tmp_path, monkeypatch):
-    import agents.sweep.backends as backends
+    import ncp_control.agents.sweep.backends as backends
+
     from ncp_control.errors import UserError
 
     real_run_job = backends.run_job
@@ -133,7 +133,7 @@ def test_sweep_killed_with_sigkill_resumes_every_cell_once(tmp_path):
     config = tmp_path / "sweep.yaml"
     config.write_text(yaml.safe_dump(_spec(seeds=[0, 1], timesteps=256, episodes=2)))
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "scripts.cli", "sweep", str(config), "--out", str(out), "--workers", "2",
+    argv = [sys.executable, "-m", "ncp_control.cli", "sweep", str(config), "--out", str(out), "--workers", "2",
             "--no-progress"]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240

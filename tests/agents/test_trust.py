@@ -16,14 +16,13 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from ncp_control.agents.export import open_policy
+from ncp_control.agents.model_state import restore_state, save_state
+from ncp_control.agents.runs import RunConfig, RunFolder, load_model, train_run
+from ncp_control.cli.cli import main
 from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
-
-from agents.export import open_policy
-from agents.model_state import restore_state, save_state
-from agents.runs import RunConfig, RunFolder, load_model, train_run
-from scripts.cli import main
 
 torch.set_num_threads(1)
 ENV = "Pendulum-v1"

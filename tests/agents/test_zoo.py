@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import ncp_control.envs  # noqa: F401  (registers NCPControl/ ids)
 import pytest
 import yaml
-
-import envs  # noqa: F401  (registers NCPControl/ ids)
-from agents import LiquidPPO
-from agents.zoo import hyperparams_file, make_tuned, tuned
+from ncp_control.agents import LiquidPPO
+from ncp_control.agents.zoo import hyperparams_file, make_tuned, tuned
 
 
 def test_every_shipped_entry_builds_a_model() -> None:
@@ -39,9 +38,9 @@ def test_unknown_task_or_algo_raise() -> None:
 
 
 def test_shipped_recipes_are_the_zoo_recipes_without_per_policy_workarounds() -> None:
-    """Each entry is the rl-baselines3-zoo recipe of the task (agents.benchmark.ZOO_RECIPES, the
+    """Each entry is the rl-baselines3-zoo recipe of the task (ncp_control.agents.benchmark.ZOO_RECIPES, the
     anchor's own), normalisation included, with no per-policy overrides."""
-    from agents.benchmark import ZOO_RECIPES
+    from ncp_control.agents.benchmark import ZOO_RECIPES
 
     table = yaml.safe_load(hyperparams_file().read_text())
     for env_id, entry in table.items():

@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401  (registers the ids)
 import numpy as np
 import pytest
-
-import envs  # noqa: F401  (registers the ids)
-from envs.car.dynamics import GRAVITY, LF, LR, MAX_STEER, NOMINAL_VEHICLE
-from envs.car.lane_keeping import LaneKeepingEnv
-from envs.car.road import Road, generate_road
+from ncp_control.envs.car.dynamics import GRAVITY, LF, LR, MAX_STEER, NOMINAL_VEHICLE
+from ncp_control.envs.car.lane_keeping import LaneKeepingEnv
+from ncp_control.envs.car.road import Road, generate_road
 
 ZERO = np.zeros(1, dtype=np.float32)
 
@@ -239,7 +238,7 @@ def test_bad_reset_options() -> None:
     ("e_y", "e_psi", "curvature"), [(0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.5, 0.1, 0.0), (0.0, 0.0, 0.01), (-0.5, 0.0, -0.01)]
 )
 def test_map_view_draws_the_edge_line_where_geometry_puts_it(e_y: float, e_psi: float, curvature: float) -> None:
-    from envs.car.raster import SEASONS, WHITE, View, colour_table, rasterise
+    from ncp_control.envs.car.raster import SEASONS, WHITE, View, colour_table, rasterise
 
     view = View.top_down(256, 64.0, 16.0)  # 0.25 m per pixel, 48 m ahead of the car
     road = Road(np.full(400, curvature))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401  (registers the ids)
 import numpy as np
 import pytest
-
-import envs  # noqa: F401  (registers the ids)
-from envs.car.controller import RANDOM_RETURN, REFERENCE_RETURN, LaneKeepingController, evaluate
+from ncp_control.envs.car.controller import RANDOM_RETURN, REFERENCE_RETURN, LaneKeepingController, evaluate
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -12,9 +12,9 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-import envs
+from ncp_control import envs
 
-QUADROTOR_PRESENT = importlib.util.find_spec("envs.quadrotor") is not None
+QUADROTOR_PRESENT = importlib.util.find_spec("ncp_control.envs.quadrotor") is not None
 #: Every registered id, plus the non-default observation/action modes of our own tasks.
 CASES: list[tuple[str, dict[str, Any]]] = [(env_id, {}) for env_id in envs.OWN_TASKS] + [
     (env_id, {}) for env_id in envs.NO_VELOCITY_TASKS

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401  (registers the ids)
 import numpy as np
 import pytest
-
-import envs  # noqa: F401  (registers the ids)
-from envs.memory import NoVelocityObservation, make_no_velocity_env
+from ncp_control.envs.memory import NoVelocityObservation, make_no_velocity_env
 
 #: id -> (base id, kept indices from Gymnasium's documented layout, info["dt"]).
 EXPECTED = {
@@ -108,7 +107,7 @@ def test_cartpole_derived_constants_follow_the_parameters() -> None:
 
 
 def test_make_classic_rejects_other_ids() -> None:
-    from envs.classic import make_classic
+    from ncp_control.envs.classic import make_classic
 
     with pytest.raises(ValueError, match="available"):
         make_classic("Acrobot-v1")

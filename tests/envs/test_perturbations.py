@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401  (registers NCPControl/)
 import numpy as np
 import pytest
-
-import envs  # noqa: F401  (registers NCPControl/)
-from envs import perturbations
-from envs.params import PhysicalParams
-from envs.perturbations.physics import mujoco_handles
-from envs.perturbations.testing import PointMassEnv
+from ncp_control.envs import perturbations
+from ncp_control.envs.params import PhysicalParams
+from ncp_control.envs.perturbations.physics import mujoco_handles
+from ncp_control.envs.perturbations.testing import PointMassEnv
 
 STEPS = 40
 OBSERVATION = ("gaussian_noise", "uniform_noise", "bias", "dropout", "stuck_sensor", "observation_delay")

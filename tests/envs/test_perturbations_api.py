@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
-
-import envs  # noqa: F401
-from envs import perturbations
-from envs.perturbations import schedules
-from envs.perturbations.testing import PointMassEnv
+from ncp_control.envs import perturbations
+from ncp_control.envs.perturbations import schedules
+from ncp_control.envs.perturbations.testing import PointMassEnv
 
 
 def point_mass() -> gym.Env:

@@ -6,12 +6,11 @@ import math
 from typing import Any
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401
 import numpy as np
 import pytest
-
-import envs  # noqa: F401
-from envs import perturbations
-from envs.perturbations.testing import PointMassEnv
+from ncp_control.envs import perturbations
+from ncp_control.envs.perturbations.testing import PointMassEnv
 
 G = 9.81
 

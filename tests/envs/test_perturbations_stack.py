@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401  (registers NCPControl/)
 import numpy as np
 import pytest
-
-import envs  # noqa: F401  (registers NCPControl/)
-from envs import perturbations
-from envs.perturbations.stack import Stack
-from envs.perturbations.testing import PointMassEnv
-from envs.perturbations.wind import GaussMarkov
+from ncp_control.envs import perturbations
+from ncp_control.envs.perturbations.stack import Stack
+from ncp_control.envs.perturbations.testing import PointMassEnv
+from ncp_control.envs.perturbations.wind import GaussMarkov
 
 Entries = list[Any]
 
@@ -144,7 +143,7 @@ def test_gauss_markov_blocks_follow_the_recurrence() -> None:
 
 
 def test_benchmark_times_compose_and_nested_against_the_bare_env(capsys: pytest.CaptureFixture[str]) -> None:
-    from scripts import bench_perturbations
+    from ncp_control.cli import bench_perturbations
 
     times = bench_perturbations.measure("NCPControl/QuadHover-v0", ["gaussian_noise", "gust"], 0.5, steps=30, rounds=2)
     assert set(times) == {"bare", "composed", "nested"} and all(len(t) == 2 and min(t) > 0 for t in times.values())

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401
 import numpy as np
 import pytest
-
-import envs  # noqa: F401
-from envs.quadrotor.camera import LIGHTING, PALETTES, NumpyCamera, SceneStyle, sphere_colours
-from envs.quadrotor.fly_to_target import OOD_SPLITS, TARGET_RADIUS
+from ncp_control.envs.quadrotor.camera import LIGHTING, PALETTES, NumpyCamera, SceneStyle, sphere_colours
+from ncp_control.envs.quadrotor.fly_to_target import OOD_SPLITS, TARGET_RADIUS
 
 EYE = np.eye(3)
 ORIGIN = np.array([0.0, 0.0, 1.0])

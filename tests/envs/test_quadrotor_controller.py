@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401
 import numpy as np
 import pytest
-
-import envs  # noqa: F401
-from envs.quadrotor.controller import RANDOM_SCORES, REFERENCE_SCORES, ReferenceController, evaluate
+from ncp_control.envs.quadrotor.controller import (
+    RANDOM_SCORES,
+    REFERENCE_SCORES,
+    ReferenceController,
+    evaluate,
+)
 
 TASKS = sorted(REFERENCE_SCORES)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import warnings
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401  (registers the tasks)
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
-
-import envs  # noqa: F401  (registers the tasks)
 
 CASES = [
     ("NCPControl/QuadHover-v0", {}),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import ncp_control.envs  # noqa: F401
 import numpy as np
 import pytest
-
-import envs  # noqa: F401
-from envs.quadrotor.model import CRAZYFLIE
+from ncp_control.envs.quadrotor.model import CRAZYFLIE
 
 HOVER = np.zeros(4, dtype=np.float32)  # rates mode: nominal hover thrust, zero body rates
 START = {"start": [0.0, 0.0, 1.0], "target": [0.0, 0.0, 1.0]}

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from scripts import bench_envs
+from ncp_control.cli import bench_envs
 
 
 def test_bench_envs_prints_rows_for_the_filtered_envs(capsys: pytest.CaptureFixture[str]) -> None:

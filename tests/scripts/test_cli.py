@@ -1,8 +1,9 @@
 import subprocess
 import sys
 
+from ncp_control.cli.cli import main
+
 from ncp_control import __version__
-from scripts.cli import main
 
 
 def test_version_flag(capsys):
@@ -14,5 +15,5 @@ def test_version_flag(capsys):
 
 
 def test_help_lists_subcommands():
-    out = subprocess.run([sys.executable, "-m", "scripts.cli", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "ncp_control.cli", "--help"], capture_output=True, text=True, check=True)
     assert "version" in out.stdout

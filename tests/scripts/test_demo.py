@@ -1,8 +1,7 @@
 """``ncp-control demo`` on a tiny budget: both policies trained, three models evaluated, report written."""
 
 import pandas as pd
-
-from scripts.cli import main
+from ncp_control.cli.cli import main
 
 
 def test_demo_tiny_budget_writes_table_and_plots(tmp_path, capsys):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ncp_control.envs  # noqa: F401 - registers NCPControl/*
 import numpy as np
 import pytest
 import torch
+from ncp_control.agents import LiquidPPO, load_policy
+from ncp_control.agents.export import model_onestep
+from ncp_control.cli.cli import main
 
-import envs  # noqa: F401 - registers NCPControl/*
-from agents import LiquidPPO, load_policy
-from agents.export import model_onestep
 from ncp_control.export import OnnxPolicy
-from scripts.cli import main
 
 ENV = "NCPControl/PendulumNoVel-v1"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -77,7 +77,7 @@ def test_user_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_bench_export_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    from scripts.bench_export import main as bench
+    from ncp_control.cli.bench_export import main as bench
 
     assert bench(["--networks", "cfc", "--turns", "1", "--repeats", "3"]) == 0
     out = capsys.readouterr().out

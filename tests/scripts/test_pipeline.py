@@ -5,8 +5,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-
-from scripts.cli import main
+from ncp_control.cli.cli import main
 
 HYPERPARAMS = "n_steps: 64\nbatch_size: 64\nseq_len: 16\nn_epochs: 2\npolicy_kwargs: \"dict(units=8)\"\n"
 

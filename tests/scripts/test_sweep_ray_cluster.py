@@ -86,7 +86,7 @@ def test_sweep_on_a_ray_cluster_started_with_ray_start(tmp_path: Path, ray_head:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "RAY_USAGE_STATS_ENABLED": "0", **LOOPBACK}
     driver = subprocess.run(
-        [sys.executable, "-m", "scripts.cli", "sweep", str(path), "--out", str(out), "--backend", "ray",
+        [sys.executable, "-m", "ncp_control.cli", "sweep", str(path), "--out", str(out), "--backend", "ray",
          "--address", address, "--no-progress"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
     )

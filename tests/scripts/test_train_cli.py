@@ -7,10 +7,9 @@ import json
 
 import pytest
 import torch
-
-from agents.recipes import shipped_tasks
-from agents.runs import RunFolder
-from scripts.cli import main
+from ncp_control.agents.recipes import shipped_tasks
+from ncp_control.agents.runs import RunFolder
+from ncp_control.cli.cli import main
 
 ALIASES = ["CfCPolicy", "LTCPolicy", "CTRNNPolicy", "LSTMPolicy", "GRUPolicy", "MlpPolicy"]
 QUIET = ["--eval-freq", "0", "--checkpoint-freq", "0", "--no-progress"]
@@ -75,7 +74,7 @@ def test_debug_shows_the_traceback_and_internal_errors_are_not_user_errors(tmp_p
     def bug(*_args, **_kwargs):
         raise ValueError("operands could not be broadcast together")  # a bug, not the user's mistake
 
-    monkeypatch.setattr("scripts.commands.train.train_run", bug)
+    monkeypatch.setattr("ncp_control.cli.commands.train.train_run", bug)
     with pytest.raises(ValueError, match="broadcast"):
         main(["train", "Pendulum-v1", "--policy", "MlpPolicy", "--out", str(tmp_path / "r"), *QUIET])
 
@@ -90,7 +89,7 @@ def test_unwritable_folder_and_full_disk_give_one_line_and_leave_nothing(tmp_pat
     err = capsys.readouterr().err.strip()
     assert "cannot write the run folder" in err and "\n" not in err
 
-    import agents.robustness.table as table
+    import ncp_control.agents.robustness.table as table
 
     real_replace = table.os.replace
 
