@@ -120,7 +120,8 @@ def _params(language: str) -> list:
 def _check_cartpole(out: str, folder: Path) -> None:
     # "(442.1, 52.7) measured; 500 is a full episode": a (mean, std) pair, and the policy learned
     # (a random policy scores about 20; seeds of this recipe end between about 150 and 500).
-    match = re.search(r"\((\d+\.\d+), (\d+\.\d+)\)", out)
+    number = r"(?:np\.float64\()?(\d+(?:\.\d+)?)\)?"  # numpy 2 prints np.float64(442.1)
+    match = re.search(rf"\({number}, {number}\)", out)
     assert match, out
     assert float(match.group(1)) >= 150.0, out
     assert (folder / "cfc_cartpole.zip").is_file()
