@@ -266,7 +266,7 @@ def training_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: Mappin
     :param normalize: ``VecNormalize`` options (see :func:`normalize_options`).
     :return: the vectorised env.
     """
-    from ncp_control.agents.robustness.evaluate import make_env
+    from ncp_control.agents.common.env_util import make_env
 
     kwargs = dict(env_kwargs or {})
     env: VecEnv = make_vec_env(lambda: make_env(env_id, kwargs), n_envs=n_envs, seed=seed)

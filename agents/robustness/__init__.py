@@ -1,15 +1,26 @@
-"""Robustness evaluation: paired evaluation under perturbation suites, metrics, tables, plots."""
+"""Robustness evaluation: paired evaluation under perturbation suites, metrics, tables, plots.
 
+The evaluation policies, :func:`make_env` and :func:`run_episodes` live in
+:mod:`ncp_control.agents.common` and stay importable from here.
+"""
+
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.eval_policies import (
+    ControllerPolicy,
+    EvalPolicy,
+    ModelPolicy,
+    RandomPolicy,
+    as_eval_policy,
+    reference_policy,
+)
+from ncp_control.agents.common.evaluation import action_smoothness, run_episodes
 from ncp_control.agents.robustness.bootstrap import iqm, probability_of_improvement, stratified_bootstrap_ci
 from ncp_control.agents.robustness.evaluate import (
     evaluate_random,
     evaluate_robustness,
     evaluate_robustness_sweep,
-    make_env,
-    run_episodes,
 )
 from ncp_control.agents.robustness.metrics import (
-    action_smoothness,
     area_under_curve,
     cvar,
     mean_return,
@@ -18,14 +29,6 @@ from ncp_control.agents.robustness.metrics import (
     worst_case,
 )
 from ncp_control.agents.robustness.plots import plot_auc, plot_retention
-from ncp_control.agents.robustness.policies import (
-    ControllerPolicy,
-    EvalPolicy,
-    ModelPolicy,
-    RandomPolicy,
-    as_eval_policy,
-    reference_policy,
-)
 from ncp_control.agents.robustness.suites import Suite, SuiteEntry, available_suites, resolve_suite
 from ncp_control.agents.robustness.summary import (
     add_retention,

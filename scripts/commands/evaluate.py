@@ -8,8 +8,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from ncp_control.agents.robustness.evaluate import make_env, run_episodes
-from ncp_control.agents.robustness.policies import ModelPolicy
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.eval_policies import ModelPolicy
+from ncp_control.agents.common.evaluation import run_episodes
 from ncp_control.agents.runs import load_model
 from ncp_control.cli.commands import add_trust_pickle
 

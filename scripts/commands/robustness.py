@@ -7,8 +7,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ncp_control.agents.robustness.evaluate import evaluate_random, evaluate_robustness, make_env
-from ncp_control.agents.robustness.policies import reference_policy
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.eval_policies import reference_policy
+from ncp_control.agents.robustness.evaluate import evaluate_random, evaluate_robustness
 from ncp_control.agents.robustness.report import format_summary, write_report
 from ncp_control.agents.robustness.suites import resolve_suite
 from ncp_control.agents.robustness.table import read_results
