@@ -1,7 +1,8 @@
 """Robustness evaluation: paired evaluation under perturbation suites, metrics, tables, plots.
 
 The evaluation policies, :func:`make_env` and :func:`run_episodes` live in
-:mod:`ncp_control.agents.common` and stay importable from here.
+:mod:`ncp_control.agents.common`, suites in :mod:`ncp_control.envs.perturbations.suites`; their
+names stay importable from here.
 """
 
 from ncp_control.agents.common.env_util import make_env
@@ -29,7 +30,6 @@ from ncp_control.agents.robustness.metrics import (
     worst_case,
 )
 from ncp_control.agents.robustness.plots import plot_auc, plot_retention
-from ncp_control.agents.robustness.suites import Suite, SuiteEntry, available_suites, resolve_suite
 from ncp_control.agents.robustness.summary import (
     add_retention,
     cell_summary,
@@ -38,6 +38,7 @@ from ncp_control.agents.robustness.summary import (
     model_summary,
 )
 from ncp_control.agents.robustness.table import COLUMNS, append_rows, finished_cells, read_results
+from ncp_control.envs.perturbations.suites import Suite, SuiteEntry, available_suites, resolve_suite
 
 __all__ = [
     "COLUMNS",

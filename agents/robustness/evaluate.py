@@ -18,8 +18,8 @@ import pandas as pd
 from ncp_control.agents.common.env_util import make_env
 from ncp_control.agents.common.eval_policies import EvalPolicy, RandomPolicy, as_eval_policy
 from ncp_control.agents.common.evaluation import run_episodes
-from ncp_control.agents.robustness.suites import Suite, SuiteEntry, resolve_suite
 from ncp_control.agents.robustness.table import COLUMNS, append_rows, cell_key, finished_cells, read_results
+from ncp_control.envs.perturbations.suites import Suite, SuiteEntry, resolve_suite
 from tqdm.auto import tqdm
 
 from ncp_control.errors import UserError
@@ -78,7 +78,7 @@ def _evaluate_cells(
             env = make_env(env_id, env_kwargs)
             if entry is None or suite is None:
                 return env
-            return suite.wrap(env, entry.perturbation, level, **dict(entry.kwargs))
+            return suite.apply(env, entry, level)
 
         episodes = run_episodes(policy, make, seeds)
         base = {
@@ -118,8 +118,8 @@ def evaluate_robustness(
     :param model: a model with SB3's ``predict``, a reference controller (or a factory
         ``env -> controller``), or an :class:`~ncp_control.agents.common.eval_policies.EvalPolicy`.
     :param env_id: Gymnasium id of the task.
-    :param suite: a suite name (see :func:`~ncp_control.agents.robustness.suites.available_suites`) or a
-        :class:`~ncp_control.agents.robustness.suites.Suite`.
+    :param suite: a suite name (see :func:`~ncp_control.envs.perturbations.suites.available_suites`) or a
+        :class:`~ncp_control.envs.perturbations.suites.Suite`.
     :param levels: levels for every perturbation instead of the suite's.
     :param n_episodes: episodes per cell, on seeds ``seed .. seed + n_episodes - 1``.
     :param seed: first evaluation seed.
@@ -191,7 +191,7 @@ def evaluate_robustness_sweep(
     :param models: name -> model, or name -> ``{train_seed: model}`` for several training
         seeds of one configuration.
     :param env_id: Gymnasium id of the task.
-    :param suites: suite names or :class:`~ncp_control.agents.robustness.suites.Suite` objects.
+    :param suites: suite names or :class:`~ncp_control.envs.perturbations.suites.Suite` objects.
     :param levels: levels for every perturbation instead of the suites'.
     :param n_episodes: episodes per cell.
     :param seed: first evaluation seed.
