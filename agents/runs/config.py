@@ -137,10 +137,7 @@ def load_hyperparams(path: str | os.PathLike[str], env_id: str, policy: str | No
     :param policy: the policy alias to be trained (None: the entry's).
     :return: the hyperparameters.
     """
-    recipe = read_recipe(path, env_id, policy)
-    extra = {"n_envs": recipe.n_envs, "n_timesteps": recipe.n_timesteps, "policy": recipe.policy,
-             "env_kwargs": recipe.env_kwargs or None, "normalize": recipe.normalize or None}
-    return {**recipe.hyperparams, **{k: v for k, v in extra.items() if v is not None}}
+    return read_recipe(path, env_id, policy).flat()
 
 
 def schedule_from(value: Any) -> Any:
