@@ -1,7 +1,7 @@
 """Running evaluation episodes: one env per episode, all in lock-step, each measured.
 
 The one episode runner of the package: the run's periodic evaluation, ``ncp-control
-evaluate``, and every cell of the robustness evaluation use
+evaluate`` (and its rendering), and every cell of the robustness evaluation use
 :func:`run_episodes`.
 """
 
@@ -21,6 +21,10 @@ TRACKING_KEYS: tuple[str, ...] = ("tracking_error", "position_error", "lateral_e
 SUCCESS_KEYS: tuple[str, ...] = ("is_success", "success")
 #: ``info`` keys of the last step read as a crash, first match wins.
 CRASH_KEYS: tuple[str, ...] = ("crash", "crashed")
+
+#: ``observe(index, env)``: called before each step of episode ``index``.
+StepHook = Callable[[int, gym.Env], None]
+
 
 def action_smoothness(actions: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> float:
     """Mean absolute change of the action between consecutive steps (lower is smoother).
@@ -60,6 +64,7 @@ def run_episodes(
     make: Callable[[], gym.Env],
     seeds: Sequence[int],
     max_steps: int | None = None,
+    observe: StepHook | None = None,
 ) -> list[dict[str, Any]]:
     """Run one episode per seed, all in lock-step, and measure each.
 
@@ -71,6 +76,8 @@ def run_episodes(
     :param make: builds a fresh (possibly perturbed) environment.
     :param seeds: one reset seed per episode.
     :param max_steps: optional cap on episode length (the env's time limit applies anyway).
+    :param observe: called as ``observe(index, env)`` before each step of episode ``index``
+        (e.g. to render a frame).
     :return: one dict per episode: ``seed``, ``return``, ``success``, ``crash``, ``length``,
         ``action_smoothness``, ``tracking_error``.
     """
@@ -90,6 +97,9 @@ def run_episodes(
         tracking: list[list[float]] = [[] for _ in envs]
         final_info: list[dict[str, Any]] = [{} for _ in envs]
         while active.any():
+            if observe is not None:
+                for index in np.flatnonzero(active).tolist():
+                    observe(index, envs[index])
             batch = policy.act(stack_observations(observations), episode_start, dt)
             episode_start[:] = False
             for index in np.flatnonzero(active).tolist():
