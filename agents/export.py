@@ -343,7 +343,7 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
         env_id = extra.get("env_id") or (read_json(run).get("env_id") if run.is_file() else None)
         return deployed.module, None, {"env_id": env_id, "env_kwargs": extra.get("env_kwargs") or {},
                                        "dt_nominal": deployed.dt_nominal, "source": "weights"}
-    from ncp_control.agents.runs import load_model
+    from ncp_control.agents.runs.load import load_model
 
     model, info = load_model(target, trust_pickle=trust_pickle)
     if not isinstance(model.policy, RecurrentSequencePolicy):
@@ -367,7 +367,7 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
     :return: ``(traces, episode return)``; traces are :class:`~ncp_control.analysis.NeuronTraces`
         with the network inputs as the sensory group and the actions.
     """
-    from ncp_control.agents.robustness.evaluate import make_env
+    from ncp_control.agents.common.env_util import make_env
 
     from ncp_control.analysis.structure import neuron_count, neuron_groups, wiring_of
     from ncp_control.analysis.traces import NeuronTraces

@@ -26,6 +26,7 @@ from ncp_control.agents.sequence import (
     size_of,
 )
 from ncp_control.agents.timing import check_dt_nominal, elapsed_seconds
+from ncp_control.agents.wiring import build_wiring
 from stable_baselines3.common.distributions import (
     CategoricalDistribution,
     DiagGaussianDistribution,
@@ -44,7 +45,6 @@ CRITICS = ("separate", "shared", "mlp")
 #: Hidden layers between a recurrent network and the action / value outputs (SB3's default
 #: ``net_arch`` of its recurrent actor-critic policies).
 DEFAULT_HEAD = (64, 64)
-WIRINGS = ("ncp", "full", "none")
 
 
 def action_outputs(action_space: spaces.Space) -> int:
@@ -100,7 +100,7 @@ class RecurrentSequencePolicy(BasePolicy):
     :param wiring: liquid networks only: ``"ncp"`` or None (AutoNCP with one motor neuron per
         action output, the default), ``"full"`` (fully connected, motors as outputs), ``"none"``
         (unwired, linear action head) or a ``Wiring`` whose ``output_size`` equals the number of
-        action outputs.
+        action outputs (:func:`~ncp_control.agents.wiring.build_wiring`).
     :param sparsity_level: AutoNCP sparsity.
     :param wiring_seed: seed of the generated wiring (fixed, so that a reload rebuilds it).
     :param cell_kwargs: options of the liquid cell (``mode``, ``ode_unfolds``, ``mixed_memory``...);
@@ -310,19 +310,7 @@ class RecurrentSequencePolicy(BasePolicy):
             if wiring not in (None, "none"):
                 raise ValueError(f"wiring is for the liquid networks {LIQUID_NETWORKS}, not {self.network_name!r}")
             return None
-        import ncp_control
-
-        if wiring == "none":
-            return None
-        if wiring is None or wiring == "ncp":
-            return ncp_control.AutoNCP(
-                self.units, n_out, sparsity_level=self.sparsity_level, seed=self.wiring_seed, input_size=self.features_dim
-            )
-        if wiring == "full":
-            return ncp_control.FullyConnected(self.units, n_out)
-        if isinstance(wiring, ncp_control.Wiring):
-            return wiring
-        raise ValueError(f"wiring must be one of {WIRINGS} or an ncp_control.Wiring, got {wiring!r}")
+        return build_wiring(wiring, self.units, n_out, self.features_dim, self.sparsity_level, self.wiring_seed)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()

@@ -74,6 +74,16 @@ class Recipe:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     normalize: dict[str, Any] = field(default_factory=dict)
 
+    def flat(self) -> dict[str, Any]:
+        """The recipe as one flat mapping: the algorithm's arguments, then ``n_envs``,
+        ``n_timesteps``, ``policy``, ``env_kwargs`` and ``normalize`` where the recipe gives them.
+
+        :return: a new mapping (the recipe is not changed).
+        """
+        extra = {"n_envs": self.n_envs, "n_timesteps": self.n_timesteps, "policy": self.policy,
+                 "env_kwargs": self.env_kwargs or None, "normalize": self.normalize or None}
+        return {**self.hyperparams, **{k: v for k, v in extra.items() if v is not None}}
+
 
 def apply_policy_overrides(params: Mapping[str, Any], policy: str | None = None) -> dict[str, Any]:
     """Resolve an entry's ``policy_overrides`` table for one policy.
@@ -266,7 +276,7 @@ def training_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: Mappin
     :param normalize: ``VecNormalize`` options (see :func:`normalize_options`).
     :return: the vectorised env.
     """
-    from ncp_control.agents.robustness.evaluate import make_env
+    from ncp_control.agents.common.env_util import make_env
 
     kwargs = dict(env_kwargs or {})
     env: VecEnv = make_vec_env(lambda: make_env(env_id, kwargs), n_envs=n_envs, seed=seed)

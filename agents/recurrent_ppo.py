@@ -15,6 +15,7 @@ import torch as th
 from gymnasium import spaces
 from ncp_control.agents.policies import action_outputs
 from ncp_control.agents.sequence import LIQUID_NETWORKS, make_liquid, size_of
+from ncp_control.agents.wiring import build_wiring
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtractor, MlpExtractor
 from stable_baselines3.common.type_aliases import Schedule
@@ -69,8 +70,10 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
     observations go through SB3's ``CombinedExtractor`` unless another is given), plus:
 
     :param units: neurons of the liquid network.
-    :param wiring: ``"ncp"`` (AutoNCP, one motor neuron per action output; default), ``"none"``
-        (unwired) or an ``ncp_control.Wiring``. The critic network is unwired with ``units``.
+    :param wiring: ``None`` or ``"ncp"`` (AutoNCP, one motor neuron per action output; default),
+        ``"full"``, ``"none"`` (unwired) or an ``ncp_control.Wiring``, as
+        :func:`~ncp_control.agents.wiring.build_wiring` reads it. The critic network is unwired
+        with ``units``.
     :param sparsity_level: AutoNCP sparsity.
     :param wiring_seed: seed of the generated wiring.
     :param cell_kwargs: options of the liquid cell (``implementation`` defaults to ``"fast"``).
@@ -90,8 +93,6 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         cell_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        import ncp_control
-
         if self.network not in LIQUID_NETWORKS:
             raise UserError(f"network must be one of {LIQUID_NETWORKS}, got {self.network!r}")
         for key in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
@@ -104,17 +105,8 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         self.units, self.wiring, self.sparsity_level, self.wiring_seed = units, wiring, sparsity_level, wiring_seed
         self.cell_kwargs = dict(cell_kwargs or {})
         self.cell_kwargs.setdefault("implementation", "fast")
-        built: Any
-        if wiring == "ncp":
-            built = ncp_control.AutoNCP(units, action_outputs(action_space), sparsity_level=sparsity_level,
-                                        seed=wiring_seed, input_size=features_dim)
-        elif wiring in (None, "none"):
-            built = units
-        elif isinstance(wiring, ncp_control.Wiring):
-            built = wiring
-        else:
-            raise UserError(f"wiring must be 'ncp', 'none' or an ncp_control.Wiring, got {wiring!r}")
-        actor = LSTMShaped(make_liquid(self.network, features_dim, built, self.cell_kwargs))
+        built = build_wiring(wiring, units, action_outputs(action_space), features_dim, sparsity_level, wiring_seed)
+        actor = LSTMShaped(make_liquid(self.network, features_dim, units if built is None else built, self.cell_kwargs))
         critic = LSTMShaped(make_liquid(self.network, features_dim, units, self.cell_kwargs))
         if actor.hidden_size != critic.hidden_size:
             raise UserError(f"actor and critic states differ ({actor.hidden_size} vs {critic.hidden_size}); use units")

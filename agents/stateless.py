@@ -7,12 +7,14 @@ env steps, so these policies fit SB3's feed-forward algorithms unchanged.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
 from ncp_control.agents.sequence import LIQUID_NETWORKS, make_liquid
+from ncp_control.agents.wiring import build_wiring
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.sac.policies import Actor as SACActor
@@ -26,7 +28,7 @@ from ncp_control.errors import UserError
 #: Defaults of the NCP actor options shared by the three policies.
 NCP_DEFAULTS: dict[str, Any] = {
     "network": "cfc",
-    "ncp_units": 16,
+    "units": 16,
     "motor_neurons": None,
     "ode_steps": 3,
     "sparsity_level": 0.5,
@@ -40,7 +42,7 @@ class StatelessNCP(nn.Module):
 
     :param input_size: F.
     :param network: ``"cfc"``, ``"ltc"`` or ``"ctrnn"``.
-    :param ncp_units: neurons of the AutoNCP wiring.
+    :param units: neurons of the AutoNCP wiring.
     :param motor_neurons: M.
     :param ode_steps: unroll steps per observation.
     :param sparsity_level: AutoNCP sparsity.
@@ -52,22 +54,19 @@ class StatelessNCP(nn.Module):
         self,
         input_size: int,
         network: str,
-        ncp_units: int,
+        units: int,
         motor_neurons: int,
         ode_steps: int,
         sparsity_level: float,
         wiring_seed: int,
         cell_kwargs: dict[str, Any] | None,
     ) -> None:
-        import ncp_control
-
         super().__init__()
         if network not in LIQUID_NETWORKS:
             raise UserError(f"network must be one of {LIQUID_NETWORKS}, got {network!r}")
         if ode_steps < 1:
             raise UserError(f"ode_steps must be >= 1, got {ode_steps}")
-        wiring = ncp_control.AutoNCP(ncp_units, motor_neurons, sparsity_level=sparsity_level, seed=wiring_seed,
-                                     input_size=input_size)
+        wiring = build_wiring("ncp", units, motor_neurons, input_size, sparsity_level, wiring_seed)
         options = dict(cell_kwargs or {})
         options.setdefault("implementation", "fast")
         self.model = make_liquid(network, input_size, wiring, options)
@@ -81,6 +80,12 @@ class StatelessNCP(nn.Module):
 
 
 def _ncp_options(given: dict[str, Any], action_dim: int) -> dict[str, Any]:
+    given = dict(given)
+    if "ncp_units" in given:  # the old name of ``units``
+        warnings.warn("the policy option ncp_units is deprecated; use units", DeprecationWarning, stacklevel=4)
+        if "units" in given:
+            raise UserError("give units, not both units and its deprecated alias ncp_units")
+        given["units"] = given.pop("ncp_units")
     options = {**NCP_DEFAULTS, **given}
     if options["motor_neurons"] is None:
         options["motor_neurons"] = action_dim
@@ -88,7 +93,7 @@ def _ncp_options(given: dict[str, Any], action_dim: int) -> dict[str, Any]:
 
 
 def _pop_ncp(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {key: kwargs.pop(key) for key in list(kwargs) if key in NCP_DEFAULTS}
+    return {key: kwargs.pop(key) for key in list(kwargs) if key in NCP_DEFAULTS or key == "ncp_units"}
 
 
 def _action_dim(action_space: spaces.Space) -> int:
@@ -123,8 +128,9 @@ class NCPActorCriticPolicy(ActorCriticPolicy):
     """SB3 ``PPO``/``A2C`` policy with a stateless NCP actor and an MLP critic.
 
     Takes ``ActorCriticPolicy``'s arguments (``net_arch`` sizes the critic, default
-    ``[64, 64]``) plus the NCP options ``network``, ``ncp_units``, ``motor_neurons`` (default:
-    the action dimension), ``ode_steps``, ``sparsity_level``, ``wiring_seed``, ``cell_kwargs``.
+    ``[64, 64]``) plus the NCP options ``network``, ``units``, ``motor_neurons`` (default:
+    the action dimension), ``ode_steps``, ``sparsity_level``, ``wiring_seed``, ``cell_kwargs``
+    (``ncp_units`` is a deprecated alias of ``units``: it warns and still works).
     """
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:

@@ -2,7 +2,8 @@
 
 The one place where seconds become the cells' timespans: :func:`check_dt_nominal` checks the
 time unit, :func:`elapsed_seconds` a user's ``dt`` (``predict``), :func:`timespans_from_infos`
-the env's ``info["dt"]`` (rollouts). Timespans are finite and >= 0; anything else is refused
+the env's ``info["dt"]`` (rollouts); :func:`nominal_dt` and :func:`nominal_dt_of` read an env's
+nominal control period. Timespans are finite and >= 0; anything else is refused
 with one line naming its source.
 """
 
@@ -12,6 +13,7 @@ import math
 from numbers import Real
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -39,6 +41,23 @@ def check_dt_nominal(value: Any, name: str = "dt_nominal") -> float:
     if not _usable_period(value):
         raise UserError(f"{name} must be a finite number of seconds > 0 (the nominal control period), got {value!r}")
     return float(value)
+
+
+def nominal_dt(env: gym.Env) -> float:
+    """The nominal control period of an environment in seconds: its ``nominal_dt`` or ``dt``
+    attribute (of the unwrapped env) where that is finite and > 0, else one frame at
+    ``metadata["render_fps"]``, else 1.0.
+
+    :param env: the environment.
+    :return: seconds per step.
+    """
+    unwrapped = env.unwrapped
+    for name in NOMINAL_DT_ATTRIBUTES:
+        seconds = _seconds(getattr(unwrapped, name, None))
+        if seconds is not None and _usable_period(seconds):
+            return seconds
+    fps = env.metadata.get("render_fps")
+    return 1.0 / float(fps) if fps else 1.0
 
 
 def nominal_dt_of(env: VecEnv) -> float | None:

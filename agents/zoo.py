@@ -11,6 +11,7 @@ one reader of the format, which ``ncp-control train`` uses too.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ncp_control.agents.ppo import LiquidPPO
@@ -32,9 +33,7 @@ def tuned(env_id: str, algo: str = "liquid_ppo", policy: str | None = None) -> d
         and, where the entry has them, ``env_kwargs`` and ``normalize`` (``VecNormalize`` options).
     """
     recipe = shipped_recipe(env_id, policy, algo)
-    extra = {"n_envs": recipe.n_envs or 1, "n_timesteps": recipe.n_timesteps, "policy": recipe.policy,
-             "env_kwargs": recipe.env_kwargs or None, "normalize": recipe.normalize or None}
-    return {**algorithm_arguments(recipe.hyperparams), **{k: v for k, v in extra.items() if v is not None}}
+    return algorithm_arguments(replace(recipe, n_envs=recipe.n_envs or 1).flat())
 
 
 def make_tuned(env_id: str, seed: int = 0, policy: str | None = None, **overrides: Any) -> tuple[LiquidPPO, int]:

@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     import ncp_control.envs  # noqa: F401  (registers the NCPControl/ ids)
     import numpy as np
     import torch
-    from ncp_control.agents.robustness import as_eval_policy, make_env, run_episodes
+    from ncp_control.agents.common.env_util import make_env
+    from ncp_control.agents.common.eval_policies import as_eval_policy
+    from ncp_control.agents.common.evaluation import run_episodes
     from ncp_control.envs.quadrotor.controller import REFERENCE_SCORES
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env

@@ -1,15 +1,27 @@
-"""Robustness evaluation: paired evaluation under perturbation suites, metrics, tables, plots."""
+"""Robustness evaluation: paired evaluation under perturbation suites, metrics, tables, plots.
 
+The evaluation policies, :func:`make_env` and :func:`run_episodes` live in
+:mod:`ncp_control.agents.common`, suites in :mod:`ncp_control.envs.perturbations.suites`; their
+names stay importable from here.
+"""
+
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.eval_policies import (
+    ControllerPolicy,
+    EvalPolicy,
+    ModelPolicy,
+    RandomPolicy,
+    as_eval_policy,
+    reference_policy,
+)
+from ncp_control.agents.common.evaluation import action_smoothness, run_episodes
 from ncp_control.agents.robustness.bootstrap import iqm, probability_of_improvement, stratified_bootstrap_ci
 from ncp_control.agents.robustness.evaluate import (
     evaluate_random,
     evaluate_robustness,
     evaluate_robustness_sweep,
-    make_env,
-    run_episodes,
 )
 from ncp_control.agents.robustness.metrics import (
-    action_smoothness,
     area_under_curve,
     cvar,
     mean_return,
@@ -18,15 +30,6 @@ from ncp_control.agents.robustness.metrics import (
     worst_case,
 )
 from ncp_control.agents.robustness.plots import plot_auc, plot_retention
-from ncp_control.agents.robustness.policies import (
-    ControllerPolicy,
-    EvalPolicy,
-    ModelPolicy,
-    RandomPolicy,
-    as_eval_policy,
-    reference_policy,
-)
-from ncp_control.agents.robustness.suites import Suite, SuiteEntry, available_suites, resolve_suite
 from ncp_control.agents.robustness.summary import (
     add_retention,
     cell_summary,
@@ -35,6 +38,7 @@ from ncp_control.agents.robustness.summary import (
     model_summary,
 )
 from ncp_control.agents.robustness.table import COLUMNS, append_rows, finished_cells, read_results
+from ncp_control.envs.perturbations.suites import Suite, SuiteEntry, available_suites, resolve_suite
 
 __all__ = [
     "COLUMNS",

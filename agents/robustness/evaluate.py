@@ -10,152 +10,21 @@ the same results file skips them, which is how a killed sweep resumes.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import pandas as pd
-from ncp_control.agents.robustness.metrics import action_smoothness
-from ncp_control.agents.robustness.policies import (
-    EvalPolicy,
-    RandomPolicy,
-    as_eval_policy,
-    stack_observations,
-)
-from ncp_control.agents.robustness.suites import Suite, SuiteEntry, resolve_suite
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.eval_policies import EvalPolicy, RandomPolicy, as_eval_policy
+from ncp_control.agents.common.evaluation import run_episodes
 from ncp_control.agents.robustness.table import COLUMNS, append_rows, cell_key, finished_cells, read_results
+from ncp_control.envs.perturbations.suites import Suite, SuiteEntry, resolve_suite
 from tqdm.auto import tqdm
 
 from ncp_control.errors import UserError
 
-#: ``info`` keys read as the tracking error of a step, first match wins.
-TRACKING_KEYS: tuple[str, ...] = ("tracking_error", "position_error", "lateral_error", "distance_to_target")
-SUCCESS_KEYS: tuple[str, ...] = ("is_success", "success")
-CRASH_KEYS: tuple[str, ...] = ("crash", "crashed")
 CLEAN = "none"
-
-
-def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.Env:
-    """Make an environment by id (our ``NCPControl/`` ids are registered first).
-
-    :param env_id: a Gymnasium id.
-    :param env_kwargs: constructor arguments.
-    :return: the environment.
-    :raises UserError: for an unknown id, or arguments the env refuses.
-    """
-    import ncp_control.envs  # noqa: F401  (registers the NCPControl namespace)
-
-    if not isinstance(env_id, str) or (":" not in env_id and env_id not in gym.registry):
-        ours = sorted(k for k in gym.registry if k.startswith("NCPControl/"))
-        raise UserError(f"unknown env id {env_id!r}; ids of this package: {ours}")
-    kwargs = dict(env_kwargs or {})
-    try:
-        return gym.make(env_id, **kwargs)
-    except gym.error.Error as error:
-        raise UserError(f"cannot make {env_id!r}: {' '.join(str(error).split())}") from None
-    except (TypeError, ValueError) as error:  # the env refused its arguments
-        if not kwargs:
-            raise
-        raise UserError(f"{env_id} does not accept env_kwargs {kwargs}: {' '.join(str(error).split())}; "
-                        "change --env-kwargs (or the config's env_kwargs)") from None
-
-
-def nominal_dt(env: gym.Env) -> float:
-    """The nominal control period of an environment in seconds (1.0 if it has none).
-
-    :param env: the environment.
-    :return: seconds per step.
-    """
-    unwrapped = env.unwrapped
-    for name in ("nominal_dt", "dt"):
-        value = getattr(unwrapped, name, None)
-        if isinstance(value, (int, float)) and value > 0:
-            return float(value)
-    fps = env.metadata.get("render_fps")
-    return 1.0 / float(fps) if fps else 1.0
-
-
-def _first(info: Mapping[str, Any], keys: Sequence[str]) -> float:
-    for key in keys:
-        if key in info and info[key] is not None:
-            return float(np.mean(np.abs(np.asarray(info[key], dtype=np.float64))))
-    return float("nan")
-
-
-def _slice(observations: Any, index: int) -> Any:
-    if isinstance(observations, dict):
-        return {key: value[index] for key, value in observations.items()}
-    return observations[index]
-
-
-def run_episodes(
-    policy: EvalPolicy,
-    make: Callable[[], gym.Env],
-    seeds: Sequence[int],
-    max_steps: int | None = None,
-) -> list[dict[str, Any]]:
-    """Run one episode per seed, all in lock-step, and measure each.
-
-    :param policy: the batched policy.
-    :param make: builds a fresh (possibly perturbed) environment.
-    :param seeds: one reset seed per episode.
-    :param max_steps: optional cap on episode length (the env's time limit applies anyway).
-    :return: one dict per episode: ``seed``, ``return``, ``success``, ``crash``, ``length``,
-        ``action_smoothness``, ``tracking_error``.
-    """
-    envs = [make() for _ in seeds]
-    try:
-        count = len(envs)
-        observations, dt = [], np.empty(count)
-        for index, (env, seed) in enumerate(zip(envs, seeds)):
-            obs, info = env.reset(seed=int(seed))
-            observations.append(obs)
-            dt[index] = float(info.get("dt", nominal_dt(env)))
-        policy.start(envs)
-        active = np.ones(count, dtype=bool)
-        episode_start = np.ones(count, dtype=bool)
-        returns, lengths = np.zeros(count), np.zeros(count, dtype=int)
-        actions: list[list[np.ndarray]] = [[] for _ in envs]
-        tracking: list[list[float]] = [[] for _ in envs]
-        final_info: list[dict[str, Any]] = [{} for _ in envs]
-        while active.any():
-            batch = policy.act(stack_observations(observations), episode_start, dt)
-            episode_start[:] = False
-            for index in np.flatnonzero(active).tolist():
-                action = batch[index]
-                obs, reward, terminated, truncated, info = envs[index].step(action)
-                observations[index] = obs
-                returns[index] += float(reward)
-                lengths[index] += 1
-                actions[index].append(np.asarray(action, dtype=np.float64).reshape(-1))
-                value = _first(info, TRACKING_KEYS)
-                if not np.isnan(value):
-                    tracking[index].append(value)
-                dt[index] = float(info.get("dt", dt[index]))
-                if terminated or truncated or (max_steps is not None and lengths[index] >= max_steps):
-                    active[index] = False
-                    final_info[index] = dict(info)
-        rows = []
-        for index, env in enumerate(envs):
-            space = env.action_space
-            low = getattr(space, "low", None)
-            high = getattr(space, "high", None)
-            rows.append(
-                {
-                    "seed": int(seeds[index]),
-                    "return": float(returns[index]),
-                    "success": _first(final_info[index], SUCCESS_KEYS),
-                    "crash": _first(final_info[index], CRASH_KEYS),
-                    "length": int(lengths[index]),
-                    "action_smoothness": action_smoothness(np.stack(actions[index]), low, high),
-                    "tracking_error": float(np.mean(tracking[index])) if tracking[index] else float("nan"),
-                }
-            )
-        return rows
-    finally:
-        for env in envs:
-            env.close()
 
 
 def _cells(suite: Suite) -> list[tuple[SuiteEntry | None, float]]:
@@ -209,7 +78,7 @@ def _evaluate_cells(
             env = make_env(env_id, env_kwargs)
             if entry is None or suite is None:
                 return env
-            return suite.wrap(env, entry.perturbation, level, **dict(entry.kwargs))
+            return suite.apply(env, entry, level)
 
         episodes = run_episodes(policy, make, seeds)
         base = {
@@ -247,10 +116,10 @@ def evaluate_robustness(
     """Evaluate one model on the clean env and on every (perturbation, level) of a suite.
 
     :param model: a model with SB3's ``predict``, a reference controller (or a factory
-        ``env -> controller``), or an :class:`~ncp_control.agents.robustness.policies.EvalPolicy`.
+        ``env -> controller``), or an :class:`~ncp_control.agents.common.eval_policies.EvalPolicy`.
     :param env_id: Gymnasium id of the task.
-    :param suite: a suite name (see :func:`~ncp_control.agents.robustness.suites.available_suites`) or a
-        :class:`~ncp_control.agents.robustness.suites.Suite`.
+    :param suite: a suite name (see :func:`~ncp_control.envs.perturbations.suites.available_suites`) or a
+        :class:`~ncp_control.envs.perturbations.suites.Suite`.
     :param levels: levels for every perturbation instead of the suite's.
     :param n_episodes: episodes per cell, on seeds ``seed .. seed + n_episodes - 1``.
     :param seed: first evaluation seed.
@@ -322,7 +191,7 @@ def evaluate_robustness_sweep(
     :param models: name -> model, or name -> ``{train_seed: model}`` for several training
         seeds of one configuration.
     :param env_id: Gymnasium id of the task.
-    :param suites: suite names or :class:`~ncp_control.agents.robustness.suites.Suite` objects.
+    :param suites: suite names or :class:`~ncp_control.envs.perturbations.suites.Suite` objects.
     :param levels: levels for every perturbation instead of the suites'.
     :param n_episodes: episodes per cell.
     :param seed: first evaluation seed.

@@ -109,29 +109,3 @@ def cvar(returns: ArrayLike, alpha: float = 0.1) -> float:
     array = np.sort(_as_1d(returns, "returns"))
     count = max(1, math.ceil(alpha * array.size - 1e-12))
     return float(np.mean(array[:count]))
-
-
-def action_smoothness(actions: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> float:
-    """Mean absolute change of the action between consecutive steps (lower is smoother).
-
-    Actions are first rescaled to ``[-1, 1]`` with the action-space bounds when given, so
-    the figure is comparable across tasks.
-
-    :param actions: one episode's actions, shape ``[T, A]`` (or ``[T]``).
-    :param low: lower bounds of the action space, shape ``[A]``.
-    :param high: upper bounds of the action space, shape ``[A]``.
-    :return: ``mean_t mean_a |a_t - a_{t-1}|``; 0 for an episode of one step.
-    """
-    array = np.asarray(actions, dtype=np.float64)
-    if array.ndim == 1:
-        array = array[:, None]
-    array = array.reshape(array.shape[0], -1)
-    if low is not None and high is not None:
-        lo = np.asarray(low, dtype=np.float64).reshape(-1)
-        hi = np.asarray(high, dtype=np.float64).reshape(-1)
-        finite = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
-        scale = np.where(finite, (hi - lo) / 2.0, 1.0)
-        array = array / scale
-    if array.shape[0] < 2:
-        return 0.0
-    return float(np.mean(np.abs(np.diff(array, axis=0))))

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from ncp_control.agents.common.files import atomic_write_bytes
 from ncp_control.agents.robustness.plots import plot_auc, plot_retention
 from ncp_control.agents.robustness.summary import (
     cell_summary,
@@ -14,7 +15,6 @@ from ncp_control.agents.robustness.summary import (
     improvement_table,
     model_summary,
 )
-from ncp_control.agents.robustness.table import atomic_write_bytes
 
 
 def _slug(text: str) -> str:

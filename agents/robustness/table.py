@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from ncp_control.agents.common.files import atomic_write_bytes
 
 from ncp_control.errors import UserError
 
@@ -45,27 +45,6 @@ def _check_format(path: Path) -> str:
     if suffix not in (".csv", ".parquet"):
         raise UserError(f"results file must end in .csv or .parquet, got {path.name!r}")
     return suffix
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
-
-    :param path: destination file.
-    :param data: the full content.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from ncp_control.agents.robustness.evaluate import evaluate_random, make_env
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.files import atomic_write_bytes, atomic_write_json
+from ncp_control.agents.robustness.evaluate import evaluate_random
 from ncp_control.agents.robustness.report import write_report
-from ncp_control.agents.robustness.suites import resolve_suite
-from ncp_control.agents.robustness.table import COLUMNS, atomic_write_bytes, read_results
+from ncp_control.agents.robustness.table import COLUMNS, read_results
 from ncp_control.agents.runs import RunFolder
 from ncp_control.agents.sweep.backends import is_user_error, make_backend
 from ncp_control.agents.sweep.config import Job, SweepConfig
 from ncp_control.agents.sweep.jobs import results_file, run_folder
+from ncp_control.envs.perturbations.suites import resolve_suite
 from tqdm.auto import tqdm
 
 from ncp_control.errors import UserError
@@ -57,7 +59,7 @@ def _load_state(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _save_state(path: Path, state: dict[str, dict[str, Any]]) -> None:
-    atomic_write_bytes(path, json.dumps(state, indent=2, sort_keys=True).encode())
+    atomic_write_json(path, state, sort_keys=True)
 
 
 def _finished(root: Path, job: Job, state: dict[str, dict[str, Any]]) -> bool:
@@ -66,14 +68,16 @@ def _finished(root: Path, job: Job, state: dict[str, dict[str, Any]]) -> bool:
 
 
 def _check_envs_and_suites(config: SweepConfig) -> None:
-    """Fail before any training for an unknown env id, suite or level (one line each)."""
+    """Fail before any training for an unknown env id, suite or level (one line each); each
+    distinct (env, suite, levels) is resolved once (each job resolves its suites again, once, in
+    its own process)."""
     for env_id in config.envs:
         env = make_env(env_id)
         try:
-            for job in config.jobs:
-                if job.config.env_id == env_id:
-                    for suite in job.suites:
-                        resolve_suite(suite, job.levels, env)
+            wanted = dict.fromkeys((suite, job.levels) for job in config.jobs if job.config.env_id == env_id
+                                   for suite in job.suites)
+            for suite, levels in wanted:
+                resolve_suite(suite, levels, env)
         finally:
             env.close()
 
@@ -119,7 +123,7 @@ def _check_job_spec(root: Path, job: Job) -> None:
                 "use another output folder for a changed sweep"
             )
         return
-    atomic_write_bytes(path, json.dumps(spec, indent=2).encode())
+    atomic_write_json(path, spec)
 
 
 def run_sweep(

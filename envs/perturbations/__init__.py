@@ -32,7 +32,18 @@ from ncp_control.envs.perturbations.schedules import (
     make_schedule,
 )
 from ncp_control.envs.perturbations.stack import Stack
-from ncp_control.envs.perturbations.suites import LEVELS, SUITES, suite, suite_for, supported
+from ncp_control.envs.perturbations.suites import (
+    LEVELS,
+    SUITES,
+    Suite,
+    SuiteEntry,
+    available_suites,
+    check_levels,
+    resolve_suite,
+    suite,
+    suite_for,
+    supported,
+)
 
 __all__ = [
     "LEVELS",
@@ -48,13 +59,18 @@ __all__ = [
     "Schedule",
     "Stack",
     "Step",
+    "Suite",
+    "SuiteEntry",
     "available",
+    "available_suites",
     "check_level",
+    "check_levels",
     "compose",
     "get",
     "make",
     "make_schedule",
     "make_stack",
+    "resolve_suite",
     "suite",
     "suite_for",
     "supported",

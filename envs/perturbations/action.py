@@ -109,7 +109,7 @@ class ActionDelay(ActionPerturbation):
     description = "actuation latency: actions delayed by k steps"
 
     def _start_episode(self) -> None:
-        self._history: deque[np.ndarray] = deque(maxlen=int(round(self.level * self.scale)) + 1)
+        self._history: deque[np.ndarray] = deque(maxlen=int(round(self.peak_magnitude)) + 1)
 
     def _act(self, action: np.ndarray) -> np.ndarray:
         self._history.append(action)

@@ -176,7 +176,7 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._stream = [zlib.crc32(self.name.encode())] + ([int(seed)] if seed is not None else [])
         self.np_random_perturbation = np.random.default_rng()
         self._t = 0
-        self.magnitude = self.level * self.scale * self.schedule(0) if self.schedule.constant else 0.0
+        self.magnitude = self.magnitude_at(0) if self.schedule.constant else 0.0
         self._last_record: dict[str, Any] | None = None
         self._draws: list[Draws] = []
         #: this episode's step hooks, from :meth:`_step_hooks` at every reset.
@@ -209,9 +209,23 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         """The wrapper's own generator (re-seeded from every seeded reset)."""
         return self.np_random_perturbation
 
+    def magnitude_at(self, t: int) -> float:
+        """The magnitude at step ``t`` of an episode, ``level * scale * schedule(t)``: the one
+        formula of every perturbation (in :attr:`unit`).
+
+        :param t: the step index in the episode.
+        :return: the magnitude.
+        """
+        return self.level * self.scale * self.schedule(t)
+
+    @property
+    def peak_magnitude(self) -> float:
+        """``level * scale``: the magnitude where the schedule is at full strength (in :attr:`unit`)."""
+        return self.level * self.scale
+
     def _update_magnitude(self) -> float:
         if not self.schedule.constant:
-            self.magnitude = self.level * self.scale * self.schedule(self._t)
+            self.magnitude = self.magnitude_at(self._t)
         return self.magnitude
 
     def _record(self, info: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +280,7 @@ class Perturbation(gym.Wrapper, gym.utils.RecordConstructorArgs):
             obs, reward, terminated, truncated, info = self.env.step(action)
             return obs, reward, terminated, truncated, self._record(info)
         if not self._constant:
-            self.magnitude = self.level * self.scale * self.schedule(self._t)
+            self.magnitude = self.magnitude_at(self._t)
         obs, reward, terminated, truncated, info = self._perturbed_step(action)
         self._t += 1
         record = self._last_record

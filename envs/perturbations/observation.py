@@ -203,7 +203,7 @@ class ObservationDelay(ObservationPerturbation):
     description = "sensor latency: observations delayed by k steps"
 
     def _start_episode(self, obs: np.ndarray) -> None:
-        self._history: deque[np.ndarray] = deque(maxlen=int(round(self.level * self.scale)) + 1)
+        self._history: deque[np.ndarray] = deque(maxlen=int(round(self.peak_magnitude)) + 1)
 
     def _observe(self, obs: np.ndarray) -> np.ndarray:
         self._history.append(obs)

@@ -86,7 +86,7 @@ class Stack(gym.Wrapper, gym.utils.RecordConstructorArgs):
         :return: observation, reward, terminated, truncated, info.
         """
         for part in self._scheduled:
-            part.magnitude = part.level * part.scale * part.schedule(part._t)
+            part.magnitude = part.magnitude_at(part._t)
         for before in self._befores:
             action = before(action)
         obs, reward, terminated, truncated, info = self.env.step(action)

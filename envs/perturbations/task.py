@@ -49,7 +49,7 @@ class TaskShift(Perturbation):
         raise NotImplementedError
 
     def _reset_options(self, options: dict[str, Any] | None) -> dict[str, Any] | None:
-        self.magnitude = self.level * self.scale
+        self.magnitude = self.peak_magnitude
         return {**self._shifted(), **(options or {})}
 
 

@@ -12,8 +12,8 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
+from ncp_control.agents.common.eval_policies import reference_policy
 from ncp_control.agents.robustness.evaluate import evaluate_robustness
-from ncp_control.agents.robustness.policies import reference_policy
 from ncp_control.agents.robustness.report import format_summary, write_report
 from ncp_control.agents.robustness.table import read_results
 from ncp_control.agents.sweep import parse_sweep, run_sweep

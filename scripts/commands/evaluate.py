@@ -8,8 +8,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from ncp_control.agents.robustness.evaluate import make_env, run_episodes
-from ncp_control.agents.robustness.policies import ModelPolicy
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.eval_policies import ModelPolicy
+from ncp_control.agents.common.evaluation import run_episodes
 from ncp_control.agents.runs import load_model
 from ncp_control.cli.commands import add_trust_pickle
 
@@ -18,30 +19,19 @@ from ncp_control.errors import UserError
 
 def _render_episode(model: Any, env_id: str, seed: int, target: Path, env_kwargs: dict[str, Any]) -> Path:
     """Render one deterministic episode to PNG frames (a folder) or a .gif/.mp4 file."""
-    env = make_env(env_id, {**env_kwargs, "render_mode": "rgb_array"})
-    policy = ModelPolicy(model)
     frames: list[Any] = []
-    try:
-        obs, info = env.reset(seed=seed)
-        policy.start([env])
-        start, done = np.array([True]), False
-        dt = np.array([float(info.get("dt", 0.0))])
-        while not done:
-            try:
-                frame = env.render()
-            except gym.error.Error as error:
-                raise UserError(f"cannot render {env_id}: {error}") from None
-            if frame is None:
-                raise UserError(f"{env_id} does not render rgb_array frames")
-            frames.append(np.asarray(frame))
-            action = policy.act(np.asarray(obs)[None] if not isinstance(obs, dict) else
-                                {k: np.asarray(v)[None] for k, v in obs.items()}, start, dt)[0]
-            start = np.array([False])
-            obs, _, terminated, truncated, info = env.step(action)
-            dt = np.array([float(info.get("dt", dt[0]))])
-            done = terminated or truncated
-    finally:
-        env.close()
+
+    def capture(index: int, env: gym.Env) -> None:
+        try:
+            frame = env.render()
+        except gym.error.Error as error:
+            raise UserError(f"cannot render {env_id}: {error}") from None
+        if frame is None:
+            raise UserError(f"{env_id} does not render rgb_array frames")
+        frames.append(np.asarray(frame))
+
+    run_episodes(ModelPolicy(model), lambda: make_env(env_id, {**env_kwargs, "render_mode": "rgb_array"}), [seed],
+                 observe=capture)
     suffix = target.suffix.lower()
     if suffix in (".gif", ".mp4"):
         try:

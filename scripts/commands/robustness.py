@@ -7,13 +7,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ncp_control.agents.robustness.evaluate import evaluate_random, evaluate_robustness, make_env
-from ncp_control.agents.robustness.policies import reference_policy
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.eval_policies import reference_policy
+from ncp_control.agents.robustness.evaluate import evaluate_random, evaluate_robustness
 from ncp_control.agents.robustness.report import format_summary, write_report
-from ncp_control.agents.robustness.suites import resolve_suite
 from ncp_control.agents.robustness.table import read_results
 from ncp_control.agents.runs import load_model
 from ncp_control.cli.commands import add_trust_pickle
+from ncp_control.envs.perturbations.suites import resolve_suite
 
 from ncp_control.errors import UserError
 
@@ -57,22 +58,21 @@ def run(args: argparse.Namespace) -> int:
     if args.reference:
         reference_policy(env_id)  # fail early for a task without one
     env = make_env(env_id, env_kwargs)
-    try:
-        for suite in args.suite:
-            resolve_suite(suite, args.levels, env)
+    try:  # once for every model: an unknown suite or a bad level fails before any evaluation
+        suites = [resolve_suite(suite, args.levels, env) for suite in args.suite]
     finally:
         env.close()
     evaluate_random(env_id, args.episodes, args.seed, results=results, env_kwargs=env_kwargs)
     if args.reference:
-        for suite in args.suite:
-            print(f"reference controller: suite {suite}")
-            evaluate_robustness(reference_policy(env_id), env_id, suite, args.levels, args.episodes, args.seed,
+        for suite in suites:
+            print(f"reference controller: suite {suite.name}")
+            evaluate_robustness(reference_policy(env_id), env_id, suite, None, args.episodes, args.seed,
                                 name="reference", results=results, progress=not args.no_progress,
                                 env_kwargs=env_kwargs)
     for (model, info), name in zip(loaded, names):
-        for suite in args.suite:
-            print(f"{name} (seed {info['seed']}): suite {suite}")
-            evaluate_robustness(model, env_id, suite, args.levels, args.episodes, args.seed, name=name,
+        for suite in suites:
+            print(f"{name} (seed {info['seed']}): suite {suite.name}")
+            evaluate_robustness(model, env_id, suite, None, args.episodes, args.seed, name=name,
                                 train_seed=info["seed"], results=results, progress=not args.no_progress,
                                 env_kwargs=env_kwargs)
     frame = read_results(results)

@@ -13,6 +13,8 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3 import PPO, SAC, TD3
 from stable_baselines3.common.env_util import make_vec_env
 
+import ncp_control
+
 
 @pytest.mark.parametrize("policy", ["RecurrentCfCPolicy", "RecurrentLTCPolicy", "RecurrentCTRNNPolicy"])
 def test_recurrent_ppo_runs_our_cells_and_round_trips(policy: str, masked_cartpole: Any, tmp_path: Path) -> None:
@@ -70,7 +72,7 @@ def test_recurrent_ppo_sequence_path_equals_step_loop() -> None:
 )
 def test_stateless_ncp_actors_train_and_round_trip(algo: Any, policy: str, env_id: str, kwargs: dict, tmp_path: Path) -> None:
     cls = getattr(agents, policy)
-    model = algo(cls, env_id, seed=0, policy_kwargs={"ncp_units": 10, "ode_steps": 2}, **kwargs)
+    model = algo(cls, env_id, seed=0, policy_kwargs={"units": 10, "ode_steps": 2}, **kwargs)
     before = {k: v.clone() for k, v in model.policy.state_dict().items()}
     model.learn(64)
     changed = [k for k, v in model.policy.state_dict().items() if "model" in k and not th.equal(v, before[k])]
@@ -108,3 +110,32 @@ def test_plugin_options_are_checked() -> None:
         PPO(agents.NCPActorCriticPolicy, _multi_discrete_env())
     with pytest.raises(ValueError, match="lstm_hidden_size"):
         RecurrentPPO(agents.RecurrentCfCPolicy, "Pendulum-v1", policy_kwargs={"lstm_hidden_size": 10})
+
+
+def test_ncp_units_is_a_deprecated_alias_of_units() -> None:
+    with pytest.warns(DeprecationWarning, match="use units"):
+        old = PPO(agents.NCPActorCriticPolicy, "Pendulum-v1", seed=0, policy_kwargs={"ncp_units": 10})
+    new = PPO(agents.NCPActorCriticPolicy, "Pendulum-v1", seed=0, policy_kwargs={"units": 10})
+    assert old.policy.ncp_options == new.policy.ncp_options and old.policy.ncp_options["units"] == 10
+    assert "ncp_units" not in old.policy.ncp_options
+    for (name, a), b in zip(old.policy.state_dict().items(), new.policy.state_dict().values()):
+        assert th.equal(a, b), name
+    with pytest.raises(ValueError, match="not both"):
+        PPO(agents.NCPActorCriticPolicy, "Pendulum-v1", policy_kwargs={"ncp_units": 10, "units": 12})
+
+
+def test_wiring_option_means_the_same_in_every_integration() -> None:
+    from ncp_control.agents.wiring import build_wiring
+
+    auto = build_wiring(None, 12, 1, 3, seed=5)
+    assert auto is not None and np.array_equal(auto.adjacency_matrix, build_wiring("ncp", 12, 1, 3, seed=5).adjacency_matrix)
+    assert build_wiring("none", 12, 1, 3) is None
+    with pytest.raises(ValueError, match="wiring must be one of"):
+        build_wiring("grid", 12, 1, 3)
+    # None is the AutoNCP default in LiquidPPO's policies and in RecurrentPPO's alike
+    liquid = agents.LiquidPPO(agents.CfCPolicy, "Pendulum-v1", policy_kwargs={"units": 12, "wiring": None}, n_steps=32)
+    contrib = RecurrentPPO(agents.RecurrentCfCPolicy, "Pendulum-v1", policy_kwargs={"units": 12, "wiring": None},
+                           n_steps=16)
+    for policy in (liquid.policy, contrib.policy):
+        wirings = [m.wiring for m in policy.modules() if isinstance(getattr(m, "wiring", None), ncp_control.Wiring)]
+        assert wirings and all(type(w).__name__ == "AutoNCP" for w in wirings), type(policy).__name__

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+from ncp_control.agents.common.eval_policies import ModelPolicy
 from ncp_control.agents.recipes import (
     hyperparams_file,
     read_recipe,
@@ -12,7 +13,6 @@ from ncp_control.agents.recipes import (
     shipped_tasks,
     training_env,
 )
-from ncp_control.agents.robustness.policies import ModelPolicy
 from ncp_control.agents.runs import RunConfig, load_hyperparams, load_model, train_run
 from ncp_control.agents.zoo import make_tuned, tuned
 from stable_baselines3.common.vec_env import VecNormalize

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 from ncp_control.agents.model_state import read_streams
-from ncp_control.agents.run_callbacks import CheckpointCallback
 from ncp_control.agents.runs import RunConfig, RunFolder, train_run
+from ncp_control.agents.runs.callbacks import CheckpointCallback
 
 LIQUID = {"n_steps": 32, "batch_size": 32, "seq_len": 16, "n_epochs": 2, "policy_kwargs": {"units": 8}}
 

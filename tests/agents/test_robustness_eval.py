@@ -4,6 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
+from ncp_control.agents.common.eval_policies import as_eval_policy
 from ncp_control.agents.robustness import (
     Suite,
     SuiteEntry,
@@ -15,7 +16,6 @@ from ncp_control.agents.robustness import (
     reference_policy,
     run_episodes,
 )
-from ncp_control.agents.robustness.policies import as_eval_policy
 from sb3_contrib import RecurrentPPO
 from stable_baselines3 import PPO, SAC, TD3
 

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from ncp_control.agents.common.evaluation import action_smoothness
 from ncp_control.agents.robustness import metrics
 from ncp_control.agents.robustness.summary import cell_summary, family_summary
 
@@ -40,10 +41,10 @@ def test_cvar_worst_case_rates_mean():
 def test_action_smoothness_scaled_by_bounds():
     actions = np.array([[0.0, 0.0], [1.0, 2.0], [0.0, 2.0]])
     # unscaled: |diffs| = [[1,2],[1,0]] -> mean 1.0
-    assert metrics.action_smoothness(actions) == pytest.approx(1.0)
+    assert action_smoothness(actions) == pytest.approx(1.0)
     # bounds [-2,2] and [-4,4] -> scales 2 and 4 -> [[.5,.5],[.5,0]] -> mean 0.375
-    assert metrics.action_smoothness(actions, np.array([-2.0, -4.0]), np.array([2.0, 4.0])) == pytest.approx(0.375)
-    assert metrics.action_smoothness(np.zeros((1, 2))) == 0.0
+    assert action_smoothness(actions, np.array([-2.0, -4.0]), np.array([2.0, 4.0])) == pytest.approx(0.375)
+    assert action_smoothness(np.zeros((1, 2))) == 0.0
 
 
 def _table() -> pd.DataFrame:

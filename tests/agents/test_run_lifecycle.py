@@ -3,7 +3,7 @@ and its weights-only policy exported where the README says."""
 
 from __future__ import annotations
 
-import ncp_control.agents.run_callbacks as run_callbacks
+import ncp_control.agents.runs.callbacks as run_callbacks
 import numpy as np
 import pytest
 from ncp_control.agents.runs import RunConfig, RunFolder, extend_run, load_model, train_run

@@ -89,15 +89,21 @@ def test_one_line_errors(run_dir, tmp_path, capsys):
         ["evaluate", str(broken), "--env", "Pendulum-v1", "--trust-pickle"], capsys)
 
 
-def test_robustness_aggregates_training_seeds(run_dir, tmp_path):
+def test_robustness_aggregates_training_seeds(run_dir, tmp_path, monkeypatch):
+    import ncp_control.envs.perturbations.suites as suites
+
     second = tmp_path / "run_seed1"
     config = run_dir.parent / "hp.yaml"
     assert main(["train", "Pendulum-v1", "--policy", "CfCPolicy", "--timesteps", "64", "--config", str(config),
                  "--seed", "1", "--checkpoint-freq", "0", "--eval-freq", "0", "--out", str(second),
                  "--no-progress"]) == 0
     out = tmp_path / "rob"
+    resolved = []
+    real_suite_for = suites.suite_for
+    monkeypatch.setattr(suites, "suite_for", lambda env, name: resolved.append(name) or real_suite_for(env, name))
     assert main(["robustness", str(run_dir), str(second), "--suite", "timing", "--levels", "0.5", "1.0",
                  "--episodes", "2", "--out", str(out), "--no-progress"]) == 0
+    assert resolved == ["timing"]  # once for the whole command, not once per model
     table = pd.read_csv(out / "results.csv")
     assert set(table.loc[table["model"] != "random", "model"]) == {"CfCPolicy"}
     assert sorted(table.loc[table["model"] != "random", "train_seed"].unique()) == [0, 1]

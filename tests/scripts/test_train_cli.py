@@ -89,16 +89,16 @@ def test_unwritable_folder_and_full_disk_give_one_line_and_leave_nothing(tmp_pat
     err = capsys.readouterr().err.strip()
     assert "cannot write the run folder" in err and "\n" not in err
 
-    import ncp_control.agents.robustness.table as table
+    import ncp_control.agents.common.files as files
 
-    real_replace = table.os.replace
+    real_replace = files.os.replace
 
     def full_disk(src, dst):
         if str(dst).endswith("run.json"):
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         real_replace(src, dst)
 
-    monkeypatch.setattr(table.os, "replace", full_disk)
+    monkeypatch.setattr(files.os, "replace", full_disk)
     out = tmp_path / "run"
     assert main([*base, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()

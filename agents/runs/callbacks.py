@@ -1,6 +1,6 @@
 """Callbacks of a training run: atomic weights-only checkpoints and the periodic clean evaluation log.
 
-Used by :func:`ncp_control.agents.runs.train_run`; the names stay importable from :mod:`ncp_control.agents.runs`.
+Used by :func:`ncp_control.agents.runs.train.train_run`; the names are importable from :mod:`ncp_control.agents.runs`.
 """
 
 from __future__ import annotations
@@ -9,18 +9,22 @@ import shutil
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ncp_control.agents.robustness.evaluate import make_env, run_episodes
-from ncp_control.agents.robustness.policies import ModelPolicy
-from ncp_control.agents.robustness.table import atomic_write_bytes
+from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.eval_policies import ModelPolicy
+from ncp_control.agents.common.evaluation import run_episodes
+from ncp_control.agents.common.files import atomic_write_bytes
+from ncp_control.agents.runs.models import save_model_state
+from ncp_control.agents.streams import try_capture
 from stable_baselines3.common.callbacks import BaseCallback
 
 if TYPE_CHECKING:
-    from ncp_control.agents.runs import RunConfig, RunFolder
+    from ncp_control.agents.runs.config import RunConfig
+    from ncp_control.agents.runs.folder import RunFolder
 
 
 class CheckpointCallback(BaseCallback):
     """Atomic weights-only checkpoints (``checkpoints/step_<N>/``, see
-    :func:`ncp_control.agents.runs.save_model_state`; an off-policy replay buffer included) at the first
+    :func:`ncp_control.agents.runs.models.save_model_state`; an off-policy replay buffer included) at the first
     rollout boundary at or after every ``freq`` steps, with the run's random streams and
     rollout position (:mod:`ncp_control.agents.streams`), so that a run resumed from one goes on exactly as
     the uninterrupted run; keeps the newest ``keep``.
@@ -49,9 +53,6 @@ class CheckpointCallback(BaseCallback):
     def _checkpoint_if_due(self) -> None:
         if self.num_timesteps // self.freq > self._last // self.freq:
             self._last = self.num_timesteps
-            from ncp_control.agents.runs import save_model_state
-            from ncp_control.agents.streams import try_capture
-
             save_model_state(self.model, self.folder.checkpoints / f"step_{self.num_timesteps:012d}", self.config,
                              replay_buffer=True, streams=try_capture(self.model))
             for old in self.folder.checkpoint_paths()[: -self.keep]:
@@ -110,8 +111,6 @@ class EvalLogCallback(BaseCallback):
         header = b"" if old else b"timesteps,mean_return,std_return,success_rate,crash_rate\n"
         atomic_write_bytes(self.folder.eval_log, old + header + line.encode())
         if best is None or returns.mean() > best:  # the best model so far, kept beside the last one
-            from ncp_control.agents.runs import save_model_state
-
             save_model_state(self.model, self.folder.best_model, self.config)
         if self.logger is not None:
             self.logger.record("eval/mean_return", float(returns.mean()))

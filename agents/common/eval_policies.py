@@ -1,6 +1,6 @@
-"""Policies as the robustness evaluation sees them: batched, stateful, time-aware.
+"""Policies as an evaluation sees them: batched, stateful, time-aware.
 
-The evaluation runs one environment per episode in lock-step and asks the policy for a
+:func:`~ncp_control.agents.common.evaluation.run_episodes` runs one environment per episode in lock-step and asks the policy for a
 batch of actions each step. :func:`as_eval_policy` turns what a user has into an
 :class:`EvalPolicy`:
 
@@ -36,6 +36,18 @@ def stack_observations(observations: list[Any]) -> Any:
     if isinstance(first, dict):
         return {key: np.stack([obs[key] for obs in observations]) for key in first}
     return np.stack([np.asarray(obs) for obs in observations])
+
+
+def select_observation(observations: Any, index: int) -> Any:
+    """One observation of a batch (dicts key by key).
+
+    :param observations: an array ``[n, ...]`` or a dict of such arrays.
+    :param index: which one.
+    :return: observation ``index``.
+    """
+    if isinstance(observations, dict):
+        return {key: value[index] for key, value in observations.items()}
+    return observations[index]
 
 
 def _time_keyword(predict: Callable[..., Any]) -> str | None:
@@ -148,11 +160,7 @@ class ControllerPolicy(EvalPolicy):
         for index, controller in enumerate(self._controllers):
             if episode_start[index] and hasattr(controller, "reset"):
                 controller.reset()
-            if isinstance(observations, dict):
-                observation: Any = {key: value[index] for key, value in observations.items()}
-            else:
-                observation = observations[index]
-            actions.append(_single_action(controller, observation))
+            actions.append(_single_action(controller, select_observation(observations, index)))
         return np.stack(actions)
 
 

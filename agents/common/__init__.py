@@ -1,0 +1,1 @@
+"""Shared plumbing of the agents: making environments, running evaluation episodes, files."""

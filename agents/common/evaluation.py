@@ -1,0 +1,139 @@
+"""Running evaluation episodes: one env per episode, all in lock-step, each measured.
+
+The one episode runner of the package: the run's periodic evaluation, ``ncp-control
+evaluate`` (and its rendering), and every cell of the robustness evaluation use
+:func:`run_episodes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from ncp_control.agents.common.eval_policies import EvalPolicy, stack_observations
+from ncp_control.agents.timing import nominal_dt
+
+#: ``info`` keys read as the tracking error of a step, first match wins.
+TRACKING_KEYS: tuple[str, ...] = ("tracking_error", "position_error", "lateral_error", "distance_to_target")
+#: ``info`` keys of the last step read as success, first match wins.
+SUCCESS_KEYS: tuple[str, ...] = ("is_success", "success")
+#: ``info`` keys of the last step read as a crash, first match wins.
+CRASH_KEYS: tuple[str, ...] = ("crash", "crashed")
+
+#: ``observe(index, env)``: called before each step of episode ``index``.
+StepHook = Callable[[int, gym.Env], None]
+
+
+def action_smoothness(actions: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> float:
+    """Mean absolute change of the action between consecutive steps (lower is smoother).
+
+    Actions are first rescaled to ``[-1, 1]`` with the action-space bounds when given, so
+    the figure is comparable across tasks.
+
+    :param actions: one episode's actions, shape ``[T, A]`` (or ``[T]``).
+    :param low: lower bounds of the action space, shape ``[A]``.
+    :param high: upper bounds of the action space, shape ``[A]``.
+    :return: ``mean_t mean_a |a_t - a_{t-1}|``; 0 for an episode of one step.
+    """
+    array = np.asarray(actions, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[:, None]
+    array = array.reshape(array.shape[0], -1)
+    if low is not None and high is not None:
+        lo = np.asarray(low, dtype=np.float64).reshape(-1)
+        hi = np.asarray(high, dtype=np.float64).reshape(-1)
+        finite = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
+        scale = np.where(finite, (hi - lo) / 2.0, 1.0)
+        array = array / scale
+    if array.shape[0] < 2:
+        return 0.0
+    return float(np.mean(np.abs(np.diff(array, axis=0))))
+
+
+def _first(info: Mapping[str, Any], keys: Sequence[str]) -> float:
+    for key in keys:
+        if key in info and info[key] is not None:
+            return float(np.mean(np.abs(np.asarray(info[key], dtype=np.float64))))
+    return float("nan")
+
+
+def run_episodes(
+    policy: EvalPolicy,
+    make: Callable[[], gym.Env],
+    seeds: Sequence[int],
+    max_steps: int | None = None,
+    observe: StepHook | None = None,
+) -> list[dict[str, Any]]:
+    """Run one episode per seed, all in lock-step, and measure each.
+
+    The elapsed time passed to the policy is the reset info's ``dt`` (else the env's nominal
+    period, :func:`~ncp_control.agents.timing.nominal_dt`) on the first step, then
+    each step's ``info["dt"]``.
+
+    :param policy: the batched policy.
+    :param make: builds a fresh (possibly perturbed) environment.
+    :param seeds: one reset seed per episode.
+    :param max_steps: optional cap on episode length (the env's time limit applies anyway).
+    :param observe: called as ``observe(index, env)`` before each step of episode ``index``
+        (e.g. to render a frame).
+    :return: one dict per episode: ``seed``, ``return``, ``success``, ``crash``, ``length``,
+        ``action_smoothness``, ``tracking_error``.
+    """
+    envs = [make() for _ in seeds]
+    try:
+        count = len(envs)
+        observations, dt = [], np.empty(count)
+        for index, (env, seed) in enumerate(zip(envs, seeds)):
+            obs, info = env.reset(seed=int(seed))
+            observations.append(obs)
+            dt[index] = float(info.get("dt", nominal_dt(env)))
+        policy.start(envs)
+        active = np.ones(count, dtype=bool)
+        episode_start = np.ones(count, dtype=bool)
+        returns, lengths = np.zeros(count), np.zeros(count, dtype=int)
+        actions: list[list[np.ndarray]] = [[] for _ in envs]
+        tracking: list[list[float]] = [[] for _ in envs]
+        final_info: list[dict[str, Any]] = [{} for _ in envs]
+        while active.any():
+            if observe is not None:
+                for index in np.flatnonzero(active).tolist():
+                    observe(index, envs[index])
+            batch = policy.act(stack_observations(observations), episode_start, dt)
+            episode_start[:] = False
+            for index in np.flatnonzero(active).tolist():
+                action = batch[index]
+                obs, reward, terminated, truncated, info = envs[index].step(action)
+                observations[index] = obs
+                returns[index] += float(reward)
+                lengths[index] += 1
+                actions[index].append(np.asarray(action, dtype=np.float64).reshape(-1))
+                value = _first(info, TRACKING_KEYS)
+                if not np.isnan(value):
+                    tracking[index].append(value)
+                dt[index] = float(info.get("dt", dt[index]))
+                if terminated or truncated or (max_steps is not None and lengths[index] >= max_steps):
+                    active[index] = False
+                    final_info[index] = dict(info)
+        return [_measure(env, seeds[index], returns[index], lengths[index], actions[index], tracking[index],
+                         final_info[index]) for index, env in enumerate(envs)]
+    finally:
+        for env in envs:
+            env.close()
+
+
+def _measure(env: gym.Env, seed: int, total: float, length: int, actions: list[np.ndarray], tracking: list[float],
+             final_info: Mapping[str, Any]) -> dict[str, Any]:
+    """One episode's row of :func:`run_episodes`."""
+    space = env.action_space
+    return {
+        "seed": int(seed),
+        "return": float(total),
+        "success": _first(final_info, SUCCESS_KEYS),
+        "crash": _first(final_info, CRASH_KEYS),
+        "length": int(length),
+        "action_smoothness": action_smoothness(np.stack(actions), getattr(space, "low", None),
+                                               getattr(space, "high", None)),
+        "tracking_error": float(np.mean(tracking)) if tracking else float("nan"),
+    }
