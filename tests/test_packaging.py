@@ -3,6 +3,7 @@ ncp_control.agents and ncp_control.cli, each under that one name, in editable an
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -81,8 +82,12 @@ def test_every_module_is_loaded_once_under_one_name() -> None:
 @pytest.mark.slow
 def test_the_wheel_installs_one_namespace(tmp_path: Path) -> None:
     """A regular install (the wheel), imported away from the repository."""
+    source = tmp_path / "source"  # a copy, so that the build's own folders stay out of the checkout
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
+                                                                 "_build", ".mypy_cache", ".ruff_cache",
+                                                                 ".hypothesis", ".pytest_cache"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                            str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True, timeout=600)
+                            str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr
     (wheel,) = (tmp_path / "dist").glob("ncp_control-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

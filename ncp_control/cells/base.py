@@ -70,9 +70,3 @@ class LiquidCell(nn.Module):
             device = reference.device if device is None else device
             dtype = reference.dtype if dtype is None else dtype
         return torch.zeros(batch_size, self.state_size, device=device, dtype=dtype)
-
-
-def softplus_or_identity(implicit: bool) -> nn.Module:
-    """:param implicit: whether parameter constraints are implicit.
-    :return: ``Softplus`` (positive by construction) or ``Identity``."""
-    return nn.Softplus() if implicit else nn.Identity()
