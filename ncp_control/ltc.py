@@ -9,6 +9,7 @@ from ncp_control.cells.ltc_cell import LTCCell
 from ncp_control.cells.mixed_memory import MixedMemoryCell, unwrap_memory
 from ncp_control.cfc import units_config
 from ncp_control.sequence import LiquidRNN
+from ncp_control.solvers.correction import solver_config
 from ncp_control.wirings import FullyConnected, Wiring
 from ncp_control.wirings.base import check_int
 
@@ -40,14 +41,18 @@ class LTC(LiquidRNN):
     :param ode_unfolds: solver steps per time step (fixed-step solvers).
     :param epsilon: added to the semi-implicit denominator.
     :param implicit_param_constraints: positive parameters through softplus.
-    :param solver: ``"semi_implicit"`` (default), ``"euler"``, ``"rk4"``, or with torchdiffeq
-        ``"dopri5"``, ``"dopri8"``, ``"bosh3"``, ``"adaptive_heun"``.
+    :param solver: ``"semi_implicit"`` (default), ``"euler"``, ``"rk4"``, the hypersolvers
+        ``"hyper_euler"`` and ``"hyper_semi_implicit"`` (fitted by
+        :func:`ncp_control.solvers.fit_hypersolver`; they run in the per-step loop), or with
+        torchdiffeq ``"dopri5"``, ``"dopri8"``, ``"bosh3"``, ``"adaptive_heun"``.
     :param adjoint: adjoint-method backward pass (adaptive solvers).
     :param rtol: relative tolerance (adaptive solvers).
     :param atol: absolute tolerance (adaptive solvers).
     :param implementation: ``"fast"`` (default: the compiled kernels of ``ncp_control.fast``
         where they apply, else the per-step loop), ``"reference"`` (always the per-step loop),
         or another registered unroll with the same outputs.
+    :param hypersolver: the shape of a hypersolver correction, ``{"base", "hidden"}`` (set by
+        ``fit_hypersolver``; a config carries it so that the weights load), or None.
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class LTC(LiquidRNN):
         rtol: float = 1e-6,
         atol: float = 1e-8,
         implementation: str = "fast",
+        hypersolver: dict[str, Any] | None = None,
     ) -> None:
         input_size = check_int("input_size", input_size, 1)
         wiring = wiring_for(input_size, units)
@@ -82,6 +88,7 @@ class LTC(LiquidRNN):
             adjoint,
             rtol,
             atol,
+            hypersolver,
         )
         if mixed_memory:
             cell = MixedMemoryCell(cell)
@@ -104,6 +111,7 @@ class LTC(LiquidRNN):
             "rtol": rtol,
             "atol": atol,
             "implementation": implementation,
+            "hypersolver": hypersolver,
         }
 
     @property
@@ -119,4 +127,4 @@ class LTC(LiquidRNN):
 
     def config(self) -> dict[str, Any]:
         """:return: the constructor arguments as a JSON-serialisable dict (``"class": "LTC"``)."""
-        return self._live_config(self._config)
+        return solver_config(self._live_config(self._config), unwrap_memory(self.cell))

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
-from ncp_control.cells.explicit import explicit_steps
+from ncp_control.cells.explicit import FixedStepSolvers
 from ncp_control.errors import UserError
+from ncp_control.solvers.correction import HyperCorrection, build_correction, check_hyper_solver
+from ncp_control.solvers.steps import EXPLICIT_STEPS, HYPER_BASE, BoundStep, Field
 from ncp_control.wirings import Wiring
 from ncp_control.wirings.base import check_int
 
-SOLVERS = ("semi_implicit", "euler", "rk4")
+SOLVERS = ("semi_implicit", "euler", "rk4", *HYPER_BASE)
 
 
 def _signed_init(polarity: torch.Tensor) -> torch.Tensor:
@@ -22,7 +25,7 @@ def _signed_init(polarity: torch.Tensor) -> torch.Tensor:
     return polarity * torch.rand(polarity.shape) / fan_in.sqrt()
 
 
-class CTRNNCell(LiquidCell):
+class CTRNNCell(FixedStepSolvers, LiquidCell):
     """CT-RNN: ``dx/dt = -x / tau + tanh(I W_in + x W + b)`` with ``W_in``, ``W`` masked by the
     wiring (initial signs from its polarities), ``tau > 0`` per neuron, and affine input and
     output mappings as in the LTC cell.
@@ -30,17 +33,23 @@ class CTRNNCell(LiquidCell):
     Solvers, each with ``ode_unfolds`` steps of ``dt / ode_unfolds``: ``"semi_implicit"``
     (``x' = (x + h f) / (1 + h / tau)``: stable for any ``dt``, ``|x|`` stays below
     ``max(|x_0|, tau)``), ``"euler"`` and ``"rk4"`` (explicit: a step longer than the shortest time constant allows is
-    split into more equal steps, see :mod:`ncp_control.cells.explicit`).
+    split into more equal steps, see :mod:`ncp_control.cells.explicit`), and the hypersolvers
+    ``"hyper_euler"``, ``"hyper_semi_implicit"`` (the base step plus ``h**2 g(v, u, h)``, ``g``
+    fitted by :func:`ncp_control.solvers.fit_hypersolver`).
 
     :param input_size: number of input features F.
     :param wiring: the wiring (built here for ``input_size`` if needed).
     :param ode_unfolds: solver steps per cell step, >= 1.
-    :param solver: ``"semi_implicit"``, ``"euler"`` or ``"rk4"``.
+    :param solver: one of :data:`SOLVERS`.
     :param implicit_param_constraints: ``tau = softplus(raw)`` (else ``tau = |raw| + 1e-3``).
+    :param hypersolver: ``{"base": ..., "hidden": ...}``: give the cell a correction network of
+        that shape (see :class:`~ncp_control.solvers.HyperCorrection`), or None.
     """
 
     sparsity_mask: torch.Tensor
     sensory_sparsity_mask: torch.Tensor
+    #: the solver names this cell accepts
+    solvers = SOLVERS
 
     def __init__(
         self,
@@ -49,11 +58,14 @@ class CTRNNCell(LiquidCell):
         ode_unfolds: int = 6,
         solver: str = "semi_implicit",
         implicit_param_constraints: bool = True,
+        hypersolver: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if solver not in SOLVERS:
             raise UserError(f"solver must be one of {SOLVERS}, got {solver!r}")
         wiring = self._attach_wiring(input_size, wiring)
+        self.hypersolver: HyperCorrection | None = build_correction(wiring.units, input_size, hypersolver)
+        check_hyper_solver(solver, self.hypersolver)
         self.ode_unfolds = check_int("ode_unfolds", ode_unfolds, 1)
         self.solver = solver
         self.implicit_param_constraints = bool(implicit_param_constraints)
@@ -78,10 +90,59 @@ class CTRNNCell(LiquidCell):
             return nn.functional.softplus(self.tau)
         return self.tau.abs() + 1e-3
 
+    def explicit_rate(self) -> torch.Tensor:
+        """:return: a bound on the Jacobian's eigenvalues, ``1 / tau + sum |w|`` ``[N]``
+            (Gershgorin, ``tanh' <= 1``)."""
+        return 1.0 / self.time_constant() + (self.w * self.sparsity_mask).abs().sum(0)
+
     def map_outputs(self, v: torch.Tensor) -> torch.Tensor:
         """:param v: states ``[..., N]`` (one step ``[B, N]`` or a sequence ``[B, T, N]``).
         :return: the motor neurons through the output mapping, ``[..., M]``."""
         return v[..., : self.motor_size] * self.output_w + self.output_b
+
+    def map_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """:param x: inputs ``[B, F]``.
+        :return: mapped inputs ``x * input_w + input_b`` ``[B, F]``."""
+        return x * self.input_w + self.input_b
+
+    def solve(self, x: torch.Tensor, v: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+        """Integrate the state over ``dt`` with the configured solver.
+
+        :param x: mapped inputs ``[B, F]``.
+        :param v: state ``[B, N]``.
+        :param dt: elapsed time ``[B]``.
+        :return: the new state ``[B, N]``.
+        """
+        return self.integrate(x, v, dt, self.solver, self.ode_unfolds)
+
+    def stepper(self, x: torch.Tensor, h: torch.Tensor, solver: str) -> BoundStep:
+        """One step of a base solver with its inputs and length bound.
+
+        :param x: mapped inputs ``[B, F]``.
+        :param h: step length ``[B, 1]``.
+        :param solver: ``"semi_implicit"``, ``"euler"`` or ``"rk4"``.
+        :return: ``step(v [B, N]) -> v' [B, N]``.
+        """
+        drive = x @ (self.sensory_w * self.sensory_sparsity_mask) + self.bias
+        w = self.w * self.sparsity_mask
+        inverse_tau = 1.0 / self.time_constant()
+        if solver == "semi_implicit":
+            shrink = 1.0 + h * inverse_tau
+            return lambda v: (v + h * torch.tanh(drive + v @ w)) / shrink
+        explicit = EXPLICIT_STEPS[solver]
+        field = self.field(x)
+        return lambda v: explicit(field, v, h)
+
+    def field(self, x: torch.Tensor) -> Field:
+        """The vector field of a step with its inputs bound.
+
+        :param x: mapped inputs ``[B, F]``.
+        :return: ``f(v [B, N]) = tanh(drive + v W) - v / tau`` ``[B, N]``.
+        """
+        drive = x @ (self.sensory_w * self.sensory_sparsity_mask) + self.bias
+        w = self.w * self.sparsity_mask
+        inverse_tau = 1.0 / self.time_constant()
+        return lambda v: torch.tanh(drive + v @ w) - v * inverse_tau
 
     def forward(
         self, x: torch.Tensor, h: torch.Tensor, dt: torch.Tensor
@@ -93,31 +154,5 @@ class CTRNNCell(LiquidCell):
         :param dt: elapsed time ``[B]``.
         :return: ``(y [B, M], h_new [B, N])``.
         """
-        drive = (x * self.input_w + self.input_b) @ (self.sensory_w * self.sensory_sparsity_mask) + self.bias
-        w = self.w * self.sparsity_mask
-        inverse_tau = 1.0 / self.time_constant()
-        step = dt.unsqueeze(-1) / self.ode_unfolds
-        v = h
-        if self.solver == "semi_implicit":
-            shrink = 1.0 + step * inverse_tau
-            for _ in range(self.ode_unfolds):
-                v = (v + step * torch.tanh(drive + v @ w)) / shrink
-        else:
-
-            def derivative(state: torch.Tensor) -> torch.Tensor:
-                return torch.tanh(drive + state @ w) - state * inverse_tau
-
-            # the Jacobian's eigenvalues lie within 1/tau + sum |w| of 0 (Gershgorin, tanh' <= 1)
-            steps = explicit_steps(dt, inverse_tau + w.abs().sum(0), self.ode_unfolds, self.solver)
-            if steps != self.ode_unfolds:
-                step = dt.unsqueeze(-1) / steps
-            for _ in range(steps):
-                k1 = derivative(v)
-                if self.solver == "euler":
-                    v = v + step * k1
-                    continue
-                k2 = derivative(v + 0.5 * step * k1)
-                k3 = derivative(v + 0.5 * step * k2)
-                k4 = derivative(v + step * k3)
-                v = v + step / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        v = self.solve(self.map_inputs(x), h, dt)
         return self.map_outputs(v), v

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from ncp_control.cells.base import LiquidCell
-from ncp_control.cells.explicit import explicit_steps
+from ncp_control.cells.explicit import FixedStepSolvers
 from ncp_control.errors import UserError
+from ncp_control.solvers.correction import HyperCorrection, build_correction, check_hyper_solver
+from ncp_control.solvers.steps import EXPLICIT_STEPS, HYPER_BASE, BoundStep, Field
 from ncp_control.wirings import Wiring
 from ncp_control.wirings.base import check_int
 
-FIXED_SOLVERS = ("semi_implicit", "euler", "rk4")
+FIXED_SOLVERS = ("semi_implicit", "euler", "rk4", *HYPER_BASE)
 ODE_SOLVERS = ("dopri5", "dopri8", "bosh3", "adaptive_heun")
 MAPPINGS = ("affine", "linear", None)
 
@@ -36,7 +40,7 @@ def _uniform(name: str, *shape: int) -> nn.Parameter:
     return nn.Parameter(torch.rand(*shape) * (high - low) + low)
 
 
-class LTCCell(LiquidCell):
+class LTCCell(FixedStepSolvers, LiquidCell):
     """LTC cell: ``cm dv/dt = gleak (vleak - v) + sum_j w_j sigmoid(sigma_j (v_j - mu_j)) (erev_j - v)``
     over the wiring's synapses (and the same for the mapped inputs).
 
@@ -44,7 +48,10 @@ class LTCCell(LiquidCell):
     fused step of the LTC paper, ncps' arithmetic; stable for any ``dt``), ``"euler"``,
     ``"rk4"`` (explicit: stable only for small steps, so a step longer than the fastest time
     constant allows is split into more equal steps, see :mod:`ncp_control.cells.explicit`;
-    a timespan that would need more than 10000 is refused). With the ``ode`` extra (torchdiffeq),
+    a timespan that would need more than 10000 is refused), and the hypersolvers
+    ``"hyper_euler"``, ``"hyper_semi_implicit"``: the base step plus ``h**2 g(v, u, h)``, ``g``
+    a small network fitted by :func:`ncp_control.solvers.fit_hypersolver` (``hyper_euler``
+    splits long steps like ``"euler"``). With the ``ode`` extra (torchdiffeq),
     adaptive solvers ``"dopri5"``, ``"dopri8"``, ``"bosh3"``, ``"adaptive_heun"``, optionally with
     the adjoint method (``adjoint=True``) for the backward pass.
 
@@ -60,10 +67,15 @@ class LTCCell(LiquidCell):
     :param adjoint: use the adjoint method (adaptive solvers only).
     :param rtol: relative tolerance of adaptive solvers.
     :param atol: absolute tolerance of adaptive solvers.
+    :param hypersolver: ``{"base": "euler" | "semi_implicit", "hidden": int}``: give the cell a
+        correction network of that shape (its weights come from ``fit_hypersolver`` or a
+        ``state_dict``), or None.
     """
 
     sparsity_mask: torch.Tensor
     sensory_sparsity_mask: torch.Tensor
+    #: the solver names this cell accepts
+    solvers = FIXED_SOLVERS + ODE_SOLVERS
 
     def __init__(
         self,
@@ -78,6 +90,7 @@ class LTCCell(LiquidCell):
         adjoint: bool = False,
         rtol: float = 1e-6,
         atol: float = 1e-8,
+        hypersolver: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if solver not in FIXED_SOLVERS + ODE_SOLVERS:
@@ -88,6 +101,8 @@ class LTCCell(LiquidCell):
             if mapping not in MAPPINGS:
                 raise UserError(f"{name} must be one of {MAPPINGS}, got {mapping!r}")
         wiring = self._attach_wiring(input_size, wiring)
+        self.hypersolver: HyperCorrection | None = build_correction(wiring.units, input_size, hypersolver)
+        check_hyper_solver(solver, self.hypersolver)
         self.input_mapping = input_mapping
         self.output_mapping = output_mapping
         self.ode_unfolds = check_int("ode_unfolds", ode_unfolds, 1)
@@ -206,6 +221,10 @@ class LTCCell(LiquidCell):
         conductance = self.positive(self.gleak).abs() + w_masked.abs().sum(0) + sensory
         return conductance / self.positive(self.cm).abs()
 
+    def explicit_rate(self) -> torch.Tensor:
+        """:return: :meth:`decay_rate_bound` of the current weights ``[N]``."""
+        return self.decay_rate_bound(self.weights()[0])
+
     # -------------------------------------------------------------- solvers
     def solve(self, x: torch.Tensor, v: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
         """Integrate the state over ``dt`` with the configured solver.
@@ -219,31 +238,49 @@ class LTCCell(LiquidCell):
             from ncp_control.cells.ltc_ode import solve_ode
 
             return solve_ode(self, x, v, dt)
+        return self.integrate(x, v, dt, self.solver, self.ode_unfolds)
+
+    def stepper(self, x: torch.Tensor, h: torch.Tensor, solver: str) -> BoundStep:
+        """One step of a base solver with its inputs and length bound.
+
+        :param x: mapped inputs ``[B, F]``.
+        :param h: step length ``[B, 1]``.
+        :param solver: ``"semi_implicit"``, ``"euler"`` or ``"rk4"``.
+        :return: ``step(v [B, N]) -> v' [B, N]``.
+        """
         sensory = self.sensory_terms(x)
         weights = self.weights()
-        step = dt.unsqueeze(-1) / self.ode_unfolds
-        if self.solver == "semi_implicit":
-            cm_t = self.positive(self.cm) / step.clamp_min(MIN_STEP)
+        if solver == "semi_implicit":
+            cm_t = self.positive(self.cm) / h.clamp_min(MIN_STEP)
             gleak = self.positive(self.gleak)
             leak = gleak * self.vleak + sensory[0]
             base = cm_t + gleak + sensory[1] + self.epsilon
-            for _ in range(self.ode_unfolds):
+
+            def semi_implicit(v: torch.Tensor) -> torch.Tensor:
                 numerator, denominator = self.synaptic_terms(v, *weights)
-                v = (cm_t * v + leak + numerator) / (base + denominator)
-            return v
-        steps = explicit_steps(dt, self.decay_rate_bound(weights[0]), self.ode_unfolds, self.solver)
-        if steps != self.ode_unfolds:
-            step = dt.unsqueeze(-1) / steps
-        for _ in range(steps):
-            k1 = self.derivative(v, sensory, weights)
-            if self.solver == "euler":
-                v = v + step * k1
-                continue
-            k2 = self.derivative(v + 0.5 * step * k1, sensory, weights)
-            k3 = self.derivative(v + 0.5 * step * k2, sensory, weights)
-            k4 = self.derivative(v + step * k3, sensory, weights)
-            v = v + step / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        return v
+                return (cm_t * v + leak + numerator) / (base + denominator)
+
+            return semi_implicit
+        explicit = EXPLICIT_STEPS[solver]
+        field = self.field(x, sensory, weights)
+        return lambda v: explicit(field, v, h)
+
+    def field(
+        self,
+        x: torch.Tensor,
+        sensory: tuple[torch.Tensor, torch.Tensor] | None = None,
+        weights: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> Field:
+        """The vector field of a step with its inputs bound.
+
+        :param x: mapped inputs ``[B, F]``.
+        :param sensory: :meth:`sensory_terms` of ``x``, if already computed.
+        :param weights: :meth:`weights`, if already computed.
+        :return: ``f(v [B, N]) -> dv/dt [B, N]``.
+        """
+        sensory = self.sensory_terms(x) if sensory is None else sensory
+        weights = self.weights() if weights is None else weights
+        return lambda v: self.derivative(v, sensory, weights)
 
     def forward(
         self, x: torch.Tensor, h: torch.Tensor, dt: torch.Tensor

@@ -1,0 +1,249 @@
+"""Fitting a hypersolver's correction on the states a model visits, and measuring solvers.
+
+Residual fitting (Poli et al., NeurIPS 2020): along trajectories of the model itself, solved
+accurately (RK4 at many sub-steps), each step of length ``h`` from state ``v`` has the
+residual ``(v_exact(h) - base(v, h)) / h**2``; the correction ``g(v, u, h)`` is trained to
+predict it, so that ``base(v, h) + h**2 g(v, u, h)`` follows the exact flow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ncp_control.errors import UserError
+from ncp_control.solvers.correction import HyperCorrection, active_correction
+from ncp_control.solvers.steps import HYPER_BASE
+from ncp_control.wirings.base import check_int
+
+#: the accurate solver of the fitting targets and error measurements: RK4 at this many steps
+REFERENCE_UNFOLDS = 64
+
+
+def solver_cell(model: Any) -> Any:
+    """:param model: an :class:`~ncp_control.LTC` or :class:`~ncp_control.CTRNN` without mixed memory.
+    :return: its cell.
+    :raises UserError: for any other model."""
+    cell = getattr(model, "cell", None)
+    if not hasattr(cell, "integrate") or not hasattr(cell, "hypersolver"):
+        raise UserError(
+            f"model must be an LTC or CTRNN without mixed memory for a hypersolver, got {type(model).__name__}"
+        )
+    return cell
+
+
+def use_solver(model: Any, solver: str, ode_unfolds: int) -> None:
+    """Switch a model's solver (a fitted hypersolver, or back to a plain one); ``config()``
+    follows.
+
+    :param model: an LTC or CT-RNN.
+    :param solver: the cell's solver name.
+    :param ode_unfolds: steps per time step, >= 1.
+    :raises UserError: for an unknown solver, or a hypersolver without a fitted correction.
+    """
+    cell = solver_cell(model)
+    allowed = type(cell).solvers
+    if solver not in allowed:
+        raise UserError(f"solver must be one of {allowed}, got {solver!r}")
+    active_correction(solver, cell.hypersolver)
+    cell.ode_unfolds = check_int("ode_unfolds", ode_unfolds, 1)
+    cell.solver = solver
+
+
+def solver_states(
+    model: Any,
+    inputs: torch.Tensor,
+    timespans: float | torch.Tensor | None = None,
+    solver: str = "rk4",
+    unfolds: int = REFERENCE_UNFOLDS,
+    hx: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The states of a model's trajectory under a given solver (no gradients).
+
+    :param model: an LTC or CT-RNN.
+    :param inputs: ``[B, T, F]`` (the model's layout).
+    :param timespans: as for ``model(...)``.
+    :param solver: any solver the cell has (an adaptive one through torchdiffeq included).
+    :param unfolds: steps per time step (fixed-step solvers).
+    :param hx: initial state ``[B, N]`` (None: zeros).
+    :return: ``[B, T + 1, N]``: the initial state, then the state after each step.
+    """
+    cell = solver_cell(model)
+    saved = cell.solver, cell.ode_unfolds
+    x, h, ts, _ = model._prepare(inputs, hx, timespans, None)
+    states = [h]
+    try:
+        cell.solver, cell.ode_unfolds = solver, check_int("unfolds", unfolds, 1)
+        with torch.no_grad():
+            for t in range(x.shape[1]):
+                h = cell.solve(cell.map_inputs(x[:, t]), h, ts[:, t])
+                states.append(h)
+    finally:
+        cell.solver, cell.ode_unfolds = saved
+    return torch.stack(states, 1)
+
+
+def reference_states(
+    model: Any, inputs: torch.Tensor, timespans: float | torch.Tensor | None = None, hx: torch.Tensor | None = None
+) -> torch.Tensor:
+    """:func:`solver_states` with the accurate reference, RK4 at :data:`REFERENCE_UNFOLDS` steps.
+
+    :param model: an LTC or CT-RNN.
+    :param inputs: ``[B, T, F]``.
+    :param timespans: as for ``model(...)``.
+    :param hx: initial state ``[B, N]`` (None: zeros).
+    :return: ``[B, T + 1, N]``.
+    """
+    return solver_states(model, inputs, timespans, "rk4", REFERENCE_UNFOLDS, hx)
+
+
+def trajectory_error(
+    model: Any,
+    inputs: torch.Tensor,
+    timespans: float | torch.Tensor | None = None,
+    solver: str | None = None,
+    unfolds: int | None = None,
+    reference: torch.Tensor | None = None,
+) -> float:
+    """Root-mean-square state error of a solver over whole trajectories, against the reference.
+
+    :param model: an LTC or CT-RNN.
+    :param inputs: ``[B, T, F]``.
+    :param timespans: as for ``model(...)``.
+    :param solver: the solver to measure (None: the model's own).
+    :param unfolds: its steps per time step (None: the model's own).
+    :param reference: precomputed :func:`reference_states` ``[B, T + 1, N]`` (None: computed here).
+    :return: the RMS error over every step, sample and neuron.
+    """
+    cell = solver_cell(model)
+    states = solver_states(model, inputs, timespans, solver or cell.solver, unfolds or cell.ode_unfolds)
+    if reference is None:
+        reference = reference_states(model, inputs, timespans)
+    return float((states - reference).square().mean().sqrt())
+
+
+@dataclass
+class FitReport:
+    """What :func:`fit_hypersolver` did.
+
+    :param solver: the hypersolver fitted.
+    :param unfolds: the step counts it was fitted for.
+    :param pairs: number of training steps (state, input, step length) used.
+    :param local_error_base: RMS one-step error of the base solver on them.
+    :param local_error_fitted: the same with the fitted correction.
+    """
+
+    solver: str
+    unfolds: tuple[int, ...]
+    pairs: int
+    local_error_base: float
+    local_error_fitted: float
+
+
+def _training_steps(
+    cell: Any, states: torch.Tensor, u: torch.Tensor, dt: torch.Tensor, base: str, unfolds: Sequence[int]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The exact sub-steps of each step of the trajectory, for every step count.
+
+    :return: ``(v [P, N], f(v) [P, N], u [P, F], h [P, 1], exact [P, N], base_step [P, N])``."""
+    parts: list[tuple[torch.Tensor, ...]] = []
+    field = cell.field(u)
+    for count in unfolds:
+        n = cell.solver_steps(dt, base, count)  # explicit bases may take more steps
+        h = (dt / n).unsqueeze(-1)
+        v = states
+        for _ in range(n):
+            exact = cell.integrate(u, v, h.squeeze(-1), "rk4", max(1, REFERENCE_UNFOLDS // n))
+            parts.append((v, field(v), u, h, exact, cell.stepper(u, h, base)(v)))
+            v = exact
+    columns = [torch.cat(column) for column in zip(*parts, strict=True)]
+    keep = columns[3].squeeze(-1) > 0
+    return tuple(column[keep] for column in columns)  # type: ignore[return-value]
+
+
+def fit_hypersolver(
+    model: Any,
+    inputs: torch.Tensor,
+    timespans: float | torch.Tensor | None = None,
+    solver: str = "hyper_semi_implicit",
+    unfolds: Sequence[int] = (1, 2),
+    hidden: int = 64,
+    iterations: int = 2000,
+    lr: float = 3e-3,
+    batch_size: int = 512,
+    seed: int = 0,
+) -> FitReport:
+    """Fit a hypersolver's correction to a model on the states it visits, and attach it to the
+    model's cell (``model.cell.hypersolver``; saved and loaded with the ``state_dict``, its
+    shape in ``model.config()``). The model's own parameters are not changed; refit after
+    they change. Switch to it with :func:`use_solver`.
+
+    Example::
+
+        fit_hypersolver(model, inputs, timespans, "hyper_semi_implicit", unfolds=(1, 2))
+        use_solver(model, "hyper_semi_implicit", 1)
+
+    :param model: an :class:`~ncp_control.LTC` or :class:`~ncp_control.CTRNN` (no mixed memory).
+    :param inputs: input sequences ``[B, T, F]`` like those the model will see.
+    :param timespans: their elapsed times, as for ``model(...)``.
+    :param solver: ``"hyper_semi_implicit"`` or ``"hyper_euler"``.
+    :param unfolds: step counts per time step to fit for (the correction reads the step length).
+    :param hidden: width of the correction's hidden layer.
+    :param iterations: Adam steps.
+    :param lr: Adam's learning rate (decayed to a tenth by a cosine schedule).
+    :param batch_size: training steps per Adam step.
+    :param seed: seed of the correction's initialisation and the minibatches.
+    :return: a :class:`FitReport`.
+    :raises UserError: for another model, an unknown ``solver`` or bad counts.
+    """
+    cell = solver_cell(model)
+    if solver not in HYPER_BASE:
+        raise UserError(f"solver must be one of {tuple(HYPER_BASE)}, got {solver!r}")
+    unfolds = tuple(check_int("unfolds", n, 1) for n in unfolds)
+    if not unfolds:
+        raise UserError("unfolds must name at least one step count, got ()")
+    iterations = check_int("iterations", iterations, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    base = HYPER_BASE[solver]
+    states = reference_states(model, inputs, timespans)
+    x, _, ts, _ = model._prepare(inputs, None, timespans, None)
+    with torch.no_grad():
+        n_states = states.shape[-1]
+        u = cell.map_inputs(x.reshape(-1, x.shape[-1]))
+        v, dv, u, h, exact, stepped = _training_steps(
+            cell, states[:, :-1].reshape(-1, n_states), u, ts.reshape(-1), base, unfolds
+        )
+        target = (exact - stepped) / h.square()
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        correction = HyperCorrection(n_states, u.shape[-1], base, hidden).to(v)
+    with torch.no_grad():
+        correction.standardise(torch.cat((v, dv, u, h), -1), target)
+    optimiser = torch.optim.Adam(correction.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, iterations, eta_min=lr / 10)
+    for _ in range(iterations):
+        batch = torch.randint(0, v.shape[0], (min(batch_size, v.shape[0]),), generator=generator)
+        error = (correction(v[batch], dv[batch], u[batch], h[batch]) - target[batch]) / correction.out_scale
+        loss = error.square().mean()
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+    optimiser.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        correction.fitted.fill_(True)
+        fitted = stepped + h.square() * correction(v, dv, u, h)
+        report = FitReport(
+            solver,
+            unfolds,
+            int(v.shape[0]),
+            math.sqrt(float((stepped - exact).square().mean())),
+            math.sqrt(float((fitted - exact).square().mean())),
+        )
+    cell.hypersolver = correction
+    return report
