@@ -22,9 +22,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from ncp_control.envs.period import nominal_period, period_from, usable_period
 from stable_baselines3.common.vec_env import VecEnv
 
-from ncp_control.envs.period import nominal_period, period_from, usable_period
 from ncp_control.errors import UserError
 from ncp_control.timespans import check_time_unit, to_timespans
 
