@@ -22,9 +22,10 @@ def check_time_unit(value: Any, name: str = "time_unit") -> float:
     :param name: what to call it in the error.
     :return: it as a float.
     :raises UserError: unless it is a finite number of seconds > 0."""
-    if not isinstance(value, Real) or isinstance(value, bool) or not (math.isfinite(float(value)) and value > 0):
+    seconds = float(value) if isinstance(value, Real) and not isinstance(value, bool) else math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
         raise UserError(f"{name} must be a finite number of seconds > 0 (seconds per unit of timespan), got {value!r}")
-    return float(value)
+    return seconds
 
 
 def to_timespans(seconds: T, time_unit: float) -> T:
@@ -34,4 +35,4 @@ def to_timespans(seconds: T, time_unit: float) -> T:
     :param time_unit: seconds per unit of timespan (checked by :func:`check_time_unit`).
     :return: ``seconds / time_unit``, of the same kind and shape.
     """
-    return seconds / time_unit  # type: ignore[operator,no-any-return]
+    return seconds / time_unit  # type: ignore[operator,no-any-return,return-value]
