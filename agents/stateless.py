@@ -146,7 +146,8 @@ class NCPActorCriticPolicy(ActorCriticPolicy):
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
         use_timespan_extractor(observation_space, kwargs)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
-        self.mlp_extractor.policy_net.slot = slot_of(self.pi_features_extractor)
+        extractor: Any = self.mlp_extractor
+        extractor.policy_net.slot = slot_of(self.pi_features_extractor)
 
     def _build_mlp_extractor(self) -> None:
         arch = self.net_arch
