@@ -29,7 +29,7 @@ from gymnasium import spaces
 from ncp_control.agents.export_json import class_name, decode, encode, space_from_json, space_to_json
 from ncp_control.agents.policies import RecurrentSequencePolicy
 from ncp_control.agents.sequence import check_episode_starts
-from ncp_control.agents.timing import elapsed_seconds
+from ncp_control.agents.timing import elapsed_seconds, first_step_seconds
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.vec_env import VecNormalize
@@ -86,8 +86,8 @@ def actor_onestep(
 
     :param policy: a :class:`~ncp_control.agents.policies.RecurrentSequencePolicy` (any alias).
     :param normalization: observation statistics from :func:`normalization_of`, or None.
-    :param use_dt: ``dt`` (seconds) divided by the policy's ``dt_nominal`` is the timespan
-        (as LiquidPPO with ``use_info_dt=True``); False: every step lasts one period.
+    :param use_dt: ``dt`` (seconds) divided by the policy's ``time_unit`` is the timespan
+        (as LiquidPPO with ``use_info_dt=True``); False: every step lasts one time unit.
     :return: the module (eval mode), ``(obs, state [B, actor_state_size], dt [B]) -> (action, state)``.
     """
     if not isinstance(policy, RecurrentSequencePolicy):
@@ -112,7 +112,7 @@ def actor_onestep(
         preprocess=_Features(policy),
         head=nn.Sequential(policy.pi_head, policy.action_net) if len(policy.pi_head) else policy.action_net,
         postprocess=post,
-        time_unit=policy.dt_nominal if use_dt else None,
+        time_unit=policy.time_unit if use_dt else None,
     )
     return module.eval()
 
@@ -199,16 +199,16 @@ class DeployedPolicy:
     :param module: the one-step actor.
     :param observation_space: the env's observation space.
     :param action_space: the env's action space.
-    :param dt_nominal: nominal control period in seconds.
+    :param time_unit: seconds per unit of timespan (the policy's).
     :param config: the loaded ``config.json``.
     """
 
     def __init__(self, module: OneStepPolicy, observation_space: spaces.Space, action_space: spaces.Space,
-                 dt_nominal: float, config: dict[str, Any]) -> None:
+                 time_unit: float, config: dict[str, Any]) -> None:
         self.module = module.eval()
         self.observation_space = observation_space
         self.action_space = action_space
-        self.dt_nominal = float(dt_nominal)
+        self.time_unit = float(time_unit)
         self.config = config
 
     @property
@@ -224,7 +224,8 @@ class DeployedPolicy:
         :param state: ``[n_envs, state_size]`` from the previous call, or None (at rest).
         :param episode_start: ``[n_envs]``: 1 where the observation starts an episode (state zeroed).
         :param deterministic: must be True (the deployed actor has no sampling).
-        :param dt: elapsed time in seconds (scalar or ``[n_envs]``); None: one nominal period.
+        :param dt: elapsed time in seconds (scalar or ``[n_envs]``); None: one time unit. On the
+            first step of an episode pass one nominal control period.
         :return: ``(actions, state)``; actions unbatched for an unbatched observation.
         """
         if not deterministic:
@@ -245,7 +246,7 @@ class DeployedPolicy:
             raise UserError("state must be finite: pass the state predict returned, or None")
         if episode_start is not None:
             h = (h * (1.0 - check_episode_starts(episode_start, n).reshape(n, 1))).astype(np.float32, copy=False)
-        elapsed = elapsed_seconds(dt, n, self.dt_nominal)
+        elapsed = elapsed_seconds(dt, n, self.time_unit)
         with th.no_grad():
             action, new_state = self.module(th.as_tensor(batch), th.as_tensor(h), th.as_tensor(elapsed))
         actions = action.numpy()
@@ -289,7 +290,7 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
         raise UserError(f"the tensors in {folder} do not fit its config: {error}") from None
     policy.set_training_mode(False)
     module = actor_onestep(policy, normalization, bool(config.get("use_dt", True)))
-    return DeployedPolicy(module, observation_space, action_space, policy.dt_nominal, config)
+    return DeployedPolicy(module, observation_space, action_space, policy.time_unit, config)
 
 
 def copy_policy(source: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Path:
@@ -324,7 +325,7 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
     :param vec_normalize: observation statistics to fold in (SB3 sources only).
     :param trust_pickle: open SB3 zips (unpickling can run arbitrary code: your own files only).
     :return: ``(module, model or None, info)``; ``info`` has ``env_id`` (if known),
-        ``env_kwargs`` (weights-only policies of run folders), ``dt_nominal`` and ``source``
+        ``env_kwargs`` (weights-only policies of run folders), ``time_unit`` and ``source``
         (``"weights"`` or ``"sb3"``).
     """
     target = Path(path)
@@ -342,7 +343,7 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
         run = target / "run.json"
         env_id = extra.get("env_id") or (read_json(run).get("env_id") if run.is_file() else None)
         return deployed.module, None, {"env_id": env_id, "env_kwargs": extra.get("env_kwargs") or {},
-                                       "dt_nominal": deployed.dt_nominal, "source": "weights"}
+                                       "time_unit": deployed.time_unit, "source": "weights"}
     from ncp_control.agents.runs.load import load_model
 
     model, info = load_model(target, trust_pickle=trust_pickle)
@@ -351,18 +352,17 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
                          "export and inspect handle LiquidPPO policies")
     policy: Any = model.policy
     return model_onestep(model, vec_normalize), model, {
-        "env_id": info.get("env_id"), "dt_nominal": policy.dt_nominal, "source": "sb3"}
+        "env_id": info.get("env_id"), "time_unit": policy.time_unit, "source": "sb3"}
 
 
 def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps: int = 1000,
-                   dt_nominal: float = 1.0, env_kwargs: dict[str, Any] | None = None) -> tuple[Any, float]:
+                   env_kwargs: dict[str, Any] | None = None) -> tuple[Any, float]:
     """Run the one-step actor over one episode and record its neurons.
 
     :param module: from :func:`actor_onestep` / :func:`open_policy` (a liquid network inside).
     :param env_id: Gymnasium id.
     :param seed: episode seed.
     :param max_steps: step limit.
-    :param dt_nominal: elapsed time of the first step (then ``info["dt"]``, else this).
     :param env_kwargs: env constructor arguments.
     :return: ``(traces, episode return)``; traces are :class:`~ncp_control.analysis.NeuronTraces`
         with the network inputs as the sensory group and the actions.
@@ -380,7 +380,7 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
     try:
         obs, _ = env.reset(seed=seed)
         h = module.initial_state(1)
-        dt = float(dt_nominal)
+        first = dt = first_step_seconds(env)  # then info["dt"], else one nominal period
         inputs, states, actions, total = [], [], [], 0.0
         with th.no_grad():
             for _ in range(max_steps):
@@ -391,7 +391,7 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
                 actions.append(action[0].reshape(-1).to(th.float32))
                 obs, reward, terminated, truncated, info = env.step(action[0].numpy())
                 total += float(reward)
-                dt = float(info.get("dt", dt_nominal))
+                dt = float(info.get("dt", first))
                 if terminated or truncated:
                     break
     finally:

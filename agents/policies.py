@@ -25,7 +25,7 @@ from ncp_control.agents.sequence import (
     make_sequence_model,
     size_of,
 )
-from ncp_control.agents.timing import check_dt_nominal, elapsed_seconds
+from ncp_control.agents.timing import elapsed_seconds, time_unit_argument
 from ncp_control.agents.wiring import build_wiring
 from stable_baselines3.common.distributions import (
     CategoricalDistribution,
@@ -40,6 +40,7 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
 from ncp_control.errors import UserError
+from ncp_control.timespans import to_timespans
 
 CRITICS = ("separate", "shared", "mlp")
 #: Hidden layers between a recurrent network and the action / value outputs (SB3's default
@@ -120,7 +121,10 @@ class RecurrentSequencePolicy(BasePolicy):
     :param use_sde: generalised state-dependent exploration.
     :param full_std: gSDE option.
     :param use_expln: gSDE option.
-    :param dt_nominal: nominal control period in seconds: ``predict(..., dt=...)`` divides by it.
+    :param time_unit: seconds per unit of timespan (see *Time and timespans* in the concepts
+        page): ``predict(..., dt=...)`` passes ``dt / time_unit`` to the network. LiquidPPO sets
+        it to the env's nominal control period unless told otherwise. Default 1.0.
+    :param dt_nominal: deprecated alias of ``time_unit`` (warns).
     :param normalize_observations: normalise vector observations with running statistics kept
         in the policy (updated by LiquidPPO after each update; saved with the weights).
         None (default): on for vector Box observations, off for images and Dict observations.
@@ -168,7 +172,8 @@ class RecurrentSequencePolicy(BasePolicy):
         use_sde: bool = False,
         full_std: bool = True,
         use_expln: bool = False,
-        dt_nominal: float = 1.0,
+        time_unit: float | None = None,
+        dt_nominal: float | None = None,
         normalize_observations: bool | None = None,
         motor_logit_gain: float | None = None,
         actor_head: list[int] | None = None,
@@ -181,7 +186,7 @@ class RecurrentSequencePolicy(BasePolicy):
             raise ValueError(f"network must be one of {NETWORKS}, got {network!r}")
         if critic not in CRITICS:
             raise ValueError(f"critic must be one of {CRITICS}, got {critic!r}")
-        check_dt_nominal(dt_nominal)  # input validation (issue 16): finite and > 0
+        unit = time_unit_argument(time_unit, dt_nominal)  # finite and > 0; dt_nominal warns
         n_out = action_outputs(action_space)
         if use_sde and not isinstance(action_space, spaces.Box):
             raise ValueError("use_sde needs a Box action space")
@@ -217,7 +222,8 @@ class RecurrentSequencePolicy(BasePolicy):
         self.use_sde = use_sde
         self.full_std = full_std
         self.use_expln = use_expln
-        self.dt_nominal = float(dt_nominal)
+        #: Seconds per unit of timespan: the one owner of this number for the policy and its exports.
+        self.time_unit = 1.0 if unit is None else unit
         if normalize_observations is None:
             normalize_observations = isinstance(observation_space, spaces.Box) and extractor_class is FlattenExtractor
         self.normalize_observations = normalize_observations
@@ -332,7 +338,7 @@ class RecurrentSequencePolicy(BasePolicy):
             use_sde=self.use_sde,
             full_std=self.full_std,
             use_expln=self.use_expln,
-            dt_nominal=self.dt_nominal,
+            time_unit=self.time_unit,
             normalize_observations=self.normalize_observations,
             motor_logit_gain=self.motor_logit_gain,
             actor_head=self.actor_head,
@@ -530,7 +536,9 @@ class RecurrentSequencePolicy(BasePolicy):
         :param episode_start: ``[n_envs]``: 1 where the observation starts an episode.
         :param deterministic: mode of the distribution instead of a sample.
         :param dt: elapsed time since the previous observation in seconds (``info["dt"]``),
-            scalar or ``[n_envs]``; divided by ``dt_nominal``. None: one nominal period.
+            scalar or ``[n_envs]``; divided by ``time_unit``. None: one time unit. On the first
+            step of an episode pass one nominal control period (every runner of the package
+            does, :func:`~ncp_control.agents.timing.first_step_seconds`).
         :return: actions ``[n_envs, ...]`` (unbatched for an unbatched observation) and the state.
         """
         self.set_training_mode(False)
@@ -542,7 +550,7 @@ class RecurrentSequencePolicy(BasePolicy):
         starts = th.as_tensor(check_episode_starts(episode_start, n))  # input validation (issue 16): 0/1 only
         timespans = None
         if dt is not None:  # input validation (issue 16): seconds finite and >= 0
-            timespans = th.as_tensor(elapsed_seconds(dt, n, self.dt_nominal) / self.dt_nominal)
+            timespans = th.as_tensor(to_timespans(elapsed_seconds(dt, n, self.time_unit), self.time_unit))
         with th.no_grad():
             actions, new_state = self._act(obs_tensor, h, starts.to(self.device), timespans, deterministic)
         actions_np = actions.cpu().numpy()

@@ -10,7 +10,12 @@ from gymnasium import spaces
 from ncp_control.agents.buffer import ChunkedRolloutBuffer
 from ncp_control.agents.device import recurrent_device
 from ncp_control.agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
-from ncp_control.agents.timing import check_dt_nominal, nominal_dt_of, timespans_from_infos
+from ncp_control.agents.timing import (
+    default_time_unit,
+    first_step_seconds,
+    time_unit_argument,
+    timespans_from_infos,
+)
 from ncp_control.agents.zips import liquid_zip
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
@@ -21,6 +26,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from ncp_control.errors import UserError
+from ncp_control.timespans import to_timespans
 
 SelfLiquidPPO = TypeVar("SelfLiquidPPO", bound="LiquidPPO")
 
@@ -32,8 +38,9 @@ class LiquidPPO(OnPolicyAlgorithm):
     stored at their start (episode starts inside a chunk reset the state, no padding), in
     minibatches of whole chunks. Time-outs bootstrap from the value of the terminal observation
     computed with the state the episode ended in. When the env reports ``info["dt"]`` (seconds),
-    ``dt / dt_nominal`` is the network's timespan for the next observation, in rollouts,
-    training and ``predict(..., dt=...)``.
+    ``dt / time_unit`` is the network's timespan for the next observation, in rollouts,
+    training and ``predict(..., dt=...)``; the first step of an episode lasts one nominal
+    control period (see *Time and timespans* in the concepts page).
 
     :param policy: ``"CfCPolicy"``, ``"LTCPolicy"``, ``"CTRNNPolicy"``, ``"LSTMPolicy"``,
         ``"GRUPolicy"``, ``"MlpPolicy"`` or a :class:`ncp_control.agents.policies.RecurrentSequencePolicy` class.
@@ -54,9 +61,11 @@ class LiquidPPO(OnPolicyAlgorithm):
     :param sde_sample_freq: resample the gSDE noise every n steps (-1: once per rollout).
     :param target_kl: stop an update early past this approximate KL.
     :param seq_len: chunk length: truncated backpropagation through time.
-    :param use_info_dt: feed ``info["dt"] / dt_nominal`` to the networks as timespans.
-    :param dt_nominal: nominal control period in seconds (None: the env's ``nominal_dt`` or
-        ``dt`` attribute, else the first ``info["dt"]`` seen).
+    :param use_info_dt: feed ``info["dt"] / time_unit`` to the networks as timespans.
+    :param time_unit: seconds per unit of timespan (None: the env's nominal control period,
+        :func:`~ncp_control.agents.timing.default_time_unit`, so that a step at the nominal rate
+        lasts 1.0). The policy owns the number (``model.policy.time_unit``).
+    :param dt_nominal: deprecated alias of ``time_unit`` (warns).
     :param stats_window_size: episodes averaged in the logs.
     :param tensorboard_log: TensorBoard log folder.
     :param policy_kwargs: policy options (``units``, ``wiring``, ``cell_kwargs``, ``critic``...).
@@ -91,6 +100,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         target_kl: float | None = None,
         seq_len: int = 32,
         use_info_dt: bool = True,
+        time_unit: float | None = None,
         dt_nominal: float | None = None,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
@@ -120,7 +130,7 @@ class LiquidPPO(OnPolicyAlgorithm):
             device=recurrent_device(device),  # input validation (issue 16): "auto" is the CPU, CUDA warns
             _init_setup_model=False,
         )
-        # input validation (issue 16): n_steps >= 1, whole chunks per minibatch, a finite dt_nominal
+        # input validation (issue 16): n_steps >= 1, whole chunks per minibatch, a finite time unit
         if n_steps < 1:
             raise UserError(f"n_steps must be >= 1 (steps per env per rollout), got {n_steps}")
         if seq_len < 1 or n_steps % seq_len != 0:
@@ -128,8 +138,11 @@ class LiquidPPO(OnPolicyAlgorithm):
         if batch_size < seq_len or batch_size % seq_len != 0:
             raise UserError(f"batch_size must be a multiple of seq_len ({seq_len}): whole chunks per minibatch, "
                             f"got {batch_size}")
-        if dt_nominal is not None:
-            check_dt_nominal(dt_nominal)
+        unit = time_unit_argument(time_unit, dt_nominal)
+        if unit is not None:
+            if "time_unit" in self.policy_kwargs:
+                raise UserError("give time_unit once: as LiquidPPO's argument or in policy_kwargs, not both")
+            self.policy_kwargs = {**self.policy_kwargs, "time_unit": unit}
         self.batch_size = batch_size
         self.n_epochs = n_epochs
         self.clip_range = clip_range
@@ -138,23 +151,25 @@ class LiquidPPO(OnPolicyAlgorithm):
         self.target_kl = target_kl
         self.seq_len = seq_len
         self.use_info_dt = use_info_dt
-        self.dt_nominal = dt_nominal
         self._last_state: th.Tensor | None = None
         self._last_timespans: np.ndarray | None = None
+        #: Timespan of an episode's first step (one nominal control period), set by ``_setup_learn``.
+        self._start_timespan = 1.0
         if _init_setup_model:
             self._setup_model()
 
     def _setup_model(self) -> None:
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
-        if self.dt_nominal is None and self.env is not None:
-            self.dt_nominal = nominal_dt_of(self.env)
+        if "time_unit" not in self.policy_kwargs and "dt_nominal" not in self.policy_kwargs:
+            legacy = self.__dict__.get("dt_nominal")  # zips saved before time_unit: the algorithm held it
+            unit = legacy if legacy is not None else default_time_unit(self.env)
+            self.policy_kwargs = {**self.policy_kwargs, "time_unit": unit}
         self.policy = self.policy_class(  # type: ignore[assignment]
             self.observation_space,
             self.action_space,
             self.lr_schedule,
             use_sde=self.use_sde,
-            dt_nominal=self.dt_nominal or 1.0,
             **self.policy_kwargs,
         )
         self.policy = self.policy.to(self.device)
@@ -176,17 +191,23 @@ class LiquidPPO(OnPolicyAlgorithm):
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_last_state", "_last_timespans"]
+        return [*super()._excluded_save_params(), "_last_state", "_last_timespans", "_start_timespan"]
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
         fresh = reset_num_timesteps or self._last_obs is None
         result = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
         n_envs = self.env.num_envs if self.env is not None else self.n_envs
+        self._start_timespan = float(to_timespans(first_step_seconds(self.env), self.policy.time_unit))
         if fresh or self._last_state is None or self._last_state.shape[0] != n_envs:
             self._last_state = self.policy.initial_state(n_envs)
-            self._last_timespans = np.ones(n_envs, dtype=np.float32)
+            self._last_timespans = np.full(n_envs, self._start_timespan, dtype=np.float32)
         return result
+
+    @property
+    def time_unit(self) -> float:
+        """Seconds per unit of timespan (the policy's: ``policy.time_unit``)."""
+        return self.policy.time_unit
 
     # ------------------------------------------------------------------ rollout
 
@@ -194,13 +215,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         """:return: ``[n_envs]`` elapsed time before the next observation, in nominal periods."""
         if not self.use_info_dt:
             return np.ones(len(infos), dtype=np.float32)
-        if self.dt_nominal is None:
-            found = [float(i["dt"]) for i in infos if "dt" in i]
-            if not found:
-                return np.ones(len(infos), dtype=np.float32)
-            self.dt_nominal = found[0]
-            self.policy.dt_nominal = found[0]
-        return timespans_from_infos(infos, self.dt_nominal)
+        return timespans_from_infos(infos, self.policy.time_unit)
 
     def _ts_tensor(self, timespans: np.ndarray) -> th.Tensor | None:
         return th.as_tensor(timespans, device=self.device) if self.use_info_dt else None
@@ -256,7 +271,7 @@ class LiquidPPO(OnPolicyAlgorithm):
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
             self._last_state = new_state
-            self._last_timespans = np.where(dones, 1.0, next_timespans).astype(np.float32)
+            self._last_timespans = np.where(dones, self._start_timespan, next_timespans).astype(np.float32)
         with th.no_grad():
             last_values = self.policy.predict_values(
                 obs_as_tensor(self._last_obs, self.device),  # type: ignore[arg-type]

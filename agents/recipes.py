@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import yaml
 from ncp_control.agents.policy_kwargs import parse_policy_kwargs
+from ncp_control.envs.perturbations.train_shift import ShiftRandomization, parse_train_shifts
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
@@ -65,6 +67,7 @@ class Recipe:
     :param policy: policy alias (None: not given).
     :param env_kwargs: environment constructor arguments.
     :param normalize: ``VecNormalize`` options of the training envs (empty: no ``VecNormalize``).
+    :param train_shift: training under shift, ``SUITE_OR_NAME[:MAX_LEVEL]`` items (empty: none).
     """
 
     hyperparams: dict[str, Any] = field(default_factory=dict)
@@ -73,15 +76,17 @@ class Recipe:
     policy: str | None = None
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     normalize: dict[str, Any] = field(default_factory=dict)
+    train_shift: list[str] = field(default_factory=list)
 
     def flat(self) -> dict[str, Any]:
         """The recipe as one flat mapping: the algorithm's arguments, then ``n_envs``,
-        ``n_timesteps``, ``policy``, ``env_kwargs`` and ``normalize`` where the recipe gives them.
+        ``n_timesteps``, ``policy``, ``env_kwargs``, ``normalize`` and ``train_shift`` where the
+        recipe gives them.
 
         :return: a new mapping (the recipe is not changed).
         """
         extra = {"n_envs": self.n_envs, "n_timesteps": self.n_timesteps, "policy": self.policy,
-                 "env_kwargs": self.env_kwargs or None, "normalize": self.normalize or None}
+                 "env_kwargs": self.env_kwargs or None, "normalize": self.normalize or None, "train_shift": self.train_shift or None}
         return {**self.hyperparams, **{k: v for k, v in extra.items() if v is not None}}
 
 
@@ -190,6 +195,7 @@ def parse_recipe(entry: Mapping[str, Any], policy: str | None = None, where: str
     if normalize_reward:
         normalize = {"norm_obs": False, "norm_reward": True}
     env_kwargs = params.pop("env_kwargs", None)
+    train_shift = [str(shift) for shift in parse_train_shifts(params.pop("train_shift", None))]
     policy_name = params.pop("policy", None)
     n_envs = _count(params.pop("n_envs", None), "n_envs", where)
     n_timesteps = _count(params.pop("n_timesteps", None), "n_timesteps", where)
@@ -200,6 +206,7 @@ def parse_recipe(entry: Mapping[str, Any], policy: str | None = None, where: str
         policy=policy_name,
         env_kwargs=parse_policy_kwargs(env_kwargs, f"{where}: env_kwargs") if env_kwargs is not None else {},
         normalize=normalize_options(normalize, params.get("gamma"), f"{where}: normalize"),
+        train_shift=train_shift,
     )
 
 
@@ -265,21 +272,30 @@ def shipped_recipe(env_id: str, policy: str | None = None, algo: str = "liquid_p
 
 
 def training_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: Mapping[str, Any] | None = None,
-                 normalize: Mapping[str, Any] | None = None) -> VecEnv:
+                 normalize: Mapping[str, Any] | None = None, train_shift: Sequence[str] | None = None) -> VecEnv:
     """The training envs of a recipe: ``n_envs`` envs (a DummyVecEnv, env ``i`` seeded
-    ``seed + i``), in a ``VecNormalize`` when ``normalize`` has options.
+    ``seed + i``), each in a :class:`~ncp_control.envs.perturbations.train_shift.ShiftRandomization`
+    when ``train_shift`` is given, in a ``VecNormalize`` when ``normalize`` has options.
 
     :param env_id: Gymnasium id (``NCPControl/`` ids are registered first).
     :param n_envs: parallel envs.
     :param seed: seed of the first env.
     :param env_kwargs: environment constructor arguments.
     :param normalize: ``VecNormalize`` options (see :func:`normalize_options`).
+    :param train_shift: training under shift: ``SUITE_OR_NAME[:MAX_LEVEL]`` items (None or empty:
+        the nominal env); a perturbation and a level are drawn at every reset from the env's seed.
     :return: the vectorised env.
     """
     from ncp_control.agents.common.env_util import make_env
 
     kwargs = dict(env_kwargs or {})
-    env: VecEnv = make_vec_env(lambda: make_env(env_id, kwargs), n_envs=n_envs, seed=seed)
+    shifts = parse_train_shifts(train_shift)
+
+    def make() -> gym.Env:
+        env = make_env(env_id, kwargs)
+        return ShiftRandomization(env, shifts) if shifts else env
+
+    env: VecEnv = make_vec_env(make, n_envs=n_envs, seed=seed)
     if normalize:
         env = VecNormalize(env, **dict(normalize))
     return env

@@ -4,7 +4,10 @@ sb3-contrib's recurrent policy talks to an ``nn.LSTM`` (sequence-first input, an
 state of shape ``[layers, batch, hidden]``). :class:`LSTMShaped` presents a liquid model
 that way: ``h`` carries the liquid state (``hidden_size = state_size``) and ``c`` is carried
 along unused. The policy also replaces sb3-contrib's per-step reset loop by one call of the
-liquid model with its reset mask (same outputs, one unroll).
+liquid model with its reset mask (same outputs, one unroll). The liquid networks see the
+env's elapsed time when the env is wrapped in
+:class:`~ncp_control.agents.timespan_obs.TimespanObservation` (the observation then carries
+each step's timespan); without it every step lasts 1.0.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import torch as th
 from gymnasium import spaces
 from ncp_control.agents.policies import action_outputs
 from ncp_control.agents.sequence import LIQUID_NETWORKS, make_liquid, size_of
+from ncp_control.agents.timespan_obs import TimeSlot, slot_of, use_timespan_extractor
 from ncp_control.agents.wiring import build_wiring
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtractor, MlpExtractor
@@ -37,6 +41,8 @@ class LSTMShaped(nn.Module):
         self.hidden_size = size_of(model, "state_size")
         self.output_size = size_of(model, "output_size")
         self.num_layers = 1
+        #: Where the timespans of the current forward pass are (a TimespanExtractor's), or None.
+        self.slot: TimeSlot | None = None
 
     def forward(self, x: th.Tensor, state: tuple[th.Tensor, th.Tensor]) -> tuple[th.Tensor, tuple[th.Tensor, th.Tensor]]:
         """:param x: ``[T, B, F]``. :param state: ``(h [1, B, S], c [1, B, S])``.
@@ -98,6 +104,7 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         for key in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
             if key in kwargs:
                 raise UserError(f"{key} is an LSTM option; the liquid network is set by units, wiring and cell_kwargs")
+        use_timespan_extractor(observation_space, kwargs)
         if isinstance(observation_space, spaces.Dict):  # sb3-contrib's MultiInput policy does the same
             kwargs.setdefault("features_extractor_class", CombinedExtractor)
         extractor = kwargs.get("features_extractor_class", FlattenExtractor)
@@ -113,6 +120,8 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         shared = bool(kwargs.get("shared_lstm", False))
         self._latent_sizes = (actor.output_size, actor.output_size if shared else critic.output_size)
         super().__init__(observation_space, action_space, lr_schedule, lstm_hidden_size=actor.hidden_size, **kwargs)
+        actor.slot = slot_of(self.pi_features_extractor)
+        critic.slot = slot_of(self.vf_features_extractor)
         self.lstm_actor = actor  # type: ignore[assignment]
         self.lstm_critic = critic if self.enable_critic_lstm else None  # type: ignore[assignment]
         if not (self.shared_lstm or self.enable_critic_lstm):
@@ -142,7 +151,8 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
         n_seq = lstm_states[0].shape[1]
         x = features.reshape(n_seq, -1, lstm.input_size)
         resets = episode_starts.reshape(n_seq, -1).bool()
-        y, h = lstm.model(x, lstm_states[0][0], None, resets)
+        timespans = None if lstm.slot is None or lstm.slot.timespans is None else lstm.slot.timespans.reshape(n_seq, -1)
+        y, h = lstm.model(x, lstm_states[0][0], timespans, resets)
         return th.flatten(y, 0, 1), (h.unsqueeze(0), lstm_states[1])
 
     def _get_constructor_parameters(self) -> dict[str, Any]:

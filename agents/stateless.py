@@ -2,7 +2,10 @@
 
 For each observation, the NCP starts at rest and is unrolled ``ode_steps`` steps with the
 observation held as its input; its motor neurons are the actor's latent. No state crosses
-env steps, so these policies fit SB3's feed-forward algorithms unchanged.
+env steps, so these policies fit SB3's feed-forward algorithms unchanged. Each unroll step
+lasts the env step's timespan when the env is wrapped in
+:class:`~ncp_control.agents.timespan_obs.TimespanObservation` (so the unroll follows the
+step's duration), 1.0 otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from ncp_control.agents.sequence import LIQUID_NETWORKS, make_liquid
+from ncp_control.agents.timespan_obs import TimeSlot, slot_of, use_timespan_extractor
 from ncp_control.agents.wiring import build_wiring
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import create_mlp
@@ -72,10 +76,15 @@ class StatelessNCP(nn.Module):
         self.model = make_liquid(network, input_size, wiring, options)
         self.ode_steps = ode_steps
         self.output_size = motor_neurons
+        #: Where the env steps' timespans are (a TimespanExtractor's), or None: each unroll step lasts 1.0.
+        self.slot: TimeSlot | None = None
 
     def forward(self, x: th.Tensor) -> th.Tensor:
         """:param x: ``[B, F]``. :return: motor neurons after the last step, ``[B, M]``."""
-        y, _ = self.model(x.unsqueeze(1).expand(-1, self.ode_steps, -1).contiguous())
+        timespans = None
+        if self.slot is not None and self.slot.timespans is not None:
+            timespans = self.slot.timespans.reshape(-1, 1).expand(-1, self.ode_steps).contiguous()
+        y, _ = self.model(x.unsqueeze(1).expand(-1, self.ode_steps, -1).contiguous(), None, timespans)
         return y[:, -1]
 
 
@@ -135,7 +144,10 @@ class NCPActorCriticPolicy(ActorCriticPolicy):
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
+        use_timespan_extractor(observation_space, kwargs)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+        extractor: Any = self.mlp_extractor
+        extractor.policy_net.slot = slot_of(self.pi_features_extractor)
 
     def _build_mlp_extractor(self) -> None:
         arch = self.net_arch
@@ -155,6 +167,7 @@ class NCPSACActor(SACActor):
             raise UserError("the NCP SAC actor does not support use_sde")
         self.ncp_options = ncp_options
         ncp = StatelessNCP(self.features_dim, **ncp_options)
+        ncp.slot = slot_of(self.features_extractor)
         action_dim = int(np.prod(self.action_space.shape or (1,)))
         self.latent_pi = ncp  # type: ignore[assignment]
         self.mu = nn.Linear(ncp.output_size, action_dim)
@@ -170,6 +183,7 @@ class NCPSACPolicy(SACPolicy):
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
+        use_timespan_extractor(observation_space, kwargs)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[arg-type]
 
     def make_actor(self, features_extractor: Any = None) -> NCPSACActor:
@@ -187,6 +201,7 @@ class NCPTD3Actor(TD3Actor):
         super().__init__(*args, **kwargs)
         self.ncp_options = ncp_options
         ncp = StatelessNCP(self.features_dim, **ncp_options)
+        ncp.slot = slot_of(self.features_extractor)
         action_dim = int(np.prod(self.action_space.shape or (1,)))
         self.mu = nn.Sequential(ncp, nn.Linear(ncp.output_size, action_dim), nn.Tanh())
 
@@ -200,6 +215,7 @@ class NCPTD3Policy(TD3Policy):
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
+        use_timespan_extractor(observation_space, kwargs)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[arg-type]
 
     def make_actor(self, features_extractor: Any = None) -> NCPTD3Actor:

@@ -1,80 +1,86 @@
-"""Elapsed time from the env to the network: ``info["dt"]`` in nominal control periods.
+"""Elapsed time from the env to the network: seconds to timespans, one time unit, one first step.
 
-The one place where seconds become the cells' timespans: :func:`check_dt_nominal` checks the
-time unit, :func:`elapsed_seconds` a user's ``dt`` (``predict``), :func:`timespans_from_infos`
-the env's ``info["dt"]`` (rollouts); :func:`nominal_dt` and :func:`nominal_dt_of` read an env's
-nominal control period. Timespans are finite and >= 0; anything else is refused
-with one line naming its source.
+The one place in ``agents`` where time is decided (see *Time and timespans* in the concepts page):
+
+- the time unit (:func:`default_time_unit`): seconds per unit of timespan; by default the
+  env's nominal control period (:func:`ncp_control.envs.period.nominal_period`), so that a
+  step at the nominal rate lasts 1.0, and one second for an env that states no period;
+- the conversion (:func:`ncp_control.timespans.to_timespans`): ``timespan = seconds / time_unit``,
+  of a user's ``dt`` (:func:`elapsed_seconds`, ``predict``) or the env's ``info["dt"]``
+  (:func:`timespans_from_infos`, rollouts);
+- the first step of an episode (:func:`first_step_seconds`): one nominal control period,
+  whatever reset's info says; every runner (LiquidPPO's rollouts, the episode runner behind
+  evaluation, robustness and the CLI, the sb3-contrib adapter) passes it.
+
+Timespans are finite and >= 0; anything else is refused with one line naming its source.
 """
 
 from __future__ import annotations
 
-import math
-from numbers import Real
+import warnings
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from ncp_control.envs.period import nominal_period, period_from, usable_period
 from stable_baselines3.common.vec_env import VecEnv
 
 from ncp_control.errors import UserError
+from ncp_control.timespans import check_time_unit, to_timespans
 
-#: Attributes that name an env's nominal control period, in order of preference.
-NOMINAL_DT_ATTRIBUTES = ("nominal_dt", "dt")
-
-
-def _seconds(value: Any) -> float | None:
-    """:return: ``value`` as a float where it is a real number (not a bool), else None."""
-    return float(value) if isinstance(value, Real) and not isinstance(value, bool) else None
+#: Seconds assumed for the control period of an env that states none.
+FALLBACK_PERIOD = 1.0
 
 
-def _usable_period(value: Any) -> bool:
-    seconds = _seconds(value)
-    return seconds is not None and math.isfinite(seconds) and seconds > 0
+def time_unit_argument(time_unit: float | None, dt_nominal: float | None, stacklevel: int = 3) -> float | None:
+    """Read ``time_unit`` and its deprecated alias ``dt_nominal`` (which warns).
+
+    :param time_unit: seconds per unit of timespan, or None.
+    :param dt_nominal: the deprecated name of ``time_unit``.
+    :param stacklevel: of the DeprecationWarning.
+    :return: the checked time unit, or None when neither is given.
+    :raises UserError: for both, or a value that is not finite and > 0.
+    """
+    if dt_nominal is not None:
+        warnings.warn("dt_nominal is deprecated; use time_unit (seconds per unit of timespan)", DeprecationWarning,
+                      stacklevel=stacklevel)
+        if time_unit is not None:
+            raise UserError("give time_unit, not both time_unit and its deprecated alias dt_nominal")
+        return check_time_unit(dt_nominal, "dt_nominal")
+    return None if time_unit is None else check_time_unit(time_unit)
 
 
-def check_dt_nominal(value: Any, name: str = "dt_nominal") -> float:
-    """:param value: a nominal control period.
-    :param name: what to call it in the error.
-    :return: it as a float.
-    :raises UserError: unless it is a finite number of seconds > 0."""
-    if not _usable_period(value):
-        raise UserError(f"{name} must be a finite number of seconds > 0 (the nominal control period), got {value!r}")
-    return float(value)
+def env_period(env: gym.Env | VecEnv | None) -> float:
+    """The nominal control period of an env or of a VecEnv's first env.
+
+    :param env: the environment, or None.
+    :return: seconds (:data:`FALLBACK_PERIOD` where none is stated).
+    """
+    if env is None:
+        return FALLBACK_PERIOD
+    if isinstance(env, VecEnv):
+        found = period_from(lambda name: env.get_attr(name, indices=[0])[0])
+    else:
+        found = nominal_period(env)
+    return FALLBACK_PERIOD if found is None else found
 
 
-def nominal_dt(env: gym.Env) -> float:
-    """The nominal control period of an environment in seconds: its ``nominal_dt`` or ``dt``
-    attribute (of the unwrapped env) where that is finite and > 0, else one frame at
-    ``metadata["render_fps"]``, else 1.0.
+def default_time_unit(env: gym.Env | VecEnv | None) -> float:
+    """The default time unit: the env's nominal control period (timespan 1.0 at the nominal rate).
+
+    :param env: the environment, or None.
+    :return: seconds per unit of timespan.
+    """
+    return env_period(env)
+
+
+def first_step_seconds(env: gym.Env | VecEnv | None) -> float:
+    """The elapsed time of the first step of an episode: one nominal control period.
 
     :param env: the environment.
-    :return: seconds per step.
+    :return: seconds.
     """
-    unwrapped = env.unwrapped
-    for name in NOMINAL_DT_ATTRIBUTES:
-        seconds = _seconds(getattr(unwrapped, name, None))
-        if seconds is not None and _usable_period(seconds):
-            return seconds
-    fps = env.metadata.get("render_fps")
-    return 1.0 / float(fps) if fps else 1.0
-
-
-def nominal_dt_of(env: VecEnv) -> float | None:
-    """The nominal control period of a VecEnv's first env, in seconds.
-
-    :param env: the VecEnv.
-    :return: its ``nominal_dt`` or ``dt`` attribute (searched through wrappers) where that is
-        finite and > 0, or None.
-    """
-    for name in NOMINAL_DT_ATTRIBUTES:
-        try:
-            value = env.get_attr(name, indices=[0])[0]
-        except AttributeError:
-            continue
-        if _usable_period(value):
-            return float(value)
-    return None
+    return env_period(env)
 
 
 def elapsed_seconds(dt: Any, n: int, default: float) -> np.ndarray:
@@ -82,7 +88,7 @@ def elapsed_seconds(dt: Any, n: int, default: float) -> np.ndarray:
 
     :param dt: seconds since the previous observation: a scalar, ``[n]``, or None.
     :param n: number of envs.
-    :param default: seconds to use for None (one nominal period).
+    :param default: seconds to use for None (one time unit).
     :return: ``[n]`` float32 seconds.
     :raises UserError: for another shape, or a value that is not finite and >= 0.
     """
@@ -96,24 +102,24 @@ def elapsed_seconds(dt: Any, n: int, default: float) -> np.ndarray:
     return seconds
 
 
-def timespans_from_infos(infos: list[dict[str, Any]], dt_nominal: float) -> np.ndarray:
+def timespans_from_infos(infos: list[dict[str, Any]], time_unit: float) -> np.ndarray:
     """Per-env timespans from step infos.
 
     :param infos: one info dict per env.
-    :param dt_nominal: nominal control period in seconds.
-    :return: ``[n_envs]`` float32: ``info["dt"] / dt_nominal``, or 1 where no dt is reported.
-    :raises UserError: for an ``info["dt"]`` that is not finite and >= 0, or a bad ``dt_nominal``.
+    :param time_unit: seconds per unit of timespan.
+    :return: ``[n_envs]`` float32: ``info["dt"] / time_unit``, or 1 where no dt is reported.
+    :raises UserError: for an ``info["dt"]`` that is not finite and >= 0, or a bad ``time_unit``.
     """
-    period = check_dt_nominal(dt_nominal)
+    unit = check_time_unit(time_unit)
     timespans = np.ones(len(infos), dtype=np.float32)
     for index, info in enumerate(infos):
         if "dt" not in info:
             continue
-        seconds = _seconds(info["dt"])
-        if seconds is None or not (math.isfinite(seconds) and seconds >= 0):
+        seconds = info["dt"]
+        if not (seconds == 0 and not isinstance(seconds, bool)) and usable_period(seconds) is None:
             raise UserError(
                 f"info['dt'] of env {index} must be finite and >= 0 seconds, got {info['dt']!r}: fix the env's "
                 "step, or train with use_info_dt=False"
             )
-        timespans[index] = seconds / period
+        timespans[index] = to_timespans(float(seconds), unit)
     return timespans

@@ -34,6 +34,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from ncp_control.envs.classic import CLASSES, make_classic
+from ncp_control.envs.period import RESET_INFO_KEY
 
 #: Classic tasks: id -> (kept indices, control period in seconds).
 CLASSIC_KEPT: dict[str, tuple[tuple[int, ...], float]] = {
@@ -99,6 +100,11 @@ class NoVelocityObservation(gym.ObservationWrapper):
         obs, reward, terminated, truncated, info = self.env.step(action)
         info.setdefault("dt", self.control_dt)
         return self.observation(obs), reward, terminated, truncated, info
+
+    def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict]:
+        """Reset the task; the info carries the nominal control period (``"nominal_dt"``)."""
+        obs, info = self.env.reset(**kwargs)
+        return self.observation(obs), {**info, RESET_INFO_KEY: self.nominal_dt}
 
 
 def make_no_velocity_env(base_id: str, **kwargs: Any) -> gym.Env:

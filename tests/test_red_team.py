@@ -228,13 +228,15 @@ def test_batch_size_not_a_multiple_of_seq_len_is_refused():
         LiquidPPO("CfCPolicy", "Pendulum-v1", **{**TINY, "batch_size": 40})
 
 
-def test_dt_nominal_must_be_finite():
+def test_time_unit_must_be_finite():
     from ncp_control.agents import LiquidPPO
     from ncp_control.agents.timing import timespans_from_infos
 
-    with pytest.raises(UserError, match="dt_nominal must be a finite"):
+    with pytest.raises(UserError, match="time_unit must be a finite"):
+        LiquidPPO("CfCPolicy", "Pendulum-v1", time_unit=float("inf"), **TINY)
+    with pytest.raises(UserError, match="dt_nominal must be a finite"):  # the deprecated alias names itself
         LiquidPPO("CfCPolicy", "Pendulum-v1", dt_nominal=float("inf"), **TINY)
-    with pytest.raises(UserError, match="dt_nominal must be a finite"):
+    with pytest.raises(UserError, match="time_unit must be a finite"):
         timespans_from_infos([{"dt": 0.05}], float("inf"))
 
 

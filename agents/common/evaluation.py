@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from ncp_control.agents.common.eval_policies import EvalPolicy, stack_observations
-from ncp_control.agents.timing import nominal_dt
+from ncp_control.agents.timing import first_step_seconds
 
 #: ``info`` keys read as the tracking error of a step, first match wins.
 TRACKING_KEYS: tuple[str, ...] = ("tracking_error", "position_error", "lateral_error", "distance_to_target")
@@ -68,8 +68,8 @@ def run_episodes(
 ) -> list[dict[str, Any]]:
     """Run one episode per seed, all in lock-step, and measure each.
 
-    The elapsed time passed to the policy is the reset info's ``dt`` (else the env's nominal
-    period, :func:`~ncp_control.agents.timing.nominal_dt`) on the first step, then
+    The elapsed time passed to the policy is one nominal control period on the first step
+    (:func:`~ncp_control.agents.timing.first_step_seconds`, whatever reset's info says), then
     each step's ``info["dt"]``.
 
     :param policy: the batched policy.
@@ -86,9 +86,9 @@ def run_episodes(
         count = len(envs)
         observations, dt = [], np.empty(count)
         for index, (env, seed) in enumerate(zip(envs, seeds)):
-            obs, info = env.reset(seed=int(seed))
+            obs, _ = env.reset(seed=int(seed))
             observations.append(obs)
-            dt[index] = float(info.get("dt", nominal_dt(env)))
+            dt[index] = first_step_seconds(env)
         policy.start(envs)
         active = np.ones(count, dtype=bool)
         episode_start = np.ones(count, dtype=bool)

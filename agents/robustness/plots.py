@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from ncp_control.agents.robustness.bootstrap import stratified_bootstrap_ci
 from ncp_control.agents.robustness.evaluate import CLEAN
+from ncp_control.agents.robustness.seen import TrainShifts, seen_range
 from ncp_control.agents.robustness.summary import add_retention, auc_matrix
 
 from ncp_control.errors import UserError
@@ -48,12 +49,15 @@ def _band(values: np.ndarray, reps: int) -> tuple[float, float, float]:
     return stratified_bootstrap_ci(values[:, None], "mean", reps=reps, seed=0)
 
 
-def plot_retention(frame: pd.DataFrame, out_stem: str | os.PathLike[str], reps: int = 1000) -> list[Path]:
+def plot_retention(frame: pd.DataFrame, out_stem: str | os.PathLike[str], reps: int = 1000,
+                   train_shifts: TrainShifts | None = None) -> list[Path]:
     """Retention against level per family, one line per model, with confidence bands.
 
     :param frame: the results table (with the random baseline's rows).
     :param out_stem: output path without suffix; ``.png`` and ``.svg`` are written.
     :param reps: bootstrap replications of each band.
+    :param train_shifts: model name -> its training shifts: the levels a model saw in training
+        are shaded in its colour (in-distribution), the rest is out-of-distribution.
     :return: the written files.
     """
     plt = _pyplot()
@@ -77,6 +81,10 @@ def plot_retention(frame: pd.DataFrame, out_stem: str | os.PathLike[str], reps: 
             means, lows, highs = (np.array(v) for v in zip(*stats))
             (line,) = axis.plot(levels, means, marker="o", label=model)
             axis.fill_between(levels, lows, highs, color=line.get_color(), alpha=0.2)
+            seen = seen_range((train_shifts or {}).get(model, ()), list(mine["perturbation"].unique()))
+            if seen > 0:
+                axis.axvspan(0.0, seen, color=line.get_color(), alpha=0.08, lw=0,
+                             label=f"{model}: seen in training" if family == families[0] else None)
         axis.axhline(1.0, color="grey", lw=0.8, ls="--")
         axis.axhline(0.0, color="grey", lw=0.8, ls=":")
         axis.set_title(family)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from ncp_control.agents.common.files import atomic_write_bytes
 from ncp_control.agents.robustness.plots import plot_auc, plot_retention
+from ncp_control.agents.robustness.seen import TrainShifts, any_shift, mark_seen
 from ncp_control.agents.robustness.summary import (
     cell_summary,
     family_summary,
@@ -26,19 +27,24 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_report(frame: pd.DataFrame, out_dir: str | os.PathLike[str], reps: int = 2000) -> dict[str, list[Path]]:
+def write_report(frame: pd.DataFrame, out_dir: str | os.PathLike[str], reps: int = 2000,
+                 train_shifts: TrainShifts | None = None) -> dict[str, list[Path]]:
     """Summaries (CSV) and plots (PNG + SVG) of a results table, per environment.
 
     :param frame: the per-episode results, with the random baseline's rows.
     :param out_dir: destination folder.
     :param reps: bootstrap replications.
+    :param train_shifts: model name -> its training shifts; where any model was trained under
+        shift, ``cells.csv`` gets a ``seen_in_training`` column and the retention plots shade
+        the levels each model saw in training.
     :return: ``{"tables": [...], "plots": [...]}`` of written files.
     """
     out = Path(out_dir)
     cells = cell_summary(frame)
     families = family_summary(cells)
+    shifts = train_shifts if any_shift(train_shifts) else None
     written: dict[str, list[Path]] = {"tables": [], "plots": []}
-    written["tables"].append(_write_csv(cells, out / "cells.csv"))
+    written["tables"].append(_write_csv(cells if shifts is None else mark_seen(cells, shifts), out / "cells.csv"))
     written["tables"].append(_write_csv(families, out / "families.csv"))
     if not families.empty:
         models = pd.concat(
@@ -54,7 +60,7 @@ def write_report(frame: pd.DataFrame, out_dir: str | os.PathLike[str], reps: int
     for env_id, group in frame.groupby("env_id"):
         slug = _slug(str(env_id))
         if (group["perturbation"] != "none").any():
-            written["plots"] += plot_retention(group, out / f"retention_{slug}")
+            written["plots"] += plot_retention(group, out / f"retention_{slug}", train_shifts=shifts)
             env_families = families[families["env_id"] == env_id]
             if not env_families.empty:
                 written["plots"] += plot_auc(env_families, out / f"auc_{slug}")

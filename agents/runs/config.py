@@ -13,6 +13,7 @@ from typing import Any
 
 from ncp_control.agents.policy_kwargs import parse_policy_kwargs, resolve_policy_kwargs
 from ncp_control.agents.recipes import normalize_options, read_recipe
+from ncp_control.envs.perturbations.train_shift import parse_train_shifts
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.utils import LinearSchedule
 
@@ -59,6 +60,8 @@ class RunConfig:
     :param checkpoint_freq: steps between checkpoints (0: none).
     :param eval_freq: steps between clean evaluations (0: none).
     :param eval_episodes: episodes per evaluation.
+    :param train_shift: training under shift, ``SUITE_OR_NAME[:MAX_LEVEL]`` items (empty: the
+        nominal env); see :mod:`ncp_control.envs.perturbations.train_shift`.
     """
 
     env_id: str
@@ -73,6 +76,7 @@ class RunConfig:
     checkpoint_freq: int = 10_000
     eval_freq: int = 10_000
     eval_episodes: int = 5
+    train_shift: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         """Check every field, so that a run that starts does not fail on its configuration.
@@ -104,6 +108,7 @@ class RunConfig:
                 raise UserError(f"{name} must be a mapping, got {getattr(self, name)!r}")
         self.env_kwargs = parse_policy_kwargs(self.env_kwargs, "env_kwargs")
         self.normalize = normalize_options(self.normalize, where="normalize") if self.normalize else {}
+        self.train_shift = [str(shift) for shift in parse_train_shifts(self.train_shift)]
         taken = algorithm_parameters(self.algo)
         not_taken = sorted(set(self.hyperparams) - taken)
         if not_taken:

@@ -62,7 +62,9 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
             info = RunFolder.open(run).info()
     elif target.is_dir():
         folder = RunFolder.open(target)
-        info = {**folder.info(), "seed": folder.config().seed, "env_kwargs": dict(folder.config().env_kwargs)}
+        config = folder.config()
+        info = {**folder.info(), "seed": config.seed, "env_kwargs": dict(config.env_kwargs),
+                "train_shift": list(config.train_shift)}
         source = _run_source(folder, trust_pickle)
     elif target.is_file():
         source = target

@@ -28,7 +28,8 @@ def new_model(config: RunConfig, tensorboard_log: str | None = None, device: str
     params = algorithm_arguments(config.hyperparams)
     if device is not None:
         params["device"] = device
-    env = training_env(config.env_id, config.n_envs, config.seed, config.env_kwargs, config.normalize)
+    env = training_env(config.env_id, config.n_envs, config.seed, config.env_kwargs, config.normalize,
+                       config.train_shift)
     try:
         return algo(config.policy, env, seed=config.seed, tensorboard_log=tensorboard_log, verbose=0, **params)
     except (KeyError, TypeError, ValueError) as error:  # the configuration does not build: the user's to fix

@@ -17,6 +17,7 @@ YAML layout (every key but ``envs`` and ``policies`` optional)::
     levels: [0.25, 0.5, 1.0]        # optional override of the suites' levels
     episodes: 5                     # evaluation episodes per cell
     eval_seed: 0
+    train_shift: [timing:0.5]       # training under shift for every job (a policy entry's own wins)
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from ncp_control.agents.runs import RunConfig, algorithm_parameters, algorithms
 from ncp_control.errors import UserError
 
 _KEYS = {"envs", "policies", "seeds", "timesteps", "budget", "n_envs", "hyperparams", "env_kwargs", "checkpoint_freq",
-         "suites", "levels", "episodes", "eval_seed", "algo"}
-_POLICY_KEYS = {"name", "policy", "algo", "hyperparams"}
+         "suites", "levels", "episodes", "eval_seed", "algo", "train_shift"}
+_POLICY_KEYS = {"name", "policy", "algo", "hyperparams", "train_shift"}
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def parse_sweep(data: dict[str, Any]) -> SweepConfig:
             env_kwargs=dict(data.get("env_kwargs") or {}),
             checkpoint_freq=_int(data.get("checkpoint_freq", 10_000), "checkpoint_freq"),
             eval_freq=0,
+            train_shift=list(_as_list(spec.get("train_shift", data.get("train_shift")), "train_shift")),
         )
         config.validate()
         jobs.append(

@@ -202,5 +202,6 @@ def _merge(config: SweepConfig, root: Path, done: set[str]) -> tuple[Path | None
     merged = pd.concat([read_results(baseline), *tables], ignore_index=True)[COLUMNS]
     path = root / "results.csv"
     atomic_write_bytes(path, merged.to_csv(index=False).encode())
-    written = write_report(merged, root / "report")
+    written = write_report(merged, root / "report", train_shifts={job.model: job.config.train_shift
+                                                                  for job in config.jobs})
     return path, [path, *written["tables"], *written["plots"]]

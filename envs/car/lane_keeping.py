@@ -45,6 +45,7 @@ from ncp_control.envs.car.dynamics import MAX_STEER, NOMINAL_VEHICLE, VehiclePar
 from ncp_control.envs.car.raster import LIGHTING, SEASONS, View, colour_table, rasterise
 from ncp_control.envs.car.road import Road, generate_road
 from ncp_control.envs.params import PhysicalParams
+from ncp_control.envs.period import RESET_INFO_KEY
 from ncp_control.envs.validation import check_action
 
 OBSERVATIONS = ("state", "camera")
@@ -202,7 +203,7 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
         self._state = [0.0, e_y, e_psi, 0.0, 0.0, ep["speed"]]
         self._prev_steer = 0.0
         self._half = 0.5 * ep["lane_width"]
-        return self._observation(), self._info(False, False)
+        return self._observation(), {**self._info(False, False), RESET_INFO_KEY: self.nominal_dt}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         """Apply one control period of steering (and acceleration).

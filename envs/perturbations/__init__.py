@@ -44,6 +44,7 @@ from ncp_control.envs.perturbations.suites import (
     suite_for,
     supported,
 )
+from ncp_control.envs.perturbations.train_shift import ShiftRandomization, TrainShift, parse_train_shift
 
 __all__ = [
     "LEVELS",
@@ -57,10 +58,12 @@ __all__ = [
     "PerturbationInfo",
     "RandomWalk",
     "Schedule",
+    "ShiftRandomization",
     "Stack",
     "Step",
     "Suite",
     "SuiteEntry",
+    "TrainShift",
     "available",
     "available_suites",
     "check_level",
@@ -70,6 +73,7 @@ __all__ = [
     "make",
     "make_schedule",
     "make_stack",
+    "parse_train_shift",
     "resolve_suite",
     "suite",
     "suite_for",

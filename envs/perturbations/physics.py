@@ -14,6 +14,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 from ncp_control.envs.params import PhysicalParams
+from ncp_control.envs.period import require_period
 
 #: attribute pairs under which environments keep their MuJoCo model and data.
 _MUJOCO_ATTRIBUTES = (("model", "data"), ("_model", "_data"), ("mj_model", "mj_data"))
@@ -134,21 +135,13 @@ def total_mass(env: gym.Env) -> float:
 
 
 def control_dt(env: gym.Env) -> float:
-    """The nominal control period of an environment, in seconds.
+    """The nominal control period of an environment, in seconds
+    (:func:`ncp_control.envs.period.nominal_period`, required).
 
-    :param env: the environment: MuJoCo tasks (``dt``), or any env with a ``dt`` or ``tau``
-        attribute.
+    :param env: the environment.
     :raises ValueError: when no control period can be found.
     """
-    unwrapped = env.unwrapped
-    for attribute in ("dt", "tau", "control_dt"):
-        value = getattr(unwrapped, attribute, None)
-        if isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and value > 0:
-            return float(value)
-    raise ValueError(
-        f"{type(unwrapped).__name__} has no control period (a 'dt' or 'tau' attribute); "
-        "this perturbation needs one to convert seconds into steps"
-    )
+    return require_period(env, "this perturbation needs one to convert seconds into steps")
 
 
 def horizontal_direction(rng: np.random.Generator) -> np.ndarray:

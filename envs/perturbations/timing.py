@@ -18,6 +18,7 @@ from typing import Any
 import gymnasium as gym
 import mujoco
 import numpy as np
+from ncp_control.envs.period import nominal_period
 from ncp_control.envs.perturbations.base import Perturbation, StepResult
 from ncp_control.envs.perturbations.physics import mujoco_handles
 from ncp_control.envs.perturbations.schedules import Schedule
@@ -53,7 +54,7 @@ class Clock:
             self.nominal_dt = self.timestep * self.frames
         elif attribute is not None:
             self._knob = attribute
-            self.nominal_dt = float(getattr(unwrapped, attribute))
+            self.nominal_dt = nominal_period(env) or float(getattr(unwrapped, attribute))
         else:
             name = env.spec.id if env.spec is not None else type(unwrapped).__name__
             raise ValueError(f"perturbation {who!r} is not available for {name}: it has neither a MuJoCo model "

@@ -15,6 +15,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 from ncp_control.envs.params import PhysicalParams
+from ncp_control.envs.period import RESET_INFO_KEY
 from ncp_control.envs.quadrotor.mixer import RateMixer
 from ncp_control.envs.quadrotor.model import CRAZYFLIE, build_mjcf
 from ncp_control.envs.quadrotor.render import draw_scene
@@ -159,6 +160,8 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         self._hover_thrust = CRAZYFLIE.hover_thrust
         self._hover_command = CRAZYFLIE.hover_thrust / (4 * CRAZYFLIE.max_motor_thrust)
         self.metadata = {**type(self).metadata, "render_fps": int(round(control_frequency))}
+        #: The control period as constructed (s); ``dt`` follows a timing wrapper's changes.
+        self.nominal_dt = float(self.model.opt.timestep) * self.physics_substeps
 
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
         self._init_physical_params(
@@ -277,7 +280,7 @@ class QuadrotorEnv(gym.Env, PhysicalParams):
         super().reset(seed=seed)
         self._task_reset(dict(options or {}))
         self._trail = [self._pos.copy()] if self.render_mode is not None else []
-        info = {"success": False, "dt": 0.0, "tracking_error": self._tracking_error(), "crashed": False, "time": 0.0}
+        info = {"success": False, "dt": 0.0, RESET_INFO_KEY: self.nominal_dt, "tracking_error": self._tracking_error(), "crashed": False, "time": 0.0}
         return self._task_observation(), info
 
     def step(self, action: np.ndarray) -> tuple[Any, float, bool, bool, dict[str, Any]]:

@@ -17,6 +17,7 @@ from torch import nn
 from ncp_control.cells.base import LiquidCell
 from ncp_control.errors import UserError
 from ncp_control.sequence import LiquidRNN
+from ncp_control.timespans import check_time_unit, to_timespans
 
 
 def step_network(
@@ -150,9 +151,7 @@ class OneStepPolicy(nn.Module):
         self.preprocess = preprocess
         self.head = head
         self.postprocess = postprocess
-        if time_unit is not None and not time_unit > 0:
-            raise UserError(f"time_unit must be > 0 or None, got {time_unit}")
-        self.time_unit = None if time_unit is None else float(time_unit)
+        self.time_unit = None if time_unit is None else check_time_unit(time_unit)
 
     def forward(
         self, obs: torch.Tensor, state: torch.Tensor, dt: torch.Tensor
@@ -168,7 +167,7 @@ class OneStepPolicy(nn.Module):
         if self.time_unit is None:
             ts = torch.ones_like(dt, dtype=torch.float32)
         else:
-            ts = dt.to(torch.float32) / self.time_unit
+            ts = to_timespans(dt.to(torch.float32), self.time_unit)
         y, new_state = step_network(self.network, x, state, ts)
         action = y if self.head is None else self.head(y)
         if self.postprocess is not None:

@@ -84,7 +84,7 @@ def _inspect(args: argparse.Namespace) -> int:
             raise UserError("the environment is unknown: pass --env ENV_ID")
         env_kwargs = info.get("env_kwargs") if env_id == info.get("env_id") else None
         traces, total = record_episode(module, env_id, seed=args.seed, max_steps=args.steps,
-                                       dt_nominal=info.get("dt_nominal") or 1.0, env_kwargs=env_kwargs)
+                                       env_kwargs=env_kwargs)
         plot_traces(traces, str(out / "traces.png"), title=f"{env_id}, seed {args.seed}:")
         shares = ", ".join(f"{g} {100 * traces.pc1_share(g):.0f}%" for g in ("sensory", *traces.groups))
         print(f"episode on {env_id} (seed {args.seed}): {traces.states.shape[0]} steps, return {total:.1f}")

@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
                                 env_kwargs=env_kwargs)
     frame = read_results(results)
     print(format_summary(frame))
-    written = write_report(frame, out)
+    written = write_report(frame, out, train_shifts={name: info.get("train_shift") or [] for (_, info), name
+                                                     in zip(loaded, names)})
     print(f"results: {results}")
     print("tables: " + ", ".join(str(p) for p in written["tables"]))
     print("plots: " + ", ".join(str(p) for p in written["plots"]))

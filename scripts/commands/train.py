@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         n_envs=args.n_envs or recipe.n_envs or 1, hyperparams=recipe.hyperparams,
         env_kwargs={**recipe.env_kwargs, **parse_env_kwargs(args.env_kwargs)}, normalize=recipe.normalize,
         checkpoint_freq=args.checkpoint_freq, eval_freq=args.eval_freq, eval_episodes=args.eval_episodes,
+        train_shift=list(args.train_shift or recipe.train_shift),
     )
     config.validate()
     out = Path(args.out) if args.out else default_run_dir(args.env, policy, args.seed)
@@ -107,6 +108,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint-freq", type=int, default=10_000, help="steps between checkpoints (0: none)")
     parser.add_argument("--eval-freq", type=int, default=10_000, help="steps between evaluations (0: none)")
     parser.add_argument("--eval-episodes", type=int, default=5, help="episodes per evaluation (default 5)")
+    parser.add_argument("--train-shift", action="append", default=None, metavar="SUITE_OR_NAME[:MAX_LEVEL]",
+                        help="train under shift (repeatable): at each reset a perturbation of the suite (or the "
+                        "named perturbation) and a level in [0, MAX_LEVEL] (default 1) are drawn from the env's "
+                        "seed; wins over the config file's train_shift")
     parser.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last checkpoint")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_trust_pickle(parser)

@@ -82,7 +82,7 @@ def _episodes(model: LiquidPPO, normalize: Callable[[np.ndarray], np.ndarray], e
     """``model.predict`` over whole episodes: resets set ``episode_start``, dt is jittered."""
     env = gym.make(env_id, max_episode_steps=HORIZON)
     rng = np.random.default_rng(1)
-    nominal = model.policy.dt_nominal
+    nominal = model.policy.time_unit
     obs, _ = env.reset(seed=0)
     state, start = None, True
     rows: dict[str, list[Any]] = {"obs": [], "start": [], "dt": [], "action": [], "state": []}

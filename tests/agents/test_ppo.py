@@ -89,7 +89,7 @@ def test_info_dt_flows_into_the_cell(counter_env: Any, use_info_dt: bool) -> Non
     env = DummyVecEnv([lambda: counter_env(terminate_at=3, dts=dts)])
     model = LiquidPPO("CfCPolicy", env, n_steps=6, batch_size=6, seq_len=3, n_epochs=1, seed=0,
                       use_info_dt=use_info_dt, policy_kwargs={"units": 8})
-    assert model.dt_nominal == pytest.approx(0.1)  # the env's nominal_dt attribute
+    assert model.time_unit == pytest.approx(0.1)  # the env's nominal_dt attribute
     actor = _Recorder(model.policy.actor_net)
     _collect(model)
     # step t sees the dt reported by step t-1, in nominal periods; 1 after a reset

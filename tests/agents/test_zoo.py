@@ -27,7 +27,7 @@ def test_lin_schedules_decay_to_zero_and_tuned_model_has_budget() -> None:
     assert params["clip_range"](0.5) == pytest.approx(0.1)
     model, budget = make_tuned("NCPControl/CartPoleNoVel-v1", seed=3, policy="LSTMPolicy")
     assert budget == 100_000 and model.n_envs == params["n_envs"] and type(model.policy).__name__ == "LSTMPolicy"
-    assert model.dt_nominal == pytest.approx(0.02)  # the env's own control period
+    assert model.time_unit == pytest.approx(0.02)  # the env's own control period
 
 
 def test_unknown_task_or_algo_raise() -> None:

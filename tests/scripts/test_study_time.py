@@ -1,0 +1,40 @@
+"""The time study script: resumable (finished runs are skipped), writes the AUC table and plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ncp_control.cli import study_time
+
+
+def _records(seeds: int = 3) -> list[dict]:
+    return [{"run": study_time.run_id(env, variant, training, seed), "env_id": env, "variant": variant,
+             "training": training, "seed": seed, "auc": {"timing": 0.5 + 0.1 * seed, "dynamics": 0.9}}
+            for env in study_time.ENVS[:1] for variant in study_time.VARIANTS for training in study_time.TRAININGS
+            for seed in range(seeds)]
+
+
+def test_finished_runs_are_skipped_and_the_table_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _records(2)))
+    monkeypatch.setattr(study_time, "run_one", lambda *a: pytest.fail("a finished run was run again"))
+    assert study_time.main(["--quick", "--out", str(tmp_path), "--reps", "50"]) == 0
+    table = pd.read_csv(tmp_path / "auc.csv")
+    assert len(table) == 16 and set(table["seeds"]) == {2}
+    assert (tmp_path / "auc_NCPControl-LaneKeeping-v0.png").is_file()
+
+
+def test_summary_is_the_iqm_with_a_bootstrap_interval() -> None:
+    table = study_time.summarize(_records(4), reps=200)
+    row = table[(table["model"] == "MLP/nominal") & (table["family"] == "timing")].iloc[0]
+    assert row["auc_iqm"] == pytest.approx(0.65) and row["auc_low"] <= row["auc_iqm"] <= row["auc_high"]
+
+
+def test_quick_study_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
+    assert study_time.main(["--quick", "--seeds", "1", "--out", str(tmp_path), "--reps", "50"]) == 0
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 8 and {"timing", "dynamics"} <= set(json.loads(lines[1])["auc"])
+    assert study_time.main(["--quick", "--seeds", "1", "--out", str(tmp_path), "--reps", "50"]) == 0
+    assert (tmp_path / "runs.jsonl").read_text().splitlines() == lines
