@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("MUJOCO_GL", "disable")
 
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
@@ -14,3 +15,36 @@ def pytest_collection_modifyitems(items: list) -> None:
     the short ones fill in around them (the run then lasts about half the total, not a long test
     added at the end)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """:return: one cycle ``[a, b, ..., a]`` of the graph, or ``None``."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for succ in sorted(graph.get(node, ())):
+            if state.get(succ) == 1:
+                return path[path.index(succ):] + [succ]
+            if succ not in state:
+                found = visit(succ)
+                if found:
+                    return found
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+@pytest.fixture
+def find_cycle():
+    """The one cycle finder of the import-graph tests (fast/'s layout, the agents' house)."""
+    return _find_cycle

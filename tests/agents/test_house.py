@@ -16,11 +16,15 @@ The import graph is built from the source with :mod:`ast`: every ``import`` and
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import ncp_control.agents
 
 ROOT = "ncp_control.agents"
+
+#: the cycle finder fixture of tests/conftest.py
+CycleFinder = Callable[[dict[str, set[str]]], "list[str] | None"]
 
 
 def _modules() -> dict[str, Path]:
@@ -101,33 +105,6 @@ def import_graph() -> dict[str, set[str]]:
     return graph
 
 
-def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """:return: one cycle ``[a, b, ..., a]`` of the graph, or ``None``."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: finished
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for succ in sorted(graph.get(node, ())):
-            if state.get(succ) == 1:
-                return path[path.index(succ):] + [succ]
-            if succ not in state:
-                found = visit(succ)
-                if found:
-                    return found
-        state[node] = 2
-        path.pop()
-        return None
-
-    for node in sorted(graph):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None
-
-
 def test_graph_sees_imports() -> None:
     graph = import_graph()
     assert "ncp_control.agents.ppo" in graph["ncp_control.agents.zoo"]  # module level
@@ -140,11 +117,11 @@ def test_graph_sees_imports() -> None:
     assert graph[ROOT] == set()
 
 
-def test_find_cycle() -> None:
+def test_find_cycle(find_cycle: CycleFinder) -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
 
 
-def test_no_import_cycle_between_modules() -> None:
+def test_no_import_cycle_between_modules(find_cycle: CycleFinder) -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])

@@ -8,6 +8,7 @@ Static checks over the source (``ast``): numba need not be installed.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import ncp_control
@@ -16,6 +17,9 @@ PACKAGE = Path(ncp_control.__file__).parent
 FAST = PACKAGE / "fast"
 #: private names the compiled path once read from cells and models, whether or not they exist now
 FORMER_PRIVATE_READS = {"_slices", "_id_order", "_unroll_reference"}
+
+#: the cycle finder fixture of tests/conftest.py
+CycleFinder = Callable[[dict[str, set[str]]], "list[str] | None"]
 
 
 def _module_name(path: Path) -> str:
@@ -56,45 +60,18 @@ def _is_package(name: str) -> bool:
     return (PACKAGE.parent / Path(*name.split(".")) / "__init__.py").exists()
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One cycle of ``graph`` (its modules in order), or None."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == 1:
-                return [*path[path.index(nxt) :], nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None
-
-
-def test_no_import_cycle_inside_fast() -> None:
+def test_no_import_cycle_inside_fast(find_cycle: CycleFinder) -> None:
     trees = _fast_modules()
     modules = set(trees)
     assert {"ncp_control.fast.cfc", "ncp_control.fast.ltc", "ncp_control.fast.ctrnn"} <= modules
     graph = {name: {m for m, _ in _imports(name, tree, modules) if m != name} for name, tree in trees.items()}
     assert any(graph.values()), "no intra-package import found: the walk is broken"
-    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
 
 
-def test_cycle_finder_sees_a_cycle() -> None:
-    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-    assert _cycle({"a": {"b"}, "b": set()}) is None
+def test_cycle_finder_sees_a_cycle(find_cycle: CycleFinder) -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
 def test_no_private_name_imported_between_fast_modules() -> None:
