@@ -1,6 +1,10 @@
 """Shared test set-up: one torch thread (small recurrent networks are slower with two)."""
 
+import fcntl
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "disable")
 
@@ -48,3 +52,16 @@ def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def find_cycle():
     """The one cycle finder of the import-graph tests (fast/'s layout, the agents' house)."""
     return _find_cycle
+
+
+@pytest.fixture
+def ray_exclusive() -> Iterator[None]:
+    """One Ray cluster at a time on this machine: the tests that start one hold this lock, so
+    that with ``-n 2`` a cluster never comes up while another one is taking its ports (a driver
+    could otherwise reach the other cluster's port and be refused)."""
+    with open(Path(tempfile.gettempdir()) / "ncp-control-tests-ray.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

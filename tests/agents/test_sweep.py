@@ -150,7 +150,7 @@ def test_sweep_killed_with_sigkill_resumes_every_cell_once(tmp_path):
 
 
 @pytest.mark.slow
-def test_ray_backend_on_a_local_two_cpu_instance(tmp_path):
+def test_ray_backend_on_a_local_two_cpu_instance(tmp_path, ray_exclusive):
     config = parse_sweep(_spec(seeds=[0, 1], timesteps=256, episodes=2))
     report = run_sweep(config, tmp_path, workers=2, backend="ray", progress=False)
     assert not report.failed and len(report.done) == 2

@@ -20,8 +20,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the node's address is the loopback one (Ray's node IP otherwise resolves to the machine's
-#: outward address even with --node-ip-address=127.0.0.1); the driver needs the same setting
-LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+#: outward address even with --node-ip-address=127.0.0.1); the driver needs the same setting.
+#: Token authentication off for this loopback-only cluster: ``ray start`` turns it on where a
+#: token file exists (~/.ray/auth_token), and the driver would then be refused.
+LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
 
 
 def _free_port() -> int:
@@ -37,7 +39,7 @@ def _listening(port: int) -> bool:
 
 
 @pytest.fixture
-def ray_head() -> Iterator[tuple[str, Path]]:
+def ray_head(ray_exclusive: None) -> Iterator[tuple[str, Path]]:
     """A one-CPU Ray head node in its own process group; yields its address and temp folder."""
     ray = Path(sys.executable).with_name("ray")
     if not ray.exists():
