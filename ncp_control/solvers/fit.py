@@ -17,7 +17,7 @@ import torch
 
 from ncp_control.errors import UserError
 from ncp_control.solvers.correction import HyperCorrection, active_correction
-from ncp_control.solvers.steps import HYPER_BASE
+from ncp_control.solvers.steps import EXPLICIT_STEPS, HYPER_BASE
 from ncp_control.wirings.base import check_int
 
 #: the accurate solver of the fitting targets and error measurements: RK4 at this many steps
@@ -126,6 +126,15 @@ def trajectory_error(
     return float((states - reference).square().mean().sqrt())
 
 
+def _check_reference(reference: Any) -> tuple[str, int]:
+    """:return: ``reference`` as ``(solver, unfolds)``. :raises UserError: unless it names a
+    plain fixed-step solver of the cell and a step count >= 1."""
+    fixed = ("semi_implicit", *EXPLICIT_STEPS)
+    if not (isinstance(reference, (tuple, list)) and len(reference) == 2 and reference[0] in fixed):
+        raise UserError(f"reference must be (solver, unfolds) with solver one of {fixed}, got {reference!r}")
+    return str(reference[0]), check_int("reference unfolds", reference[1], 1)
+
+
 @dataclass
 class FitReport:
     """What :func:`fit_hypersolver` did.
@@ -145,11 +154,20 @@ class FitReport:
 
 
 def _training_steps(
-    cell: Any, states: torch.Tensor, u: torch.Tensor, dt: torch.Tensor, base: str, unfolds: Sequence[int]
+    cell: Any,
+    states: torch.Tensor,
+    u: torch.Tensor,
+    dt: torch.Tensor,
+    base: str,
+    unfolds: Sequence[int],
+    reference: tuple[str, int],
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The exact sub-steps of each step of the trajectory, for every step count.
+    """The reference solver's sub-steps of each step of the trajectory, for every step count
+    (the reference's steps split evenly among the base's sub-steps).
 
-    :return: ``(v [P, N], f(v) [P, N], u [P, F], h [P, 1], exact [P, N], base_step [P, N])``."""
+    :return: ``(v [P, N], f(v) [P, N], u [P, F], h [P, 1], exact [P, N], base_step [P, N])``,
+        steps of length 0 and from non-finite states left out."""
+    solver, reference_unfolds = reference
     parts: list[tuple[torch.Tensor, ...]] = []
     field = cell.field(u)
     for count in unfolds:
@@ -157,11 +175,13 @@ def _training_steps(
         h = (dt / n).unsqueeze(-1)
         v = states
         for _ in range(n):
-            exact = cell.integrate(u, v, h.squeeze(-1), "rk4", max(1, REFERENCE_UNFOLDS // n))
+            exact = cell.integrate(u, v, h.squeeze(-1), solver, max(1, reference_unfolds // n))
             parts.append((v, field(v), u, h, exact, cell.stepper(u, h, base)(v)))
             v = exact
     columns = [torch.cat(column) for column in zip(*parts, strict=True)]
-    keep = columns[3].squeeze(-1) > 0
+    keep = columns[3].squeeze(-1) > 0  # no zero-length steps; no diverged states
+    for column in (columns[0], columns[4], columns[5]):
+        keep &= torch.isfinite(column).all(-1)
     return tuple(column[keep] for column in columns)  # type: ignore[return-value]
 
 
@@ -176,6 +196,8 @@ def fit_hypersolver(
     lr: float = 3e-3,
     batch_size: int = 512,
     seed: int = 0,
+    reference: tuple[str, int] = ("rk4", REFERENCE_UNFOLDS),
+    rounds: int = 3,
 ) -> FitReport:
     """Fit a hypersolver's correction to a model on the states it visits, and attach it to the
     model's cell (``model.cell.hypersolver``; saved and loaded with the ``state_dict``, its
@@ -197,8 +219,17 @@ def fit_hypersolver(
     :param lr: Adam's learning rate (decayed to a tenth by a cosine schedule).
     :param batch_size: training steps per Adam step.
     :param seed: seed of the correction's initialisation and the minibatches.
-    :return: a :class:`FitReport`.
-    :raises UserError: for another model, an unknown ``solver`` or bad counts.
+    :param reference: the flow to follow, as ``(fixed-step solver, unfolds)``: by default the
+        accurate one (RK4 at :data:`REFERENCE_UNFOLDS` steps); a model trained with a coarse
+        solver (a policy trained at ``("semi_implicit", 6)``) may be better served by the solver
+        it was trained with. Each of the base's ``n`` sub-steps follows ``unfolds // n`` of its
+        steps (use step counts that divide ``unfolds``).
+    :param rounds: fitting rounds; after the first, each round adds the states the hypersolver
+        itself visits on ``inputs`` (at every step count) to the training steps and trains on
+        (``iterations`` Adam steps a round), so that the correction also learns where its own
+        errors take the trajectory.
+    :return: a :class:`FitReport` (local errors over every round's training steps).
+    :raises UserError: for another model, an unknown ``solver`` or ``reference``, or bad counts.
     """
     cell = solver_cell(model)
     if solver not in HYPER_BASE:
@@ -208,33 +239,42 @@ def fit_hypersolver(
         raise UserError("unfolds must name at least one step count, got ()")
     iterations = check_int("iterations", iterations, 1)
     batch_size = check_int("batch_size", batch_size, 1)
+    rounds = check_int("rounds", rounds, 1)
     base = HYPER_BASE[solver]
-    states = reference_states(model, inputs, timespans)
+    reference = _check_reference(reference)
     x, _, ts, _ = model._prepare(inputs, None, timespans, None)
     with torch.no_grad():
-        n_states = states.shape[-1]
-        u = cell.map_inputs(x.reshape(-1, x.shape[-1]))
-        v, dv, u, h, exact, stepped = _training_steps(
-            cell, states[:, :-1].reshape(-1, n_states), u, ts.reshape(-1), base, unfolds
-        )
-        target = (exact - stepped) / h.square()
+        mapped = cell.map_inputs(x.reshape(-1, x.shape[-1]))  # [B T, F]
     generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        correction = HyperCorrection(n_states, u.shape[-1], base, hidden).to(v)
-    with torch.no_grad():
-        correction.standardise(torch.cat((v, dv, u, h), -1), target)
-    optimiser = torch.optim.Adam(correction.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, iterations, eta_min=lr / 10)
-    for _ in range(iterations):
-        batch = torch.randint(0, v.shape[0], (min(batch_size, v.shape[0]),), generator=generator)
-        error = (correction(v[batch], dv[batch], u[batch], h[batch]) - target[batch]) / correction.out_scale
-        loss = error.square().mean()
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-    optimiser.zero_grad(set_to_none=True)
+    columns: list[list[torch.Tensor]] = [[] for _ in range(6)]  # v, f(v), u, h, exact, base step
+    trajectories = [solver_states(model, inputs, timespans, *reference)]
+    correction: HyperCorrection | None = None
+    saved = cell.hypersolver
+    try:
+        for _ in range(rounds):
+            if correction is not None:  # the hypersolver's own trajectories join the training steps
+                correction.fitted.fill_(True)
+                cell.hypersolver = correction
+                trajectories = [solver_states(model, inputs, timespans, solver, n) for n in unfolds]
+            with torch.no_grad():
+                for states in trajectories:
+                    steps = _training_steps(cell, states[:, :-1].reshape(-1, states.shape[-1]), mapped,
+                                            ts.reshape(-1), base, unfolds, reference)
+                    for column, part in zip(columns, steps, strict=True):
+                        column.append(part)
+                v, dv, u, h, exact, stepped = (torch.cat(column) for column in columns)
+                target = (exact - stepped) / h.square()
+            if correction is None:
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(seed)
+                    correction = HyperCorrection(v.shape[-1], u.shape[-1], base, hidden).to(v)
+                with torch.no_grad():
+                    correction.standardise(torch.cat((v, dv, u, h), -1), target)
+            _train(correction, (v, dv, u, h, target), iterations, lr, batch_size, generator)
+    except BaseException:
+        cell.hypersolver = saved
+        raise
+    assert correction is not None
     with torch.no_grad():
         correction.fitted.fill_(True)
         fitted = stepped + h.square() * correction(v, dv, u, h)
@@ -247,3 +287,34 @@ def fit_hypersolver(
         )
     cell.hypersolver = correction
     return report
+
+
+def _train(
+    correction: HyperCorrection,
+    data: tuple[torch.Tensor, ...],
+    iterations: int,
+    lr: float,
+    batch_size: int,
+    generator: torch.Generator,
+) -> None:
+    """Adam on the standardised residual error, with a cosine decay of the learning rate to a tenth.
+
+    :param correction: the network, trained in place.
+    :param data: ``(v, f(v), u, h, target)`` of the training steps.
+    :param iterations: Adam steps.
+    :param lr: learning rate.
+    :param batch_size: steps per minibatch.
+    :param generator: the minibatches' random stream.
+    """
+    v, dv, u, h, target = data
+    optimiser = torch.optim.Adam(correction.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, iterations, eta_min=lr / 10)
+    for _ in range(iterations):
+        batch = torch.randint(0, v.shape[0], (min(batch_size, v.shape[0]),), generator=generator)
+        error = (correction(v[batch], dv[batch], u[batch], h[batch]) - target[batch]) / correction.out_scale
+        loss = error.square().mean()
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+    optimiser.zero_grad(set_to_none=True)

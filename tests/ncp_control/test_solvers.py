@@ -14,6 +14,7 @@ from ncp_control.solvers import (
     HyperCorrection,
     fit_hypersolver,
     reference_states,
+    solver_states,
     trajectory_error,
     use_solver,
 )
@@ -108,6 +109,28 @@ def test_fit_reduces_the_error_of_its_base_on_held_out_trajectories(fitted: LTC)
         assert hyper < 0.7 * base, (unfolds, hyper, base)
 
 
+def test_later_rounds_train_on_the_hypersolvers_own_trajectories() -> None:
+    model = ltc()
+    x = inputs(1, batch=4, steps=10)
+    one = fit_hypersolver(model, x, 1.0, "hyper_semi_implicit", (1, 2), hidden=8, iterations=20, rounds=1)
+    two = fit_hypersolver(model, x, 1.0, "hyper_semi_implicit", (1, 2), hidden=8, iterations=20, rounds=2)
+    # semi-implicit takes n steps for n unfolds: 4 x 10 x (1 + 2) steps per trajectory set;
+    # round two adds the hypersolver's own trajectories at 1 and at 2 unfolds
+    assert one.pairs == 4 * 10 * 3 and two.pairs == 3 * one.pairs
+
+
+def test_fit_to_a_coarse_reference_follows_that_solver() -> None:
+    model = ltc()
+    fit_hypersolver(model, inputs(1), 1.0, "hyper_semi_implicit", (1, 2), hidden=32, iterations=300, lr=1e-2,
+                    reference=("semi_implicit", 6))
+    held_out = inputs(2)
+    coarse = solver_states(model, held_out, 1.0, "semi_implicit", 6)
+    for unfolds in (1, 2):
+        base = trajectory_error(model, held_out, 1.0, "semi_implicit", unfolds, coarse)
+        hyper = trajectory_error(model, held_out, 1.0, "hyper_semi_implicit", unfolds, coarse)
+        assert hyper < 0.5 * base, (unfolds, hyper, base)
+
+
 def test_hyper_euler_on_ctrnn_reduces_the_error_of_euler() -> None:
     torch.manual_seed(0)
     model = CTRNN(FEATURES, 8)
@@ -149,6 +172,9 @@ def test_hypersolver_without_a_fitted_correction_is_refused() -> None:
         (lambda m: fit_hypersolver(m, inputs(0), 1.0, solver="rk4"), "solver"),
         (lambda m: fit_hypersolver(m, inputs(0), 1.0, unfolds=(0,)), "unfolds"),
         (lambda m: fit_hypersolver(m, inputs(0), 1.0, iterations=0), "iterations"),
+        (lambda m: fit_hypersolver(m, inputs(0), 1.0, rounds=0), "rounds"),
+        (lambda m: fit_hypersolver(m, inputs(0), 1.0, reference=("dopri5", 6)), "reference"),
+        (lambda m: fit_hypersolver(m, inputs(0), 1.0, reference=("rk4", 0)), "reference unfolds"),
         (lambda m: use_solver(m, "nope", 1), "solver"),
         (lambda m: use_solver(m, "euler", 0), "ode_unfolds"),
         (lambda m: LTC(FEATURES, 6, hypersolver={"width": 3}), "hypersolver"),
