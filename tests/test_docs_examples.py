@@ -193,6 +193,13 @@ def _check_cli_deploy(out: str, folder: Path) -> None:
     assert (export / "weights").is_dir()
 
 
+def _check_solvers_policy(out: str, folder: Path) -> None:
+    # "[episodes, steps, features], as run" and "local error BASE -> FITTED": the fit lowers it
+    assert re.search(r"torch\.Size\(\[4, \d+, 2\]\) \[", out), out
+    match = re.search(r"local error (\S+) -> (\S+)", out)
+    assert match and float(match.group(2)) < float(match.group(1)), out
+
+
 CHECKS: dict[str, Callable[[str, Path], None]] = {
     "cartpole": _check_cartpole,
     "wiring-summary": _check_wiring_summary,
@@ -208,6 +215,7 @@ CHECKS: dict[str, Callable[[str, Path], None]] = {
     "robustness": _check_robustness,
     "cli-small": _check_cli_small,
     "cli-deploy": _check_cli_deploy,
+    "solvers-policy": _check_solvers_policy,
 }
 YAML_CHECKS: dict[str, Callable[[str], None]] = {"sweep-yaml": _check_sweep_yaml}
 
