@@ -70,6 +70,15 @@ ZOO_RECIPES: dict[str, ZooRecipe] = {
         anchor_policy_kwargs=_RECURRENT_ZOO_KWARGS,
         threshold=475.0,
     ),
+    # the same task in other units (x1000 observations, 100 per step): the CartPoleNoVel recipe
+    "NCPControl/CartPoleNoVelRescaled-v1": ZooRecipe(
+        n_envs=8,
+        n_timesteps=100_000,
+        algo_kwargs={"n_steps": 32, "batch_size": 256, "n_epochs": 20, "gamma": 0.98, "gae_lambda": 0.8,
+                     "learning_rate": "lin_1e-3", "clip_range": "lin_0.2", "ent_coef": 0.0},
+        anchor_policy_kwargs=_RECURRENT_ZOO_KWARGS,
+        threshold=47_500.0,
+    ),
     "NCPControl/PendulumNoVel-v1": ZooRecipe(
         n_envs=4,
         n_timesteps=100_000,
