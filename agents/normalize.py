@@ -41,6 +41,11 @@ class RunningNormalizer(nn.Module):
         """
         return y * self.std() + self.mean
 
+    @property
+    def empty(self) -> bool:
+        """True until :meth:`update` has merged a batch (the statistics are placeholders)."""
+        return bool(self.count < 1.0)
+
     def std(self) -> th.Tensor:
         """:return: ``sqrt(var + eps)``, the scale that :meth:`forward` divides by."""
         return th.sqrt(self.var + self.eps)

@@ -496,12 +496,18 @@ class RecurrentSequencePolicy(BasePolicy):
 
         The value layer is rescaled with the statistics (PopArt, van Hasselt et al. 2016), so
         the values it reports in the returns' scale are the same before and after: the critic
-        does not jump each time the statistics move. No-op without ``normalize_values``.
+        does not jump each time the statistics move. The first returns only set the statistics
+        (rescaling outputs made under the placeholder statistics would shrink the value layer by
+        the returns' scale, and the critic would learn slower the larger the rewards). No-op
+        without ``normalize_values``.
 
         :param returns: ``[N]`` returns of a rollout.
         """
         normalizer = self.value_normalizer
         if normalizer is None:
+            return
+        if normalizer.empty:  # placeholder statistics: nothing learned yet to preserve
+            normalizer.update(returns)
             return
         old_mean, old_std = normalizer.mean.clone(), normalizer.std()
         normalizer.update(returns)
