@@ -41,4 +41,4 @@ def make_rescaled_env(base_id: str, observation_scale: float, reward_scale: floa
     scaled = gym.spaces.Box(space.low * observation_scale, space.high * observation_scale, dtype=space.dtype)
     dtype = space.dtype
     env = TransformObservation(env, lambda obs: (obs * observation_scale).astype(dtype), scaled)
-    return TransformReward(env, lambda reward: reward * reward_scale)
+    return TransformReward(env, lambda reward: float(reward) * reward_scale)
