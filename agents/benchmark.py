@@ -21,7 +21,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,16 +60,20 @@ _RECURRENT_ZOO_KWARGS = {
     "net_arch": {"pi": [64], "vf": [64]},
 }
 
+_CARTPOLE_NOVEL = ZooRecipe(
+    n_envs=8,
+    n_timesteps=100_000,
+    algo_kwargs={"n_steps": 32, "batch_size": 256, "n_epochs": 20, "gamma": 0.98, "gae_lambda": 0.8,
+                 "learning_rate": "lin_1e-3", "clip_range": "lin_0.2", "ent_coef": 0.0},
+    anchor_policy_kwargs=_RECURRENT_ZOO_KWARGS,
+    threshold=475.0,
+)
+
 #: rl-baselines3-zoo recipes (hyperparams/ppo_lstm.yml; HalfCheetah from ppo.yml).
 ZOO_RECIPES: dict[str, ZooRecipe] = {
-    "NCPControl/CartPoleNoVel-v1": ZooRecipe(
-        n_envs=8,
-        n_timesteps=100_000,
-        algo_kwargs={"n_steps": 32, "batch_size": 256, "n_epochs": 20, "gamma": 0.98, "gae_lambda": 0.8,
-                     "learning_rate": "lin_1e-3", "clip_range": "lin_0.2", "ent_coef": 0.0},
-        anchor_policy_kwargs=_RECURRENT_ZOO_KWARGS,
-        threshold=475.0,
-    ),
+    "NCPControl/CartPoleNoVel-v1": _CARTPOLE_NOVEL,
+    # the same task in other units (observations x 1000, 100 per step): its recipe, its threshold x 100
+    "NCPControl/CartPoleNoVelRescaled-v1": replace(_CARTPOLE_NOVEL, threshold=47_500.0),
     "NCPControl/PendulumNoVel-v1": ZooRecipe(
         n_envs=4,
         n_timesteps=100_000,

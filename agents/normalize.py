@@ -32,14 +32,23 @@ class RunningNormalizer(nn.Module):
 
     def forward(self, x: th.Tensor) -> th.Tensor:
         """:param x: ``[N, *shape]``. :return: the normalised ``[N, *shape]``."""
-        return th.clamp((x - self.mean) / th.sqrt(self.var + self.eps), -self.clip, self.clip)
+        return th.clamp((x - self.mean) / self.std(), -self.clip, self.clip)
 
     def denormalize(self, y: th.Tensor) -> th.Tensor:
         """The inverse of :meth:`forward` (inside the clip bounds).
 
         :param y: ``[N, *shape]`` normalised values. :return: ``[N, *shape]`` in the data's scale.
         """
-        return y * th.sqrt(self.var + self.eps) + self.mean
+        return y * self.std() + self.mean
+
+    @property
+    def empty(self) -> bool:
+        """True until :meth:`update` has merged a batch (the statistics are placeholders)."""
+        return bool(self.count < 1.0)
+
+    def std(self) -> th.Tensor:
+        """:return: ``sqrt(var + eps)``, the scale that :meth:`forward` divides by."""
+        return th.sqrt(self.var + self.eps)
 
     @th.no_grad()
     def update(self, batch: th.Tensor) -> None:

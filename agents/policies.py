@@ -138,9 +138,9 @@ class RecurrentSequencePolicy(BasePolicy):
     :param critic_head: hidden layers between the critic network's outputs and the value
         layer. None: ``[64, 64]`` after a recurrent critic, none after an MLP critic.
     :param normalize_values: the value layer predicts returns normalised by running statistics
-        of the returns (kept in the policy, updated by LiquidPPO before each update), so that
-        the critic learns at any scale of rewards; the values it reports are in the returns'
-        scale.
+        of the returns (kept in the policy, updated by LiquidPPO before each update, with the
+        value layer rescaled so that the values it reports do not move: PopArt), so that the
+        critic learns at any scale of rewards; the values it reports are in the returns' scale.
     :param ortho_init: SB3's orthogonal initialisation: heads with gain sqrt(2), the action layer
         0.01, the value layer 1 (False: PyTorch's defaults).
     """
@@ -489,6 +489,32 @@ class RecurrentSequencePolicy(BasePolicy):
         _, values, _ = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_actor=False)
         assert values is not None
         return self.denormalize_values(values[:, 0])
+
+    @th.no_grad()
+    def update_value_normalizer(self, returns: th.Tensor) -> None:
+        """Merge returns into the value statistics, keeping the critic's values unchanged.
+
+        The value layer is rescaled with the statistics (PopArt, van Hasselt et al. 2016), so
+        the values it reports in the returns' scale are the same before and after: the critic
+        does not jump each time the statistics move. The first returns only set the statistics
+        (rescaling outputs made under the placeholder statistics would shrink the value layer by
+        the returns' scale, and the critic would learn slower the larger the rewards). No-op
+        without ``normalize_values``.
+
+        :param returns: ``[N]`` returns of a rollout.
+        """
+        normalizer = self.value_normalizer
+        if normalizer is None:
+            return
+        if normalizer.empty:  # placeholder statistics: nothing learned yet to preserve
+            normalizer.update(returns)
+            return
+        old_mean, old_std = normalizer.mean.clone(), normalizer.std()
+        normalizer.update(returns)
+        new_mean, new_std = normalizer.mean, normalizer.std()
+        layer = self.value_net
+        layer.weight.mul_(old_std / new_std)
+        layer.bias.copy_((old_std * layer.bias + old_mean - new_mean) / new_std)
 
     def denormalize_values(self, values: th.Tensor) -> th.Tensor:
         """The critic's outputs in the scale of the returns.

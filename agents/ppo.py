@@ -28,7 +28,22 @@ from torch.nn import functional as F
 from ncp_control.errors import UserError
 from ncp_control.timespans import to_timespans
 
+#: What ``normalize_advantage`` divides advantages by (see :class:`LiquidPPO`).
+ADVANTAGE_SCALES = ("auto", "returns", "batch")
+
 SelfLiquidPPO = TypeVar("SelfLiquidPPO", bound="LiquidPPO")
+
+
+def normalize_advantages(advantages: th.Tensor, returns_scale: th.Tensor | None) -> th.Tensor:
+    """Advantages minus their mean, divided by ``returns_scale`` (None: by their own std).
+
+    :param advantages: ``[N]`` advantages of a minibatch.
+    :param returns_scale: the returns' running standard deviation, or None for SB3's
+        per-minibatch normalisation.
+    :return: ``[N]`` normalised advantages.
+    """
+    scale = advantages.std() + 1e-8 if returns_scale is None else returns_scale
+    return (advantages - advantages.mean()) / scale
 
 
 class LiquidPPO(OnPolicyAlgorithm):
@@ -53,7 +68,14 @@ class LiquidPPO(OnPolicyAlgorithm):
     :param gae_lambda: GAE lambda.
     :param clip_range: PPO clip range or schedule.
     :param clip_range_vf: value clip range or schedule (None: no value clipping).
-    :param normalize_advantage: normalise advantages per minibatch.
+    :param normalize_advantage: normalise advantages: minus their minibatch mean, divided by
+        the scale that ``advantage_scale`` names.
+    :param advantage_scale: what advantages are divided by when ``normalize_advantage``:
+        ``"returns"``, the running standard deviation of the returns (the policy's value
+        normaliser), so that a solved task's small advantages give small updates;
+        ``"batch"``, the minibatch's standard deviation (SB3's PPO; every update then takes a
+        full step, even on noise); ``"auto"`` (default): ``"returns"`` when the policy
+        normalises values (``normalize_values``, its default), else ``"batch"``.
     :param ent_coef: entropy coefficient.
     :param vf_coef: value loss coefficient.
     :param max_grad_norm: gradient clipping norm.
@@ -92,6 +114,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         clip_range: float | Schedule = 0.2,
         clip_range_vf: float | Schedule | None = None,
         normalize_advantage: bool = True,
+        advantage_scale: str = "auto",
         ent_coef: float = 0.0,
         vf_coef: float = 0.5,
         max_grad_norm: float = 0.5,
@@ -133,6 +156,8 @@ class LiquidPPO(OnPolicyAlgorithm):
         # input validation (issue 16): n_steps >= 1, whole chunks per minibatch, a finite time unit
         if n_steps < 1:
             raise UserError(f"n_steps must be >= 1 (steps per env per rollout), got {n_steps}")
+        if advantage_scale not in ADVANTAGE_SCALES:
+            raise UserError(f"advantage_scale must be one of {ADVANTAGE_SCALES}, got {advantage_scale!r}")
         if seq_len < 1 or n_steps % seq_len != 0:
             raise UserError(f"seq_len must be >= 1 and divide n_steps ({n_steps}), got {seq_len}")
         if batch_size < seq_len or batch_size % seq_len != 0:
@@ -148,6 +173,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         self.clip_range = clip_range
         self.clip_range_vf = clip_range_vf
         self.normalize_advantage = normalize_advantage
+        self.advantage_scale = advantage_scale
         self.target_kl = target_kl
         self.seq_len = seq_len
         self.use_info_dt = use_info_dt
@@ -184,6 +210,9 @@ class LiquidPPO(OnPolicyAlgorithm):
             gae_lambda=self.gae_lambda,
             device=self.device,
         )
+        if self.advantage_scale == "returns" and self.policy.value_normalizer is None:
+            raise UserError('advantage_scale="returns" divides by the running scale of the returns, which the policy '
+                            'keeps only with normalize_values=True: set it in policy_kwargs, or advantage_scale="batch"')
         self.clip_range = FloatSchedule(self.clip_range)
         if self.clip_range_vf is not None:
             if isinstance(self.clip_range_vf, (float, int)) and self.clip_range_vf <= 0:
@@ -330,8 +359,8 @@ class LiquidPPO(OnPolicyAlgorithm):
         continue_training = True
         epoch = 0
         value_normalizer = self.policy.value_normalizer
-        if value_normalizer is not None:
-            value_normalizer.update(th.as_tensor(self.rollout_buffer.returns.reshape(-1), device=self.device))
+        self.policy.update_value_normalizer(th.as_tensor(self.rollout_buffer.returns.reshape(-1), device=self.device))
+        returns_scale = self._returns_scale()
         for epoch in range(self.n_epochs):
             for batch in self.rollout_buffer.get(self.batch_size):
                 actions = batch.actions
@@ -348,7 +377,7 @@ class LiquidPPO(OnPolicyAlgorithm):
                 )
                 advantages = batch.advantages.flatten()
                 if self.normalize_advantage and len(advantages) > 1:
-                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                    advantages = normalize_advantages(advantages, returns_scale)
                 old_log_prob = batch.old_log_prob.flatten()
                 ratio = th.exp(log_prob - old_log_prob)
                 policy_loss = -th.min(advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)).mean()
@@ -399,6 +428,14 @@ class LiquidPPO(OnPolicyAlgorithm):
         self.logger.record("train/clip_range", clip_range)
         if clip_range_vf is not None:
             self.logger.record("train/clip_range_vf", clip_range_vf)
+
+    def _returns_scale(self) -> th.Tensor | None:
+        """:return: the returns' running standard deviation when advantages are divided by it,
+        else None (``advantage_scale`` "batch", or "auto" without value normalisation)."""
+        normalizer = self.policy.value_normalizer
+        if self.advantage_scale == "batch" or normalizer is None:
+            return None
+        return normalizer.std()
 
     def learn(
         self: SelfLiquidPPO,

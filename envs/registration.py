@@ -26,6 +26,11 @@ NO_VELOCITY_TASKS: dict[str, str] = {
     "NCPControl/AntNoVel-v5": "Ant-v5",
 }
 
+#: Tasks in other units (``ncp_control.envs.units``): id -> (base id, observation scale, reward scale).
+RESCALED_TASKS: dict[str, tuple[str, float, float]] = {
+    "NCPControl/CartPoleNoVelRescaled-v1": ("NCPControl/CartPoleNoVel-v1", 1000.0, 100.0),
+}
+
 
 def register_all() -> None:
     """Register every ``NCPControl/`` environment once (idempotent)."""
@@ -38,4 +43,11 @@ def register_all() -> None:
                 id=env_id,
                 entry_point="ncp_control.envs.memory:make_no_velocity_env",
                 kwargs={"base_id": base_id},
+            )
+    for env_id, (base_id, observation_scale, reward_scale) in RESCALED_TASKS.items():
+        if env_id not in gym.registry:
+            gym.register(
+                id=env_id,
+                entry_point="ncp_control.envs.units:make_rescaled_env",
+                kwargs={"base_id": base_id, "observation_scale": observation_scale, "reward_scale": reward_scale},
             )

@@ -305,3 +305,61 @@ def test_value_normalisation_learns_returns_of_any_scale() -> None:
     values = th.as_tensor(model.rollout_buffer.values)
     assert float(values.mean()) < -1e3  # reported in the returns' scale
     assert abs(float((returns.mean() - normalizer.mean) / normalizer.var.sqrt())) < 3.0
+
+
+def test_value_normaliser_update_keeps_the_critics_values() -> None:
+    """PopArt: moving the value statistics rescales the value layer so that the values the
+    critic reports (in the returns' scale) stay the same, while its normalised outputs follow
+    the new statistics."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    model = LiquidPPO("CfCPolicy", make_vec_env("Pendulum-v1", n_envs=2, seed=0), n_steps=32, seed=0,
+                      policy_kwargs={"units": 8})
+    policy = model.policy
+    obs = th.randn(5, 3)
+    state, starts = policy.initial_state(5), th.ones(5)
+    normalizer = policy.value_normalizer
+    assert normalizer is not None and normalizer.empty
+    initial = policy.value_net.weight.clone()
+    policy.update_value_normalizer(th.randn(1000) * 30.0 - 80.0)  # the first returns set the statistics
+    assert not normalizer.empty and float(normalizer.mean) < -70.0
+    assert th.equal(policy.value_net.weight, initial)  # placeholder statistics: nothing to preserve
+    before = policy.predict_values(obs, state, starts)
+    policy.update_value_normalizer(th.randn(5000) * 300.0 - 800.0)
+    assert float(normalizer.mean) < -600.0 and float(normalizer.std()) > 200.0
+    th.testing.assert_close(policy.predict_values(obs, state, starts), before, rtol=1e-5, atol=1e-3)
+    assert not th.equal(policy.value_net.weight, initial)  # the layer moved, the values did not
+    unnormalised = LiquidPPO("CfCPolicy", make_vec_env("Pendulum-v1", n_envs=2, seed=0), n_steps=32, seed=0,
+                             policy_kwargs={"units": 8, "normalize_values": False}).policy
+    weight = unnormalised.value_net.weight.clone()
+    unnormalised.update_value_normalizer(th.randn(100))
+    assert th.equal(unnormalised.value_net.weight, weight)
+
+
+def test_advantage_scale_chooses_what_advantages_are_divided_by() -> None:
+    """"auto" divides by the returns' running std when the policy normalises values, "batch" by
+    the minibatch's std (SB3); a scale that cannot apply is refused naming the argument."""
+    from ncp_control.agents.ppo import normalize_advantages
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from ncp_control.errors import UserError
+
+    advantages = th.tensor([0.01, 0.03, -0.02, 0.02])
+    by_batch = normalize_advantages(advantages, None)
+    assert abs(float(by_batch.mean())) < 1e-6 and abs(float(by_batch.std()) - 1.0) < 1e-5
+    by_returns = normalize_advantages(advantages, th.tensor(5.0))
+    th.testing.assert_close(by_returns, (advantages - advantages.mean()) / 5.0)  # small stays small
+
+    env = make_vec_env("Pendulum-v1", n_envs=2, seed=0)
+    kwargs = {"n_steps": 32, "seed": 0}
+    auto = LiquidPPO("CfCPolicy", env, policy_kwargs={"units": 8}, **kwargs)
+    assert auto.policy.value_normalizer is not None
+    auto.policy.update_value_normalizer(th.randn(100) * 7.0)
+    th.testing.assert_close(auto._returns_scale(), auto.policy.value_normalizer.std())
+    assert LiquidPPO("CfCPolicy", env, advantage_scale="batch", policy_kwargs={"units": 8}, **kwargs)._returns_scale() is None
+    unnormalised = {"units": 8, "normalize_values": False}
+    assert LiquidPPO("CfCPolicy", env, policy_kwargs=unnormalised, **kwargs)._returns_scale() is None
+    with pytest.raises(UserError, match="advantage_scale"):
+        LiquidPPO("CfCPolicy", env, advantage_scale="returns", policy_kwargs=unnormalised, **kwargs)
+    with pytest.raises(UserError, match="advantage_scale must be one of"):
+        LiquidPPO("CfCPolicy", env, advantage_scale="minibatch", **kwargs)

@@ -18,7 +18,7 @@ QUADROTOR_PRESENT = importlib.util.find_spec("ncp_control.envs.quadrotor") is no
 #: Every registered id, plus the non-default observation/action modes of our own tasks.
 CASES: list[tuple[str, dict[str, Any]]] = [(env_id, {}) for env_id in envs.OWN_TASKS] + [
     (env_id, {}) for env_id in envs.NO_VELOCITY_TASKS
-] + [
+] + [(env_id, {}) for env_id in envs.RESCALED_TASKS] + [
     ("NCPControl/LaneKeeping-v0", {"observation": "camera"}),
     ("NCPControl/LaneKeeping-v0", {"speed_control": True}),
     ("NCPControl/QuadFlyToTarget-v0", {"observation": "camera"}),
