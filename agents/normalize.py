@@ -51,6 +51,22 @@ class RunningNormalizer(nn.Module):
         return th.sqrt(self.var + self.eps)
 
     @th.no_grad()
+    def change_coordinates(self, scale: th.Tensor, shift: th.Tensor) -> None:
+        """Restate the statistics for inputs given in new coordinates, keeping the function.
+
+        When what arrives changes from ``x_old`` to ``x_new`` with ``x_old = scale * x_new +
+        shift`` (an outer ``VecNormalize`` whose statistics moved), this makes
+        ``forward(x_new)`` equal the previous ``forward(x_old)``: the mean and variance become
+        those of the data seen so far, expressed in the new coordinates.
+
+        :param scale: ``[*shape]`` positive per-feature factor.
+        :param shift: ``[*shape]`` per-feature offset.
+        """
+        std = self.std() / scale
+        self.mean.copy_((self.mean - shift) / scale)
+        self.var.copy_(th.clamp(std.square() - self.eps, min=0.0))
+
+    @th.no_grad()
     def update(self, batch: th.Tensor) -> None:
         """Merge a batch into the statistics (parallel mean/variance formula).
 

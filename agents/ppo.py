@@ -20,9 +20,10 @@ from ncp_control.agents.zips import liquid_zip
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import FloatSchedule, explained_variance, obs_as_tensor
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, unwrap_vec_normalize
 from torch.nn import functional as F
 
 from ncp_control.errors import UserError
@@ -181,6 +182,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         self._last_timespans: np.ndarray | None = None
         #: Timespan of an episode's first step (one nominal control period), set by ``_setup_learn``.
         self._start_timespan = 1.0
+        self._vec_normalize_reference: tuple[np.ndarray, np.ndarray] | None = None
         if _init_setup_model:
             self._setup_model()
 
@@ -220,7 +222,8 @@ class LiquidPPO(OnPolicyAlgorithm):
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_last_state", "_last_timespans", "_start_timespan"]
+        return [*super()._excluded_save_params(), "_last_state", "_last_timespans", "_start_timespan",
+                "_vec_normalize_reference"]
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
@@ -231,7 +234,39 @@ class LiquidPPO(OnPolicyAlgorithm):
         if fresh or self._last_state is None or self._last_state.shape[0] != n_envs:
             self._last_state = self.policy.initial_state(n_envs)
             self._last_timespans = np.full(n_envs, self._start_timespan, dtype=np.float32)
+        self._vec_normalize_reference = None
+        self._follow_vec_normalize()
         return result
+
+    def _follow_vec_normalize(self) -> None:
+        """Restate the policy's observation statistics in the coordinates of an outer
+        ``VecNormalize`` whose observation statistics moved since the last call.
+
+        The policy sees ``(x - m) / s`` from the ``VecNormalize``; when ``m`` and ``s`` move,
+        the same observation ``x`` reaches the network as another input, with no gradient step
+        asking for it, which undid solved policies as the policy's own drifting normaliser did.
+        With ``preserve_observation_function`` the policy's normaliser absorbs the change
+        (:meth:`~ncp_control.agents.normalize.RunningNormalizer.change_coordinates`), so its
+        actions and values for an observation move only with its weights. Called after each
+        update: the rollout was collected and replayed in the coordinates it was collected in.
+        """
+        normalizer = self.policy.obs_normalizer
+        vec_normalize = unwrap_vec_normalize(self.env) if self.env is not None else None
+        if (normalizer is None or not self.policy.preserve_observation_function or vec_normalize is None
+                or not vec_normalize.norm_obs or not isinstance(vec_normalize.obs_rms, RunningMeanStd)):
+            self._vec_normalize_reference = None
+            return
+        mean = np.array(vec_normalize.obs_rms.mean, dtype=np.float64)
+        std = np.sqrt(vec_normalize.obs_rms.var + vec_normalize.epsilon)
+        if self._vec_normalize_reference is not None:
+            old_mean, old_std = self._vec_normalize_reference
+            # the policy saw (x - old_mean) / old_std = scale * (x - mean) / std + shift
+            scale, shift = std / old_std, (mean - old_mean) / old_std
+            normalizer.change_coordinates(
+                th.as_tensor(scale, dtype=th.float32, device=self.device),
+                th.as_tensor(shift, dtype=th.float32, device=self.device),
+            )
+        self._vec_normalize_reference = (mean, std)
 
     @property
     def time_unit(self) -> float:
@@ -410,6 +445,7 @@ class LiquidPPO(OnPolicyAlgorithm):
             if not continue_training:
                 break
         buffer = self.rollout_buffer
+        self._follow_vec_normalize()
         if self.policy.obs_normalizer is not None:
             assert isinstance(buffer.observations, np.ndarray)
             flat = buffer.observations.reshape(-1, *buffer.observations.shape[2:])

@@ -298,6 +298,38 @@ def test_observation_normaliser_keeps_the_policy_function_when_its_statistics_mo
     th.testing.assert_close(fresh(obs).detach(), ((obs - normalizer.mean) / normalizer.std()).clamp(-10, 10))
 
 
+def test_outer_vec_normalize_changes_are_absorbed_by_a_preserving_policy() -> None:
+    """Under an outer ``VecNormalize`` the policy's actions and values for a raw observation
+    move only with its weights: after each update LiquidPPO restates the policy's observation
+    statistics in the ``VecNormalize``'s new coordinates. A policy with the plain normaliser
+    (``preserve_observation_function=False``) follows the ``VecNormalize`` as before."""
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    def values_of_raw(model: LiquidPPO, raw: np.ndarray) -> th.Tensor:
+        vec_normalize = model.get_vec_normalize_env()
+        assert vec_normalize is not None
+        obs = th.as_tensor(vec_normalize.normalize_obs(raw), dtype=th.float32)
+        with th.no_grad():
+            return model.policy.predict_values(obs, model.policy.initial_state(len(raw)), th.ones(len(raw)))
+
+    generator = np.random.default_rng(0)
+    for preserve in (True, False):
+        env = VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0), gamma=0.9)
+        model = LiquidPPO("CfCPolicy", env, n_steps=32, batch_size=32, seq_len=8, n_epochs=1, seed=0,
+                          policy_kwargs={"units": 8, "preserve_observation_function": preserve})
+        model.learn(64)
+        raw = generator.normal(size=(16, 3)).astype(np.float32)
+        before = values_of_raw(model, raw)
+        env.obs_rms.mean += np.array([0.5, -0.3, 2.0])  # as if the rollouts had moved the statistics
+        env.obs_rms.var *= np.array([4.0, 0.25, 9.0])
+        model._follow_vec_normalize()
+        after = values_of_raw(model, raw)
+        if preserve:
+            th.testing.assert_close(after, before, atol=1e-5, rtol=1e-5)
+        else:
+            assert (after - before).abs().max() > 1e-3
+
+
 def _dict_env_factory() -> Any:
     class DictObs(gym.Env):
         observation_space = gym.spaces.Dict({"a": gym.spaces.Box(-1, 1, (2,), np.float32)})
