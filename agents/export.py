@@ -29,10 +29,11 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from ncp_control.agents.common.env_util import channels_last
+from ncp_control.agents.common.eval_policies import EvalPolicy
 from ncp_control.agents.export_json import class_name, decode, encode, space_from_json, space_to_json
 from ncp_control.agents.policies import RecurrentSequencePolicy
 from ncp_control.agents.sequence import check_episode_starts
-from ncp_control.agents.timing import elapsed_seconds, first_step_seconds
+from ncp_control.agents.timing import elapsed_seconds
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.vec_env import VecNormalize, VecTransposeImage, is_vecenv_wrapped
@@ -325,9 +326,14 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
     except RuntimeError as error:
         raise UserError(f"the tensors in {folder} do not fit its config: {error}") from None
     policy.set_training_mode(False)
-    transposed = bool(config.get("channels_last", False))
-    module = actor_onestep(policy, normalization, bool(config.get("use_dt", True)), transposed)
+    transposed = config.get("channels_last")
+    if transposed is None:  # written before the key: the run's env says whether its images are transposed
+        extra = config.get("extra") or {}
+        env_space = env_observation_space(extra.get("env_id"), extra.get("env_kwargs")) if extra.get("env_id") else None
+        transposed = env_space is not None and channels_last(env_space, observation_space)
+    module = actor_onestep(policy, normalization, bool(config.get("use_dt", True)), bool(transposed))
     if transposed:  # the env's images, as the module takes them
+        assert isinstance(observation_space, spaces.Box)
         observation_space = spaces.Box(np.moveaxis(observation_space.low, 0, -1), np.moveaxis(observation_space.high, 0, -1),
                                        dtype=observation_space.dtype)
     return DeployedPolicy(module, observation_space, action_space, policy.time_unit, config)
@@ -411,8 +417,39 @@ def env_observation_space(env_id: str | None, env_kwargs: dict[str, Any] | None 
         env.close()
 
 
+class _Recording(EvalPolicy):
+    """The one-step actor as an evaluation policy (one episode), recording what its network reads
+    (the sensory inputs), its neuron states after each step, its actions and the elapsed time."""
+
+    def __init__(self, module: OneStepPolicy, neurons: int) -> None:
+        self.module = module
+        self.neurons = neurons
+        self.inputs: list[th.Tensor] = []
+        self.states: list[th.Tensor] = []
+        self.actions: list[th.Tensor] = []
+        self.times: list[float] = []
+        self.names: tuple[str, ...] | None = None
+        self._h = module.initial_state(1)
+
+    def start(self, envs: list[Any]) -> None:
+        from ncp_control.envs.names import observation_names
+
+        self._h = self.module.initial_state(len(envs))
+        self.names = observation_names(envs[0])
+
+    def act(self, observations: Any, episode_start: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        x = th.as_tensor(np.asarray(observations))
+        with th.no_grad():
+            self.inputs.append(self.module.features(x)[0])
+            action, self._h = self.module(x, self._h, th.as_tensor(dt, dtype=th.float32))
+        self.times.append((self.times[-1] if self.times else 0.0) + float(dt[0]))
+        self.states.append(self._h[0, : self.neurons].clone())
+        self.actions.append(action[0].reshape(-1).to(th.float32))
+        return action.numpy()
+
+
 def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps: int = 1000,
-                   env_kwargs: dict[str, Any] | None = None) -> tuple[Any, float]:
+                   env_kwargs: dict[str, Any] | None = None, watch: Any = None) -> tuple[Any, float]:
     """Run the one-step actor over one episode and record its neurons.
 
     :param module: from :func:`actor_onestep` / :func:`open_policy` (a liquid network inside).
@@ -420,10 +457,16 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
     :param seed: episode seed.
     :param max_steps: step limit.
     :param env_kwargs: env constructor arguments.
+    :param watch: an :class:`~ncp_control.agents.common.evaluation.EpisodeWatch` told of each step
+        (e.g. a progress bar).
     :return: ``(traces, episode return)``; traces are :class:`~ncp_control.analysis.NeuronTraces`
-        with the network inputs as the sensory group and the actions.
+        with the network inputs as the sensory group (named after the observation's entries where
+        the env names them and the network reads them as they are), the actions and the time of
+        each step (seconds since reset: the first step lasts one nominal control period, then
+        each step's ``info["dt"]``).
     """
     from ncp_control.agents.common.env_util import make_env
+    from ncp_control.agents.common.evaluation import run_episodes
 
     from ncp_control.analysis.structure import neuron_count, neuron_groups, wiring_of
     from ncp_control.analysis.traces import NeuronTraces
@@ -432,26 +475,11 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
     if not isinstance(module.network, LiquidRNN):
         raise UserError(f"neuron traces need a liquid network, got {type(module.network).__name__}")
     n = neuron_count(module.network)
-    env = make_env(env_id, env_kwargs or {})
-    try:
-        obs, _ = env.reset(seed=seed)
-        h = module.initial_state(1)
-        first = dt = first_step_seconds(env)  # then info["dt"], else one nominal period
-        inputs, states, actions, total = [], [], [], 0.0
-        with th.no_grad():
-            for _ in range(max_steps):
-                x = th.as_tensor(np.asarray(obs)[None])
-                inputs.append(module.features(x)[0])
-                action, h = module(x, h, th.tensor([dt], dtype=th.float32))
-                states.append(h[0, :n].clone())
-                actions.append(action[0].reshape(-1).to(th.float32))
-                obs, reward, terminated, truncated, info = env.step(action[0].numpy())
-                total += float(reward)
-                dt = float(info.get("dt", first))
-                if terminated or truncated:
-                    break
-    finally:
-        env.close()
-    traces = NeuronTraces(th.stack(inputs), th.stack(states), neuron_groups(wiring_of(module.network), n),
-                          th.stack(actions))
-    return traces, total
+    recording = _Recording(module, n)
+    row = run_episodes(recording, lambda: make_env(env_id, env_kwargs or {}), [seed], max_steps=max_steps,
+                       watch=watch)[0]
+    inputs = th.stack(recording.inputs)
+    names = list(recording.names) if recording.names and len(recording.names) == inputs.shape[1] else None
+    traces = NeuronTraces(inputs, th.stack(recording.states), neuron_groups(wiring_of(module.network), n),
+                          th.stack(recording.actions), input_names=names, times=th.tensor(recording.times))
+    return traces, float(row["return"])

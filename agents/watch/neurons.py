@@ -183,9 +183,10 @@ class NeuronPanel:
     def _column_titles(self) -> list[tuple[str, int]]:
         probe = self.probe
         assert probe is not None
+        wiring = probe.wiring
         titles = [("sensory", self._nodes["sensory_0"][0])] if probe.inputs_count else []
         for layer in self._layers():
-            kinds = {probe.wiring.get_type_of_neuron(i) for i in layer} if probe.wiring is not None else {"neurons"}
+            kinds = {wiring.get_type_of_neuron(i) for i in layer} if wiring is not None else {"neurons"}
             titles.append(("/".join(sorted(kinds)), self._nodes[f"neuron_{layer[0]}"][0]))
         return titles
 
