@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
+import numpy as np
+from ncp_control.agents.common.evaluation import EpisodeWatch
 from tqdm.auto import tqdm
 
 #: the one bar format: ``description: 3/10 episodes [00:12<00:28, 4.0s/episodes]``
@@ -49,6 +52,11 @@ class Progress:
         """:param what: the task under way (shown after the description)."""
         self._bar.set_description_str(f"{self.description} {what}".strip() if self.description else what)
 
+    def note(self, text: str) -> None:
+        """:param text: how far the current task has come (shown after the counts, e.g. ``"step 120"``)."""
+        self._bar.set_postfix_str(text, refresh=False)
+        self._bar.refresh()
+
     def advance(self, units: int = 1) -> None:
         """:param units: units just done."""
         self._bar.update(units)
@@ -60,3 +68,31 @@ class Progress:
     def close(self) -> None:
         """Finish the bar."""
         self._bar.close()
+
+
+class EpisodeProgress(EpisodeWatch):
+    """Reports the steps of running episodes on a :class:`Progress`: with ``per_step``, one unit
+    per step; else a note with the furthest step so far (every ``every`` steps), so that a bar
+    counting episodes moves while a long episode runs.
+
+    :param progress: the bar.
+    :param per_step: count steps as the bar's units.
+    :param every: steps between notes.
+    """
+
+    def __init__(self, progress: Progress, per_step: bool = False, every: int = 20) -> None:
+        self.progress = progress
+        self.per_step = per_step
+        self.every = every
+        self._steps: dict[int, int] = {}
+
+    def reset(self, index: int, env: gym.Env, observation: Any, info: dict[str, Any]) -> None:
+        self._steps[index] = 0
+
+    def step(self, index: int, env: gym.Env, action: np.ndarray, observation: Any, reward: float,
+             info: dict[str, Any], done: bool) -> None:
+        self._steps[index] = self._steps.get(index, 0) + 1
+        if self.per_step:
+            self.progress.advance()
+        elif self._steps[index] % self.every == 0:
+            self.progress.note(f"step {max(self._steps.values())}")

@@ -40,6 +40,25 @@ class EpisodeWatch:
         or the runner's ``max_steps``)."""
 
 
+class Watches(EpisodeWatch):
+    """Several watches of the same episodes, told in order.
+
+    :param watches: the watches (None entries are skipped).
+    """
+
+    def __init__(self, *watches: EpisodeWatch | None) -> None:
+        self.watches = [w for w in watches if w is not None]
+
+    def reset(self, index: int, env: gym.Env, observation: Any, info: dict[str, Any]) -> None:
+        for watch in self.watches:
+            watch.reset(index, env, observation, info)
+
+    def step(self, index: int, env: gym.Env, action: np.ndarray, observation: Any, reward: float,
+             info: dict[str, Any], done: bool) -> None:
+        for watch in self.watches:
+            watch.step(index, env, action, observation, reward, info, done)
+
+
 def action_smoothness(actions: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> float:
     """Mean absolute change of the action between consecutive steps (lower is smoother).
 

@@ -22,10 +22,11 @@ from ncp_control.agents.common.evaluation import (
     CRASH_KEYS,
     SUCCESS_KEYS,
     EpisodeWatch,
+    Watches,
     info_number,
     run_episodes,
 )
-from ncp_control.agents.watch.compose import SideBySide
+from ncp_control.agents.watch.compose import MAX_WIDTH, SideBySide
 from ncp_control.agents.watch.neurons import MIN_HEIGHT, NeuronPanel, NeuronProbe
 from ncp_control.agents.watch.overlay import Moment, with_header
 from ncp_control.agents.watch.video import VideoWriter, frame_period, video_kind
@@ -153,7 +154,7 @@ def video_period(make: Callable[[], gym.Env], kind: str) -> float:
 
 
 def watch(panels: Sequence[Panel], seed: int, target: str | Path, max_steps: int | None = None,
-          neurons: bool = False) -> Watched:
+          neurons: bool = False, progress: EpisodeWatch | None = None, max_width: int = MAX_WIDTH) -> Watched:
     """Run one episode per panel on ``seed``, side by side in one video at the env's real time.
 
     :param panels: the policies (with their envs).
@@ -161,6 +162,8 @@ def watch(panels: Sequence[Panel], seed: int, target: str | Path, max_steps: int
     :param target: ``out.mp4``, ``out.gif`` or a folder for PNG frames.
     :param max_steps: optional cap on the episodes' length.
     :param neurons: draw each liquid network's neurons beside its panel.
+    :param progress: also told of every reset and step (e.g. :class:`~ncp_control.agents.progress.EpisodeProgress`).
+    :param max_width: widest row of panels (pixels); more panels wrap to further rows.
     :return: the video, the episodes' rows and every overlay's numbers.
     """
     if not panels:
@@ -168,10 +171,10 @@ def watch(panels: Sequence[Panel], seed: int, target: str | Path, max_steps: int
     path = Path(target)
     period = video_period(panels[0].make, video_kind(path))
     with VideoWriter(path, period) as writer:
-        board = SideBySide(writer, len(panels))
+        board = SideBySide(writer, len(panels), max_width)
         recorder = _Recorder(panels, board, neurons)
         rows = run_episodes(PerEpisodePolicies([p.policy for p in panels]), [p.make for p in panels],
-                            [seed] * len(panels), max_steps=max_steps, watch=recorder)
+                            [seed] * len(panels), max_steps=max_steps, watch=Watches(recorder, progress))
         board.close()
     assert board.layout is not None
     return Watched(path, rows, recorder.moments, writer.count, period, board.layout)

@@ -14,7 +14,7 @@ import numpy as np
 from ncp_control.agents.common.env_util import make_env
 from ncp_control.agents.common.eval_policies import EvalPolicy, ModelPolicy, reference_policy
 from ncp_control.agents.common.evaluation import run_episodes
-from ncp_control.agents.progress import Progress
+from ncp_control.agents.progress import EpisodeProgress, Progress
 from ncp_control.agents.watch import Panel, video_kind, watch
 from ncp_control.agents.watch.neurons import neuron_probe
 from ncp_control.cli.commands import add_trust_pickle, load_runs, model_names
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 env.close()
             panels.append(Panel(name, _policy(model, env_id, args.stochastic), make, probe))
         progress.describe(f"rendering seed {seeds[0]}")
-        watched = watch(panels, seeds[0], Path(args.render), args.max_steps, args.neurons)
+        watched = watch(panels, seeds[0], Path(args.render), args.max_steps, args.neurons, EpisodeProgress(progress))
         for (name, _, _), row in zip(entries, watched.rows):
             rows[name].append(row)
         progress.advance(len(entries))
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
             for seed in seeds:
                 rows[name] += run_episodes(_policy(model, env_id, args.stochastic),
                                            _maker(env_id, kwargs, perturbations, render=False), [seed],
-                                           max_steps=args.max_steps)
+                                           max_steps=args.max_steps, watch=EpisodeProgress(progress))
                 progress.advance()
     progress.close()
     for name, _, _ in entries:

@@ -14,7 +14,7 @@ from ncp_control.agents.common.eval_policies import ModelPolicy, reference_polic
 from ncp_control.agents.common.evaluation import run_episodes
 from ncp_control.agents.watch import Panel, frame_period, overlay_lines, video_kind, watch
 from ncp_control.agents.watch.compose import GAP, grid
-from ncp_control.agents.watch.neurons import PANEL_WIDTH, neuron_probe
+from ncp_control.agents.watch.neurons import MIN_HEIGHT, PANEL_WIDTH, neuron_probe
 from ncp_control.agents.watch.overlay import header_height
 from ncp_control.agents.watch.video import Timeline, instants
 from ncp_control.envs.perturbations import compose
@@ -85,7 +85,8 @@ def test_side_by_side_video_size_frames_and_overlay_numbers(tmp_path: Path) -> N
     watched = watch(panels, 5, tmp_path / "frames", max_steps=15, neurons=True)
     frames = sorted((tmp_path / "frames").glob("frame_*.png"))
     assert len(frames) == watched.frames == 16  # 15 steps of 0.05 s at 20 fps, and the reset frame
-    cell = (header_height() + 256, 768 + PANEL_WIDTH)  # the env's 256 x 768 frame, overlay above, neurons beside
+    # the env's 256 x 768 frame with the overlay above (padded to the neuron panel's height), neurons beside
+    cell = (max(header_height() + 256, MIN_HEIGHT), 768 + PANEL_WIDTH)
     rows, columns = grid(2, cell)
     assert (rows, columns) == watched.layout == (2, 1)  # two 1148-pixel panels do not fit in a 1920-pixel row
     with Image.open(frames[-1]) as image:
