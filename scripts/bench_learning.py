@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -107,12 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     from ncp_control.agents.progress import Progress
 
     with Progress(len(jobs), "runs", "training") as bar:
+        finished: Iterator[dict[str, Any]]
         if args.jobs == 1:
-            records = (_run(job) for job in jobs)
+            finished = (_run(job) for job in jobs)
         else:
             pool = ProcessPoolExecutor(max_workers=args.jobs)
-            records = pool.map(_run, jobs)
-        for record in records:
+            finished = pool.map(_run, jobs)
+        for record in finished:
             bar.write(f"  {record['agent']} norm={record['normalize']} seed {record['seed']}: "
                       f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s")
             bar.advance()

@@ -155,7 +155,7 @@ def plot_pca(traces: NeuronTraces, path: str, title: str = "") -> str:
     fig = plt.figure(figsize=(12, 4.8))
     flat = fig.add_subplot(1, 2, 1)
     segments = torch.stack([points[:-1, :2], points[1:, :2]], dim=1).numpy()
-    lines = LineCollection(segments, cmap="viridis", linewidths=1.4)
+    lines = LineCollection(list(segments), cmap="viridis", linewidths=1.4)
     lines.set_array(colour[1:])
     flat.add_collection(lines)
     flat.scatter([float(points[0, 0])], [float(points[0, 1])], color="black", s=18, zorder=3, label="start")
@@ -165,7 +165,7 @@ def plot_pca(traces: NeuronTraces, path: str, title: str = "") -> str:
     flat.legend(fontsize=7, loc="best")
     deep: Any = fig.add_subplot(1, 2, 2, projection="3d")
     segments3 = torch.stack([points[:-1], points[1:]], dim=1).numpy()
-    lines3 = Line3DCollection(segments3, cmap="viridis", linewidths=1.2)
+    lines3 = Line3DCollection(list(segments3), cmap="viridis", linewidths=1.2)
     lines3.set_array(colour[1:])
     deep.add_collection3d(lines3)
     for axis_index, setter in enumerate((deep.set_xlim, deep.set_ylim, deep.set_zlim)):
