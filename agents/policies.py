@@ -16,7 +16,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from ncp_control.agents.extractors import resolve_extractor
-from ncp_control.agents.normalize import RunningNormalizer
+from ncp_control.agents.normalize import PreservingNormalizer, RunningNormalizer
 from ncp_control.agents.sequence import (
     LIQUID_NETWORKS,
     NETWORKS,
@@ -128,6 +128,12 @@ class RecurrentSequencePolicy(BasePolicy):
     :param normalize_observations: normalise vector observations with running statistics kept
         in the policy (updated by LiquidPPO after each update; saved with the weights).
         None (default): on for vector Box observations, off for images and Dict observations.
+    :param preserve_observation_function: with ``normalize_observations``, follow the normaliser
+        with a learned per-feature affine map that absorbs each change of its statistics after
+        a warm-up of 10,000 observations, so that the actions and values for an observation
+        move only when a gradient step moves them
+        (:class:`~ncp_control.agents.normalize.PreservingNormalizer`; the learning page,
+        *A drifting observation normaliser*). False: the plain running normaliser.
     :param motor_logit_gain: Discrete actions with NCP wiring and no actor head: a fixed gain
         from motor neurons to logits (None: a learned gain per motor, starting at 1).
     :param actor_head: hidden layers (``activation_fn``) between the network's outputs (the
@@ -175,6 +181,7 @@ class RecurrentSequencePolicy(BasePolicy):
         time_unit: float | None = None,
         dt_nominal: float | None = None,
         normalize_observations: bool | None = None,
+        preserve_observation_function: bool = True,
         motor_logit_gain: float | None = None,
         actor_head: list[int] | None = None,
         critic_head: list[int] | None = None,
@@ -227,6 +234,7 @@ class RecurrentSequencePolicy(BasePolicy):
         if normalize_observations is None:
             normalize_observations = isinstance(observation_space, spaces.Box) and extractor_class is FlattenExtractor
         self.normalize_observations = normalize_observations
+        self.preserve_observation_function = preserve_observation_function
         if motor_logit_gain is not None and not (isinstance(action_space, spaces.Discrete) and motor_logit_gain > 0):
             raise ValueError(f"motor_logit_gain is a positive number for Discrete actions, got {motor_logit_gain}")
         self.motor_logit_gain = motor_logit_gain
@@ -242,7 +250,8 @@ class RecurrentSequencePolicy(BasePolicy):
         if normalize_observations:
             if not isinstance(observation_space, spaces.Box) or extractor_class is not FlattenExtractor:
                 raise ValueError("normalize_observations needs a vector Box observation space")
-            self.obs_normalizer = RunningNormalizer(observation_space.shape)
+            normalizer_class = PreservingNormalizer if preserve_observation_function else RunningNormalizer
+            self.obs_normalizer = normalizer_class(observation_space.shape)
 
         self.features_extractor = self.make_features_extractor()
         self.features_dim = self.features_extractor.features_dim
@@ -340,6 +349,7 @@ class RecurrentSequencePolicy(BasePolicy):
             use_expln=self.use_expln,
             time_unit=self.time_unit,
             normalize_observations=self.normalize_observations,
+            preserve_observation_function=self.preserve_observation_function,
             motor_logit_gain=self.motor_logit_gain,
             actor_head=self.actor_head,
             critic_head=self.critic_head,

@@ -118,12 +118,13 @@ def _params(language: str) -> list:
 
 
 def _check_cartpole(out: str, folder: Path) -> None:
-    # "(mean, std): mean 284.2 measured; 500 is a full episode": a (mean, std) pair, and the policy
-    # learned (a random policy scores about 20; seeds 0-4 of this recipe end between 284 and 500).
+    # "(mean, std): mean 500.0 measured; 500 is a full episode": a (mean, std) pair, and the policy
+    # learned (a random policy scores about 20; seeds 0-4 of this recipe end at 500, the tuning
+    # seeds 100-104 at 493-500; the margin is for another processor's rounding).
     number = r"(?:np\.float64\()?(\d+(?:\.\d+)?)\)?"  # numpy 2 prints np.float64(284.2)
     match = re.search(rf"\({number}, {number}\)", out)
     assert match, out
-    assert float(match.group(1)) >= 150.0, out
+    assert float(match.group(1)) >= 300.0, out
     assert (folder / "cfc_cartpole.zip").is_file()
 
 

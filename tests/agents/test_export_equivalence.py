@@ -15,6 +15,7 @@ import pytest
 import torch
 from ncp_control.agents import LiquidPPO, load_policy, save_policy
 from ncp_control.agents.export import model_onestep
+from ncp_control.agents.normalize import PreservingNormalizer
 from ncp_control.agents.sequence import LIQUID_NETWORKS, NETWORKS
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
@@ -66,7 +67,7 @@ def _model(case: str) -> tuple[LiquidPPO, Callable[[np.ndarray], np.ndarray], st
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for name, parameter in policy.named_parameters():
-            if "log_std" not in name:
+            if "log_std" not in name and not name.startswith("obs_normalizer."):
                 parameter.mul_(1 + 0.2 * torch.randn(parameter.shape, generator=generator))
         if isinstance(policy.action_net, torch.nn.Linear):
             torch.nn.init.orthogonal_(policy.action_net.weight, gain=8.0)  # the 0.01-gain init: actions near zero
@@ -74,6 +75,10 @@ def _model(case: str) -> tuple[LiquidPPO, Callable[[np.ndarray], np.ndarray], st
             shape = policy.obs_normalizer.mean.shape
             policy.obs_normalizer.mean.copy_(torch.randn(shape, generator=generator))
             policy.obs_normalizer.var.copy_(0.2 + 3 * torch.rand(shape, generator=generator))
+            if isinstance(policy.obs_normalizer, PreservingNormalizer):  # its affine map travels too
+                affine = torch.Generator().manual_seed(1)
+                policy.obs_normalizer.weight.copy_(1 + 0.3 * torch.randn(shape, generator=affine))
+                policy.obs_normalizer.bias.copy_(0.2 * torch.randn(shape, generator=affine))
     normalize = venv.normalize_obs if vecnormalize else (lambda obs: obs)
     return model, normalize, env_id
 

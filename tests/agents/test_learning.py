@@ -29,16 +29,14 @@ def _check(policy: str, seeds: list[int]) -> list[dict]:
 @pytest.mark.parametrize("policy", ["CfCPolicy", "LSTMPolicy"])
 def test_policy_solves_cartpole_without_velocities(policy: str) -> None:
     """Seeds 0, 1, 2, 100k steps, evaluated every 10k steps: every seed reaches 475 (of 500) at
-    an evaluation, and at least two of the three end at 200 or more (memoryless: about 42).
+    an evaluation, and at least two of the three end at 450 or more (memoryless: about 42).
 
-    Measured with the current defaults (docs/learning.md, seeds 0-4): CfC ended at 284.2 / 500.0
-    / 338.1 / 500.0 / 350.8, LSTM at 500.0 / 500.0 / 498.0 / 500.0 / 500.0; every seed reached 475
-    during training (CfC after a median 17 s). The CfC does not hold a solved policy to the end
-    of the budget on every seed, which is why the solve is asserted at any evaluation and the
-    final return with a margin below the lowest measured (284): another processor's rounding
-    moves a run as another seed would.
+    Measured with the current defaults (docs/learning.md): CfC ended at 500.0 on each of the
+    seeds 0-4 and at 493.2-500.0 on the tuning seeds 100-104; LSTM at 488.2-500.0 on 0-4 and
+    447.1-500.0 on 100-104 (19 of 20 runs at 450 or more). One of three seeds is allowed below
+    450 because another processor's rounding moves a run as another seed would.
     """
     results = _check(policy, [0, 1, 2])
     summary = [(r["seed"], round(r["mean_return"], 1), [round(c[2]) for c in r["curve"]]) for r in results]
     assert all(max(c[2] for c in r["curve"]) >= 475.0 for r in results), summary
-    assert sum(r["mean_return"] >= 200.0 for r in results) >= 2, summary
+    assert sum(r["mean_return"] >= 450.0 for r in results) >= 2, summary

@@ -255,6 +255,49 @@ def test_observation_normalisation_is_saved_and_replays_exactly(masked_cartpole:
                   policy_kwargs={"normalize_observations": True})
 
 
+def test_observation_normaliser_keeps_the_policy_function_when_its_statistics_move() -> None:
+    """With ``preserve_observation_function`` the normaliser absorbs each change of its
+    statistics into its affine map: the features (so the actions and values) for an observation
+    stay the same; the plain one (``preserve_observation_function=False``) moves them. The first ``warmup`` observations only set
+    the statistics. A state dict saved without the affine map loads as the identity map."""
+    from ncp_control.agents.normalize import PreservingNormalizer, RunningNormalizer
+
+    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=16, batch_size=16, seq_len=8, n_epochs=1, seed=0,
+                      policy_kwargs={"units": 8, "preserve_observation_function": True})
+    normalizer = model.policy.obs_normalizer
+    assert isinstance(normalizer, PreservingNormalizer)
+    model.learn(16)
+    generator = th.Generator().manual_seed(0)
+    warming = PreservingNormalizer((3,), warmup=300)
+    for _ in range(2):  # 256 and 512 observations: the second update starts below the warm-up
+        warming.update(5 * th.randn(256, 3, generator=generator) + 2)
+    assert th.equal(warming.weight.detach(), th.ones(3)) and th.equal(warming.bias.detach(), th.zeros(3))
+    warming.update(th.randn(256, 3, generator=generator))
+    assert not th.equal(warming.weight.detach(), th.ones(3))
+    with pytest.raises(ValueError, match="warmup"):
+        PreservingNormalizer((3,), warmup=-1)
+    normalizer.warmup = 0  # the policy's normaliser has merged 16 of its 10,000 warm-up observations
+    with th.no_grad():
+        obs = normalizer.mean + normalizer.std() * th.randn(64, 3, generator=generator)  # inside the clip bounds
+        normalizer.weight.mul_(1.5)
+        normalizer.bias.add_(0.3)
+        before = model.policy._features(obs, 64, 1, model.policy.features_extractor)
+        normalizer.update(3 * th.randn(256, 3, generator=generator) + 1)
+        after = model.policy._features(obs, 64, 1, model.policy.features_extractor)
+    th.testing.assert_close(after, before, atol=1e-5, rtol=1e-5)
+    plain = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=16, batch_size=16, seq_len=8, seed=0,
+                      policy_kwargs={"units": 8, "preserve_observation_function": False}).policy.obs_normalizer
+    assert type(plain) is RunningNormalizer
+    plain.update(th.randn(256, 3, generator=generator))
+    before = plain(obs)
+    plain.update(3 * th.randn(256, 3, generator=generator) + 1)
+    assert (plain(obs) - before).abs().max() > 0.1
+    saved = {k: v for k, v in normalizer.state_dict().items() if k not in ("weight", "bias")}
+    fresh = PreservingNormalizer((3,))
+    fresh.load_state_dict(saved)
+    th.testing.assert_close(fresh(obs).detach(), ((obs - normalizer.mean) / normalizer.std()).clamp(-10, 10))
+
+
 def _dict_env_factory() -> Any:
     class DictObs(gym.Env):
         observation_space = gym.spaces.Dict({"a": gym.spaces.Box(-1, 1, (2,), np.float32)})
