@@ -3,7 +3,9 @@
 :func:`actor_onestep` turns a trained policy into a :class:`~ncp_control.export.OneStepPolicy`
 ``(obs, state, dt) -> (action, new_state)`` that applies what ``model.predict`` applies around
 the network: ``VecNormalize`` observation normalisation (if given), the policy's own
-observation normaliser (``normalize_observations``), SB3's observation preprocessing and
+observation normaliser (``normalize_observations``), the transposition of channels-last
+camera images (SB3 trains on ``[C, H, W]``; the exported policy takes the env's ``[H, W, C]``
+images, as ``predict`` does), SB3's observation preprocessing and
 features extractor, the actor head (``actor_head``) and the action layer, the deterministic
 action (Gaussian mean / most likely choice) and the clipping of Box actions to the action
 space. ``obs`` is the raw env observation, ``dt`` the
@@ -26,13 +28,15 @@ from typing import Any
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from ncp_control.agents.common.env_util import channels_last
+from ncp_control.agents.common.eval_policies import EvalPolicy
 from ncp_control.agents.export_json import class_name, decode, encode, space_from_json, space_to_json
 from ncp_control.agents.policies import RecurrentSequencePolicy
 from ncp_control.agents.sequence import check_episode_starts
-from ncp_control.agents.timing import elapsed_seconds, first_step_seconds
+from ncp_control.agents.timing import elapsed_seconds
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.preprocessing import preprocess_obs
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.vec_env import VecNormalize, VecTransposeImage, is_vecenv_wrapped
 from torch import nn
 
 from ncp_control import __version__
@@ -48,19 +52,22 @@ _NORM_MEAN, _NORM_VAR = "obs_normalization.mean", "obs_normalization.var"
 
 # ---------------------------------------------------------------------- one-step actor
 class _Features(nn.Module):
-    """The policy's input stage, as in its ``_features``: its observation normaliser (if
-    ``normalize_observations``), SB3's preprocessing and the features extractor:
-    ``[B, *obs_shape] -> [B, F]``."""
+    """The policy's input stage, as in its ``_features``: channels-last images transposed (if
+    ``channels_last``), its observation normaliser (if ``normalize_observations``), SB3's
+    preprocessing and the features extractor: ``[B, *obs_shape] -> [B, F]``."""
 
-    def __init__(self, policy: RecurrentSequencePolicy) -> None:
+    def __init__(self, policy: RecurrentSequencePolicy, channels_last: bool = False) -> None:
         super().__init__()
         self.obs_normalizer = policy.obs_normalizer
         self.extractor = policy.features_extractor
         self.observation_space = policy.observation_space
         self.normalize_images = policy.normalize_images
+        self.channels_last = channels_last
 
     def forward(self, obs: th.Tensor) -> th.Tensor:
-        """:param obs: ``[B, *obs_shape]``. :return: ``[B, F]``."""
+        """:param obs: ``[B, *obs_shape]`` (``[B, H, W, C]`` images with ``channels_last``). :return: ``[B, F]``."""
+        if self.channels_last:
+            obs = obs.permute(0, 3, 1, 2)
         if self.obs_normalizer is not None:
             obs = self.obs_normalizer(obs.float())
         return self.extractor(preprocess_obs(obs, self.observation_space, self.normalize_images))
@@ -80,7 +87,8 @@ def normalization_of(vec_normalize: VecNormalize | None) -> dict[str, Any] | Non
 
 
 def actor_onestep(
-    policy: RecurrentSequencePolicy, normalization: dict[str, Any] | None = None, use_dt: bool = True
+    policy: RecurrentSequencePolicy, normalization: dict[str, Any] | None = None, use_dt: bool = True,
+    channels_last: bool = False,
 ) -> OneStepPolicy:
     """The deterministic actor of a policy as a one-step module.
 
@@ -88,6 +96,8 @@ def actor_onestep(
     :param normalization: observation statistics from :func:`normalization_of`, or None.
     :param use_dt: ``dt`` (seconds) divided by the policy's ``time_unit`` is the timespan
         (as LiquidPPO with ``use_info_dt=True``); False: every step lasts one time unit.
+    :param channels_last: the env gives ``[H, W, C]`` images that the policy (trained through
+        SB3's ``VecTransposeImage``) reads as ``[C, H, W]``: the module takes the env's images.
     :return: the module (eval mode), ``(obs, state [B, actor_state_size], dt [B]) -> (action, state)``.
     """
     if not isinstance(policy, RecurrentSequencePolicy):
@@ -103,13 +113,18 @@ def actor_onestep(
     post: nn.Module = (BoxActionClip(action_space.low, action_space.high) if isinstance(action_space, spaces.Box)
                        else Argmax())
     obs_dtype = th.from_numpy(np.zeros(0, dtype=space.dtype)).dtype
+    shape = tuple(space.shape or ())
+    if channels_last:
+        if len(shape) != 3:
+            raise UserError(f"channels_last needs an image observation [C, H, W], got shape {shape}")
+        shape = (shape[1], shape[2], shape[0])
     module = OneStepPolicy(
         policy.actor_net,
         state_size=policy.actor_state_size,
-        obs_shape=tuple(space.shape or ()),
+        obs_shape=shape,
         obs_dtype=obs_dtype,
         normalizer=normalizer,
-        preprocess=_Features(policy),
+        preprocess=_Features(policy, channels_last),
         head=nn.Sequential(policy.pi_head, policy.action_net) if len(policy.pi_head) else policy.action_net,
         postprocess=post,
         time_unit=policy.time_unit if use_dt else None,
@@ -117,14 +132,32 @@ def actor_onestep(
     return module.eval()
 
 
-def model_onestep(model: BaseAlgorithm, vec_normalize: VecNormalize | None = None) -> OneStepPolicy:
+def takes_channels_last(model: BaseAlgorithm, env_observation_space: spaces.Space | None = None) -> bool:
+    """Whether the model's env gives channels-last images that its policy reads transposed.
+
+    :param model: the model.
+    :param env_observation_space: the env's observation space, where the model has no env (a
+        model loaded from files); None: read from the model's env.
+    :return: True for a camera task trained through SB3's ``VecTransposeImage``.
+    """
+    if env_observation_space is not None:
+        return channels_last(env_observation_space, model.observation_space)
+    env = model.get_env()
+    return env is not None and is_vecenv_wrapped(env, VecTransposeImage)
+
+
+def model_onestep(model: BaseAlgorithm, vec_normalize: VecNormalize | None = None,
+                  env_observation_space: spaces.Space | None = None) -> OneStepPolicy:
     """:param model: a trained :class:`ncp_control.agents.LiquidPPO`.
     :param vec_normalize: its ``VecNormalize`` (default: the one wrapping the model's env, if any).
-    :return: :func:`actor_onestep` of its policy."""
+    :param env_observation_space: the env's observation space (for a model without env: whether
+        its images come channels-last, :func:`takes_channels_last`).
+    :return: :func:`actor_onestep` of its policy, taking the env's observations."""
     if vec_normalize is None:
         vec_normalize = model.get_vec_normalize_env()
     policy: Any = model.policy
-    return actor_onestep(policy, normalization_of(vec_normalize), bool(getattr(model, "use_info_dt", True)))
+    return actor_onestep(policy, normalization_of(vec_normalize), bool(getattr(model, "use_info_dt", True)),
+                         takes_channels_last(model, env_observation_space))
 
 
 # ---------------------------------------------------------------------- weights-only files
@@ -133,7 +166,7 @@ _TRAINING_ONLY = ("lr_schedule", "optimizer_class", "optimizer_kwargs")
 
 
 def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normalize: VecNormalize | None = None,
-                extra: dict[str, Any] | None = None) -> Path:
+                extra: dict[str, Any] | None = None, env_observation_space: spaces.Space | None = None) -> Path:
     """Write a trained LiquidPPO policy weights-only: ``folder/policy.safetensors`` and
     ``folder/config.json`` (both written atomically).
 
@@ -142,6 +175,8 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
     :param vec_normalize: its ``VecNormalize`` (default: the one wrapping the model's env, if any).
     :param extra: more information stored under ``"extra"`` (e.g. the run config); values that
         JSON cannot hold are stored as their text.
+    :param env_observation_space: the env's observation space, for a model without env
+        (:func:`takes_channels_last`).
     :return: the folder.
     """
     policy = model.policy
@@ -150,7 +185,8 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
     if vec_normalize is None:
         vec_normalize = model.get_vec_normalize_env()
     normalization = normalization_of(vec_normalize)
-    actor_onestep(policy, normalization)  # fails now, not at load time, for what the loader cannot build
+    transposed = takes_channels_last(model, env_observation_space)
+    actor_onestep(policy, normalization, channels_last=transposed)  # fails now, not at load time
     kwargs = {k: v for k, v in policy._get_constructor_parameters().items() if k not in _TRAINING_ONLY}
     kwargs.pop("observation_space"), kwargs.pop("action_space")
     config = {
@@ -161,6 +197,7 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
         "action_space": space_to_json(policy.action_space),
         "policy_kwargs": encode(kwargs),
         "use_dt": bool(getattr(model, "use_info_dt", True)),
+        "channels_last": transposed,
         "normalization": None if normalization is None else {"clip": normalization["clip"],
                                                              "epsilon": normalization["epsilon"]},
         "extra": encode(extra or {}, lenient=True),
@@ -289,7 +326,16 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
     except RuntimeError as error:
         raise UserError(f"the tensors in {folder} do not fit its config: {error}") from None
     policy.set_training_mode(False)
-    module = actor_onestep(policy, normalization, bool(config.get("use_dt", True)))
+    transposed = config.get("channels_last")
+    if transposed is None:  # written before the key: the run's env says whether its images are transposed
+        extra = config.get("extra") or {}
+        env_space = env_observation_space(extra.get("env_id"), extra.get("env_kwargs")) if extra.get("env_id") else None
+        transposed = env_space is not None and channels_last(env_space, observation_space)
+    module = actor_onestep(policy, normalization, bool(config.get("use_dt", True)), bool(transposed))
+    if transposed:  # the env's images, as the module takes them
+        assert isinstance(observation_space, spaces.Box)
+        observation_space = spaces.Box(np.moveaxis(observation_space.low, 0, -1), np.moveaxis(observation_space.high, 0, -1),
+                                       dtype=observation_space.dtype)
     return DeployedPolicy(module, observation_space, action_space, policy.time_unit, config)
 
 
@@ -351,12 +397,59 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
         raise UserError(f"{target} holds a {type(model).__name__} model with {type(model.policy).__name__}; "
                          "export and inspect handle LiquidPPO policies")
     policy: Any = model.policy
-    return model_onestep(model, vec_normalize), model, {
-        "env_id": info.get("env_id"), "time_unit": policy.time_unit, "source": "sb3"}
+    env_space = env_observation_space(info.get("env_id"), info.get("env_kwargs"))
+    return model_onestep(model, vec_normalize, env_space), model, {
+        "env_id": info.get("env_id"), "env_kwargs": info.get("env_kwargs") or {}, "time_unit": policy.time_unit,
+        "source": "sb3", "env_observation_space": env_space}
+
+
+def env_observation_space(env_id: str | None, env_kwargs: dict[str, Any] | None = None) -> spaces.Space | None:
+    """:param env_id: an env id (None: unknown). :param env_kwargs: its arguments.
+    :return: its observation space (None for an unknown env)."""
+    if env_id is None:
+        return None
+    from ncp_control.agents.common.env_util import make_env
+
+    env = make_env(env_id, env_kwargs or {})
+    try:
+        return env.observation_space
+    finally:
+        env.close()
+
+
+class _Recording(EvalPolicy):
+    """The one-step actor as an evaluation policy (one episode), recording what its network reads
+    (the sensory inputs), its neuron states after each step, its actions and the elapsed time."""
+
+    def __init__(self, module: OneStepPolicy, neurons: int) -> None:
+        self.module = module
+        self.neurons = neurons
+        self.inputs: list[th.Tensor] = []
+        self.states: list[th.Tensor] = []
+        self.actions: list[th.Tensor] = []
+        self.times: list[float] = []
+        self.names: tuple[str, ...] | None = None
+        self._h = module.initial_state(1)
+
+    def start(self, envs: list[Any]) -> None:
+        from ncp_control.envs.names import observation_names
+
+        self._h = self.module.initial_state(len(envs))
+        self.names = observation_names(envs[0])
+
+    def act(self, observations: Any, episode_start: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        x = th.as_tensor(np.asarray(observations))
+        with th.no_grad():
+            self.inputs.append(self.module.features(x)[0])
+            action, self._h = self.module(x, self._h, th.as_tensor(dt, dtype=th.float32))
+        self.times.append((self.times[-1] if self.times else 0.0) + float(dt[0]))
+        self.states.append(self._h[0, : self.neurons].clone())
+        self.actions.append(action[0].reshape(-1).to(th.float32))
+        return action.numpy()
 
 
 def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps: int = 1000,
-                   env_kwargs: dict[str, Any] | None = None) -> tuple[Any, float]:
+                   env_kwargs: dict[str, Any] | None = None, watch: Any = None) -> tuple[Any, float]:
     """Run the one-step actor over one episode and record its neurons.
 
     :param module: from :func:`actor_onestep` / :func:`open_policy` (a liquid network inside).
@@ -364,10 +457,16 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
     :param seed: episode seed.
     :param max_steps: step limit.
     :param env_kwargs: env constructor arguments.
+    :param watch: an :class:`~ncp_control.agents.common.evaluation.EpisodeWatch` told of each step
+        (e.g. a progress bar).
     :return: ``(traces, episode return)``; traces are :class:`~ncp_control.analysis.NeuronTraces`
-        with the network inputs as the sensory group and the actions.
+        with the network inputs as the sensory group (named after the observation's entries where
+        the env names them and the network reads them as they are), the actions and the time of
+        each step (seconds since reset: the first step lasts one nominal control period, then
+        each step's ``info["dt"]``).
     """
     from ncp_control.agents.common.env_util import make_env
+    from ncp_control.agents.common.evaluation import run_episodes
 
     from ncp_control.analysis.structure import neuron_count, neuron_groups, wiring_of
     from ncp_control.analysis.traces import NeuronTraces
@@ -376,26 +475,11 @@ def record_episode(module: OneStepPolicy, env_id: str, seed: int = 0, max_steps:
     if not isinstance(module.network, LiquidRNN):
         raise UserError(f"neuron traces need a liquid network, got {type(module.network).__name__}")
     n = neuron_count(module.network)
-    env = make_env(env_id, env_kwargs or {})
-    try:
-        obs, _ = env.reset(seed=seed)
-        h = module.initial_state(1)
-        first = dt = first_step_seconds(env)  # then info["dt"], else one nominal period
-        inputs, states, actions, total = [], [], [], 0.0
-        with th.no_grad():
-            for _ in range(max_steps):
-                x = th.as_tensor(np.asarray(obs)[None])
-                inputs.append(module.features(x)[0])
-                action, h = module(x, h, th.tensor([dt], dtype=th.float32))
-                states.append(h[0, :n].clone())
-                actions.append(action[0].reshape(-1).to(th.float32))
-                obs, reward, terminated, truncated, info = env.step(action[0].numpy())
-                total += float(reward)
-                dt = float(info.get("dt", first))
-                if terminated or truncated:
-                    break
-    finally:
-        env.close()
-    traces = NeuronTraces(th.stack(inputs), th.stack(states), neuron_groups(wiring_of(module.network), n),
-                          th.stack(actions))
-    return traces, total
+    recording = _Recording(module, n)
+    row = run_episodes(recording, lambda: make_env(env_id, env_kwargs or {}), [seed], max_steps=max_steps,
+                       watch=watch)[0]
+    inputs = th.stack(recording.inputs)
+    names = list(recording.names) if recording.names and len(recording.names) == inputs.shape[1] else None
+    traces = NeuronTraces(inputs, th.stack(recording.states), neuron_groups(wiring_of(module.network), n),
+                          th.stack(recording.actions), input_names=names, times=th.tensor(recording.times))
+    return traces, float(row["return"])

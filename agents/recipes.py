@@ -299,3 +299,38 @@ def training_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: Mappin
     if normalize:
         env = VecNormalize(env, **dict(normalize))
     return env
+
+
+def shipped_file(name: str) -> Path | None:
+    """:param name: the stem of a shipped recipe file (``"lane_keeping_camera"``).
+    :return: its path, or None when the package ships no such file."""
+    path = HYPERPARAMS_DIR / f"{name}.yml"
+    return path if re.fullmatch(r"[A-Za-z0-9_.-]+", name) and path.is_file() else None
+
+
+def shipped_recipe_for(env_id: str, env_kwargs: Mapping[str, Any] | None = None,
+                       policy: str | None = None) -> tuple[Recipe, Path] | None:
+    """The package's tuned LiquidPPO recipe of a task with the given env arguments.
+
+    Every shipped file is searched (``liquid_ppo.yml`` first); an entry of ``env_id`` fits when
+    its ``env_kwargs`` are among ``env_kwargs`` (so ``lane_keeping_camera.yml``, whose entry has
+    ``observation: camera``, serves ``--env-kwargs observation=camera`` and nothing else); the
+    entry with the most env arguments wins.
+
+    :param env_id: the task.
+    :param env_kwargs: the env arguments of the run.
+    :param policy: the policy alias to train (its overrides apply).
+    :return: ``(recipe, file)``, or None where no entry fits.
+    """
+    given = dict(env_kwargs or {})
+    files = [hyperparams_file()] + sorted(p for p in HYPERPARAMS_DIR.glob("*.yml") if p.name != "liquid_ppo.yml")
+    best: tuple[Recipe, Path] | None = None
+    for file in files:
+        table = _load_yaml(file) or {}
+        if not isinstance(table, dict) or not isinstance(table.get(env_id), dict):
+            continue
+        recipe = parse_recipe(table[env_id], policy, f"{file}: {env_id}")
+        fits = all(key in given and given[key] == value for key, value in recipe.env_kwargs.items())
+        if fits and (best is None or len(recipe.env_kwargs) > len(best[0].env_kwargs)):
+            best = (recipe, file)
+    return best

@@ -62,8 +62,10 @@ def _encode(value: Any, seen: set[int]) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
-        if value.dtype == object:
+        if value.dtype.kind not in "biufc":  # objects, strings, raw records (e.g. a renderer's colour table)
             raise _Skip
+        if value.dtype.kind == "c":  # stored as (real, imag) pairs: the tensor file holds no complex numbers
+            return {"kind": "complex_array", "value": np.stack([value.real, value.imag], axis=-1)}
         return {"kind": "array", "value": value.copy()}
     if isinstance(value, np.random.Generator):
         return {"kind": "generator", "state": value.bit_generator.state}
@@ -120,6 +122,11 @@ def _decode(data: Any) -> Any:
     kind = data["kind"]
     if kind == "array":
         return np.array(data["value"])
+    if kind == "complex_array":
+        pairs = np.asarray(data["value"])
+        values = np.empty(pairs.shape[:-1], dtype=np.result_type(pairs.dtype, np.complex64))
+        values.real, values.imag = pairs[..., 0], pairs[..., 1]
+        return values
     if kind == "generator":
         generator = np.random.Generator(getattr(np.random, data["state"]["bit_generator"])())
         generator.bit_generator.state = data["state"]

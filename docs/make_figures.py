@@ -6,12 +6,17 @@
 - ``retention.png``: return retention against perturbation level for the demo's policies
   (CfC with NCP wiring, MLP) and the reference controller on lane keeping, averaged over the
   perturbations of each family, from the demo's results table.
+- ``watch.png``: a still of ``ncp-control evaluate --render --neurons`` (3 s in): the demo's
+  CfC-NCP policy, its neurons beside it, and the reference controller on lane keeping, both
+  on the same road with the tyre friction halved; below, the quadrotor's reference controller
+  flying to its target in gusts. Needs the demo's run folders (``--runs DIR``, or those of
+  ``--demo DIR``).
 
 By default the retention plot reads ``docs/results/demo_lane_keeping.csv`` (the results table
 of one ``ncp-control demo`` run). ``--demo DIR`` runs ``ncp-control demo --out DIR`` first
 (about 2 minutes on two cores) and plots its table instead.
 
-Usage: ``python docs/make_figures.py [--demo DIR]``
+Usage: ``python docs/make_figures.py [--demo DIR] [--runs DIR] [--only NAME...]``
 """
 
 from __future__ import annotations
@@ -83,6 +88,47 @@ def environments_figure(path: Path) -> None:
     save_png(np.concatenate([pad(car), gap, pad(drone)]), path)
 
 
+def watch_figure(runs: Path, path: Path) -> None:
+    """A still of the side-by-side video: car (the demo's CfC-NCP and the reference, neurons
+    shown) above the drone (the reference)."""
+    import tempfile
+
+    from ncp_control.agents.common.env_util import make_env
+    from ncp_control.agents.common.eval_policies import ModelPolicy, reference_policy
+    from ncp_control.agents.runs import load_model
+    from ncp_control.agents.watch import Panel, watch
+    from ncp_control.agents.watch.neurons import neuron_probe
+    from ncp_control.envs.perturbations import compose
+
+    def maker(env_id: str, shift: list[tuple[str, float]]):  # type: ignore[no-untyped-def]
+        return lambda: compose(make_env(env_id, {"render_mode": "rgb_array"}), shift)
+
+    lane, hover = "NCPControl/LaneKeeping-v0", "NCPControl/QuadFlyToTarget-v0"
+    model, _ = load_model(runs / "NCPControl-LaneKeeping-v0__CfC-NCP__seed0")
+    make_lane = maker(lane, [("friction", 0.5)])
+    env = make_lane()
+    probe = neuron_probe(model, env)
+    env.close()
+    with tempfile.TemporaryDirectory() as folder:
+        car = watch([Panel("CfC-NCP (ncp-control demo)", ModelPolicy(model), make_lane, probe),
+                     Panel("reference controller", reference_policy(lane), make_lane)],
+                    seed=3, target=Path(folder) / "car", max_steps=60, neurons=True, max_width=4000)
+        frame = np.asarray(Image.open(Path(folder) / "car" / f"frame_{car.frames - 1:05d}.png").convert("RGB"))
+        cell = (frame.shape[1] - 4) // 2  # two panels of the env's frame and the neuron panel, 4 pixels apart
+        car_still = frame[:, : cell + 4 + 768]  # the reference has no neurons to show: its empty panel is left out
+        drone = watch([Panel("reference controller", reference_policy(hover), maker(hover, [("gust", 1.0)]))],
+                      seed=1, target=Path(folder) / "drone", max_steps=60)
+        drone_still = np.asarray(Image.open(Path(folder) / "drone" / f"frame_{drone.frames - 1:05d}.png")
+                                 .convert("RGB"))
+    width = max(car_still.shape[1], drone_still.shape[1])
+    rows = []
+    for still in (car_still, drone_still):
+        row = np.full((still.shape[0], width, 3), 24, dtype=np.uint8)
+        row[:, : still.shape[1]] = still
+        rows.append(row)
+    save_png(np.concatenate([rows[0], np.full((6, width, 3), 24, dtype=np.uint8), rows[1]]), path, colours=192)
+
+
 def retention_figure(results: Path, path: Path) -> None:
     """Retention against level, mean over each family's perturbations, one line per model."""
     matplotlib.use("Agg")
@@ -113,17 +159,28 @@ def retention_figure(results: Path, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", type=Path, default=None, help="run ncp-control demo into this folder first")
+    parser.add_argument("--runs", type=Path, default=None, help="the demo's run folders (for watch.png)")
+    parser.add_argument("--only", nargs="+", choices=["envs", "retention", "watch"], default=None,
+                        help="write only these figures")
     args = parser.parse_args(argv)
-    results = DEMO_RESULTS
+    results, runs = DEMO_RESULTS, args.runs
     if args.demo is not None:
         subprocess.run([sys.executable, "-m", "ncp_control.cli", "demo", "--out", str(args.demo), "--no-progress"],
                        check=True)
-        results = args.demo / "results_with_reference.csv"
+        results, runs = args.demo / "results_with_reference.csv", args.demo / "runs"
+    wanted = args.only or ["envs", "retention"] + (["watch"] if runs is not None else [])
+    if "watch" in wanted and runs is None:
+        parser.error("watch.png needs the demo's run folders: --runs DIR or --demo DIR")
     STATIC.mkdir(exist_ok=True)
-    environments_figure(STATIC / "envs.png")
-    retention_figure(results, STATIC / "retention.png")
-    for name in ("envs.png", "retention.png"):
-        print(f"{STATIC / name}: {(STATIC / name).stat().st_size / 1024:.0f} KB")
+    if "envs" in wanted:
+        environments_figure(STATIC / "envs.png")
+    if "retention" in wanted:
+        retention_figure(results, STATIC / "retention.png")
+    if "watch" in wanted:
+        assert runs is not None
+        watch_figure(runs, STATIC / "watch.png")
+    for name in wanted:
+        print(f"{STATIC / name}.png: {(STATIC / f'{name}.png').stat().st_size / 1024:.0f} KB")
     return 0
 
 

@@ -15,6 +15,9 @@ observation layouts documented by Gymnasium.
 | Walker2d-v5 | qpos[1:] (8), qvel (9) | 0-7 | root height and angle, 6 joint angles |
 | Ant-v5 | qpos[2:] (13), qvel (14), contact forces (78) | 0-12, 27-104 | torso height and orientation, 8 joint angles, contact forces |
 
+The kept entries of the classic tasks are named in the wrapper's ``observation_names``
+(``cos_theta``, ``sin_theta``; ``x``, ``theta``; ``position``).
+
 For the MuJoCo tasks the indices follow the model's ``nq``/``nv`` and the
 ``exclude_current_positions_from_observation`` / ``include_cfrc_ext_in_observation`` arguments,
 so those arguments keep working. ``info["dt"]`` on every step is the base task's control period:
@@ -36,6 +39,12 @@ from gymnasium import spaces
 from ncp_control.envs.classic import CLASSES, make_classic
 from ncp_control.envs.period import RESET_INFO_KEY
 
+#: Classic tasks: id -> names of the kept entries (``observation_names``).
+CLASSIC_NAMES: dict[str, tuple[str, ...]] = {
+    "Pendulum-v1": ("cos_theta", "sin_theta"),
+    "CartPole-v1": ("x", "theta"),
+    "MountainCarContinuous-v0": ("position",),
+}
 #: Classic tasks: id -> (kept indices, control period in seconds).
 CLASSIC_KEPT: dict[str, tuple[tuple[int, ...], float]] = {
     "Pendulum-v1": ((0, 1), 0.05),
@@ -89,6 +98,8 @@ class NoVelocityObservation(gym.ObservationWrapper):
         box = env.observation_space
         assert isinstance(box, spaces.Box)
         self.observation_space = spaces.Box(box.low[self.kept], box.high[self.kept], dtype=box.dtype)  # type: ignore[arg-type]
+        #: names of the kept entries (classic tasks; None for the MuJoCo ones)
+        self.observation_names = CLASSIC_NAMES.get(base_id)
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
         """:param observation: the full observation, shape ``[D]``.

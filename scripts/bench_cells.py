@@ -102,8 +102,12 @@ def time_cases(repeats: int) -> list[dict[str, Any]]:
     """Training and inference timings of every case against ncps and the LSTM."""
     x = torch.randn(BATCH, STEPS, FEATURES)
     lstm = _lstm()
+    from ncp_control.agents.progress import Progress
+
     rows = []
+    bar = Progress(len(CASES), "cases", "timing")
     for name, (kind, wiring) in CASES.items():
+        bar.describe(f"timing {name}")
         theirs, ours = build(kind, wiring)
         with torch.no_grad():
             a, b = theirs(x)[0], ours(x)[0]
@@ -125,6 +129,8 @@ def time_cases(repeats: int) -> list[dict[str, Any]]:
                 inner=200,
             )
         rows.append({"case": name, "max_abs_diff": error, "train": train, "infer": infer, "steps": steps})
+        bar.advance()
+    bar.close()
     return rows
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -104,16 +105,21 @@ def main(argv: list[str] | None = None) -> int:
     todo = [key for key in keys if key.as_tuple() not in done]
     print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {args.results}; {len(todo)} to train", flush=True)
     jobs = [] if args.no_train else [(key, episodes, args.eval_every, args.results) for key in todo]
-    if args.jobs == 1:
-        for job in jobs:
-            record = _run(job)
-            print(f"  {record['agent']} norm={record['normalize']} seed {record['seed']}: "
-                  f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s", flush=True)
-    else:
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            for record in pool.map(_run, jobs):
-                print(f"  {record['agent']} norm={record['normalize']} seed {record['seed']}: "
-                      f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s", flush=True)
+    from ncp_control.agents.progress import Progress
+
+    with Progress(len(jobs), "runs", "training") as bar:
+        finished: Iterator[dict[str, Any]]
+        if args.jobs == 1:
+            finished = (_run(job) for job in jobs)
+        else:
+            pool = ProcessPoolExecutor(max_workers=args.jobs)
+            finished = pool.map(_run, jobs)
+        for record in finished:
+            bar.write(f"  {record['agent']} norm={record['normalize']} seed {record['seed']}: "
+                      f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s")
+            bar.advance()
+        if args.jobs != 1:
+            pool.shutdown()
     wanted = {key.as_tuple() for key in keys}
     records = [r for r in read_results(args.results) if done_keys([r]) <= wanted]
     rows = summarize(records)

@@ -50,14 +50,19 @@ def _interleaved(makers: dict[str, Callable[[], Any]], steps: int, warmup: int, 
         model.learn(warmup)
     seconds = dict.fromkeys(models, 0.0)
     done = dict.fromkeys(models, 0)
+    from ncp_control.agents.progress import Progress
+
     per_round = max(1, steps // rounds)
-    for _ in range(rounds):
-        for name, model in models.items():
-            before = model.num_timesteps
-            start = time.perf_counter()
-            model.learn(per_round, reset_num_timesteps=False)
-            seconds[name] += time.perf_counter() - start
-            done[name] += model.num_timesteps - before
+    with Progress(rounds * len(models), "rounds", "timing") as bar:
+        for _ in range(rounds):
+            for name, model in models.items():
+                bar.describe(f"timing {name}")
+                before = model.num_timesteps
+                start = time.perf_counter()
+                model.learn(per_round, reset_num_timesteps=False)
+                seconds[name] += time.perf_counter() - start
+                done[name] += model.num_timesteps - before
+                bar.advance()
     return {name: done[name] / seconds[name] for name in models}
 
 

@@ -198,6 +198,13 @@ def _check_cli_deploy(out: str, folder: Path) -> None:
     assert (export / "weights").is_dir()
 
 
+def _check_watch(out: str, folder: Path) -> None:
+    assert "perturbations: friction:0.5, speed:1" in out, out
+    assert all(f"  {name}" in out for name in ("CfCPolicy", "MlpPolicy", "reference")), out
+    assert re.search(r"rendered seed 0 to compare\.mp4: \d+ frames at 20 fps", out), out
+    assert (folder / "compare.mp4").stat().st_size > 1000
+
+
 def _check_solvers_policy(out: str, folder: Path) -> None:
     # "[episodes, steps, features], as run" and "local error BASE -> FITTED": the fit lowers it
     assert re.search(r"torch\.Size\(\[4, \d+, 2\]\) \[", out), out
@@ -222,6 +229,7 @@ CHECKS: dict[str, Callable[[str, Path], None]] = {
     "cli-small": _check_cli_small,
     "cli-deploy": _check_cli_deploy,
     "solvers-policy": _check_solvers_policy,
+    "watch": _check_watch,
 }
 YAML_CHECKS: dict[str, Callable[[str], None]] = {"sweep-yaml": _check_sweep_yaml}
 

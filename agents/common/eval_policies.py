@@ -103,6 +103,11 @@ class ModelPolicy(EvalPolicy):
         self._time_keyword = _time_keyword(model.predict)
         self._state: Any = None
 
+    @property
+    def state(self) -> Any:
+        """:return: the recurrent state ``predict`` returned last (``[n, S]``; None before the first step)."""
+        return self._state
+
     def start(self, envs: list[gym.Env]) -> None:
         self._state = None
 
@@ -186,6 +191,30 @@ class RandomPolicy(EvalPolicy):
         return np.stack([np.asarray(space.sample()) for space in self._spaces])
 
 
+class PerEpisodePolicies(EvalPolicy):
+    """A different policy for each episode of one lock-step set (several policies side by side
+    on the same seed: ``ncp-control evaluate RUN RUN reference --render ...``).
+
+    :param policies: policy ``i`` acts in episode ``i``.
+    """
+
+    def __init__(self, policies: list[EvalPolicy]) -> None:
+        self.policies = list(policies)
+
+    def start(self, envs: list[gym.Env]) -> None:
+        if len(envs) != len(self.policies):
+            raise ValueError(f"{len(self.policies)} policies for {len(envs)} episodes")
+        for policy, env in zip(self.policies, envs):
+            policy.start([env])
+
+    def act(self, observations: Any, episode_start: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        actions = []
+        for index, policy in enumerate(self.policies):
+            one = stack_observations([select_observation(observations, index)])
+            actions.append(np.asarray(policy.act(one, episode_start[index:index + 1], dt[index:index + 1]))[0])
+        return np.stack(actions)
+
+
 def as_eval_policy(policy: Any, deterministic: bool = True) -> EvalPolicy:
     """Wrap a model, controller or controller factory as an :class:`EvalPolicy`.
 
@@ -217,14 +246,15 @@ def as_eval_policy(policy: Any, deterministic: bool = True) -> EvalPolicy:
 def reference_policy(env_id: str) -> EvalPolicy:
     """The reference controller of one of our tasks, as an evaluation policy.
 
-    :param env_id: ``NCPControl/LaneKeeping-v0`` (state observation) or a quadrotor task.
-    :return: the controller policy (one controller per evaluated env).
+    :param env_id: ``NCPControl/LaneKeeping-v0`` or a quadrotor task.
+    :return: the controller policy (one controller per evaluated env; on the camera observation
+        of lane keeping, the controller reads the true state: it is privileged).
     :raises ValueError: for a task without a reference controller.
     """
     if env_id == "NCPControl/LaneKeeping-v0":
-        from ncp_control.envs.car.controller import LaneKeepingController
+        from ncp_control.envs.car.controller import reference_controller
 
-        return ControllerPolicy(lambda env: LaneKeepingController())
+        return ControllerPolicy(reference_controller)
     if env_id.startswith("NCPControl/Quad"):
         from ncp_control.envs.quadrotor.controller import ReferenceController
 

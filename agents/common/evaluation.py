@@ -1,8 +1,8 @@
 """Running evaluation episodes: one env per episode, all in lock-step, each measured.
 
 The one episode runner of the package: the run's periodic evaluation, ``ncp-control
-evaluate`` (and its rendering), and every cell of the robustness evaluation use
-:func:`run_episodes`.
+evaluate`` (and its videos, through an :class:`EpisodeWatch`), ``ncp-control inspect``'s
+episode and every cell of the robustness evaluation use :func:`run_episodes`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,41 @@ SUCCESS_KEYS: tuple[str, ...] = ("is_success", "success")
 #: ``info`` keys of the last step read as a crash, first match wins.
 CRASH_KEYS: tuple[str, ...] = ("crash", "crashed")
 
-#: ``observe(index, env)``: called before each step of episode ``index``.
-StepHook = Callable[[int, gym.Env], None]
+
+
+class EpisodeWatch:
+    """Follows the episodes of :func:`run_episodes` as they run (e.g. to render them): the
+    runner calls :meth:`reset` once per episode, then :meth:`step` after each of its steps."""
+
+    def reset(self, index: int, env: gym.Env, observation: Any, info: dict[str, Any]) -> None:
+        """:param index: the episode. :param env: its env, just reset. :param observation: the first
+        observation. :param info: reset's info."""
+
+    def step(self, index: int, env: gym.Env, action: np.ndarray, observation: Any, reward: float,
+             info: dict[str, Any], done: bool) -> None:
+        """:param index: the episode. :param env: its env, just stepped. :param action: the action taken.
+        :param observation: the next observation. :param reward: the step's reward. :param info: the
+        step's info. :param done: whether the episode ends with this step (termination, truncation
+        or the runner's ``max_steps``)."""
+
+
+class Watches(EpisodeWatch):
+    """Several watches of the same episodes, told in order.
+
+    :param watches: the watches (None entries are skipped).
+    """
+
+    def __init__(self, *watches: EpisodeWatch | None) -> None:
+        self.watches = [w for w in watches if w is not None]
+
+    def reset(self, index: int, env: gym.Env, observation: Any, info: dict[str, Any]) -> None:
+        for watch in self.watches:
+            watch.reset(index, env, observation, info)
+
+    def step(self, index: int, env: gym.Env, action: np.ndarray, observation: Any, reward: float,
+             info: dict[str, Any], done: bool) -> None:
+        for watch in self.watches:
+            watch.step(index, env, action, observation, reward, info, done)
 
 
 def action_smoothness(actions: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None) -> float:
@@ -52,7 +85,9 @@ def action_smoothness(actions: np.ndarray, low: np.ndarray | None = None, high: 
     return float(np.mean(np.abs(np.diff(array, axis=0))))
 
 
-def _first(info: Mapping[str, Any], keys: Sequence[str]) -> float:
+def info_number(info: Mapping[str, Any], keys: Sequence[str]) -> float:
+    """:param info: a step's info. :param keys: keys to try, first match wins.
+    :return: the mean absolute value found (1.0 for True), NaN where none of the keys is there."""
     for key in keys:
         if key in info and info[key] is not None:
             return float(np.mean(np.abs(np.asarray(info[key], dtype=np.float64))))
@@ -61,10 +96,10 @@ def _first(info: Mapping[str, Any], keys: Sequence[str]) -> float:
 
 def run_episodes(
     policy: EvalPolicy,
-    make: Callable[[], gym.Env],
+    make: Callable[[], gym.Env] | Sequence[Callable[[], gym.Env]],
     seeds: Sequence[int],
     max_steps: int | None = None,
-    observe: StepHook | None = None,
+    watch: EpisodeWatch | None = None,
 ) -> list[dict[str, Any]]:
     """Run one episode per seed, all in lock-step, and measure each.
 
@@ -73,22 +108,26 @@ def run_episodes(
     each step's ``info["dt"]``.
 
     :param policy: the batched policy.
-    :param make: builds a fresh (possibly perturbed) environment.
+    :param make: builds a fresh (possibly perturbed) environment; or one builder per episode.
     :param seeds: one reset seed per episode.
     :param max_steps: optional cap on episode length (the env's time limit applies anyway).
-    :param observe: called as ``observe(index, env)`` before each step of episode ``index``
-        (e.g. to render a frame).
+    :param watch: told of every reset and step (e.g. to render the episodes).
     :return: one dict per episode: ``seed``, ``return``, ``success``, ``crash``, ``length``,
         ``action_smoothness``, ``tracking_error``.
     """
-    envs = [make() for _ in seeds]
+    makers = list(make) if isinstance(make, Sequence) else [make] * len(seeds)
+    if len(makers) != len(seeds):
+        raise ValueError(f"give one env builder, or one per seed ({len(seeds)}), got {len(makers)}")
+    envs = [build() for build in makers]
     try:
         count = len(envs)
         observations, dt = [], np.empty(count)
         for index, (env, seed) in enumerate(zip(envs, seeds)):
-            obs, _ = env.reset(seed=int(seed))
+            obs, reset_info = env.reset(seed=int(seed))
             observations.append(obs)
             dt[index] = first_step_seconds(env)
+            if watch is not None:
+                watch.reset(index, env, obs, reset_info)
         policy.start(envs)
         active = np.ones(count, dtype=bool)
         episode_start = np.ones(count, dtype=bool)
@@ -97,9 +136,6 @@ def run_episodes(
         tracking: list[list[float]] = [[] for _ in envs]
         final_info: list[dict[str, Any]] = [{} for _ in envs]
         while active.any():
-            if observe is not None:
-                for index in np.flatnonzero(active).tolist():
-                    observe(index, envs[index])
             batch = policy.act(stack_observations(observations), episode_start, dt)
             episode_start[:] = False
             for index in np.flatnonzero(active).tolist():
@@ -109,11 +145,14 @@ def run_episodes(
                 returns[index] += float(reward)
                 lengths[index] += 1
                 actions[index].append(np.asarray(action, dtype=np.float64).reshape(-1))
-                value = _first(info, TRACKING_KEYS)
+                value = info_number(info, TRACKING_KEYS)
                 if not np.isnan(value):
                     tracking[index].append(value)
                 dt[index] = float(info.get("dt", dt[index]))
-                if terminated or truncated or (max_steps is not None and lengths[index] >= max_steps):
+                done = bool(terminated or truncated or (max_steps is not None and lengths[index] >= max_steps))
+                if watch is not None:
+                    watch.step(index, envs[index], action, obs, float(reward), info, done)
+                if done:
                     active[index] = False
                     final_info[index] = dict(info)
         return [_measure(env, seeds[index], returns[index], lengths[index], actions[index], tracking[index],
@@ -130,8 +169,8 @@ def _measure(env: gym.Env, seed: int, total: float, length: int, actions: list[n
     return {
         "seed": int(seed),
         "return": float(total),
-        "success": _first(final_info, SUCCESS_KEYS),
-        "crash": _first(final_info, CRASH_KEYS),
+        "success": info_number(final_info, SUCCESS_KEYS),
+        "crash": info_number(final_info, CRASH_KEYS),
         "length": int(length),
         "action_smoothness": action_smoothness(np.stack(actions), getattr(space, "low", None),
                                                getattr(space, "high", None)),

@@ -18,9 +18,9 @@ import pandas as pd
 from ncp_control.agents.common.env_util import make_env
 from ncp_control.agents.common.eval_policies import EvalPolicy, RandomPolicy, as_eval_policy
 from ncp_control.agents.common.evaluation import run_episodes
+from ncp_control.agents.progress import EpisodeProgress, Progress
 from ncp_control.agents.robustness.table import COLUMNS, append_rows, cell_key, finished_cells, read_results
 from ncp_control.envs.perturbations.suites import Suite, SuiteEntry, resolve_suite
-from tqdm.auto import tqdm
 
 from ncp_control.errors import UserError
 
@@ -62,9 +62,10 @@ def _evaluate_cells(
     done = finished_cells(results) if results is not None else {}
     seeds = [seed + i for i in range(n_episodes)]
     rows: list[dict[str, Any]] = []
-    bar = tqdm(cells, desc=f"{name} {suite.name if suite else 'clean'}", disable=not progress, leave=False)
-    for entry, level in bar:
+    bar = Progress(len(cells), "cells", f"{name} {suite.name if suite else 'clean'}", enabled=progress, leave=False)
+    for entry, level in cells:
         perturbation = entry.perturbation if entry else CLEAN
+        bar.describe(f"{perturbation} {level:g}")
         key = cell_key(name, train_seed, env_id, perturbation, level)
         if key in done:
             if done[key] != tuple(seeds):
@@ -72,6 +73,7 @@ def _evaluate_cells(
                     f"{results} already holds {name} / {perturbation} / level {level} with evaluation seeds "
                     f"{list(done[key])}, not {seeds}: use the same --episodes and --seed, or another results file"
                 )
+            bar.advance()
             continue
 
         def make(entry: SuiteEntry | None = entry, level: float = level) -> gym.Env:
@@ -80,7 +82,7 @@ def _evaluate_cells(
                 return env
             return suite.apply(env, entry, level)
 
-        episodes = run_episodes(policy, make, seeds)
+        episodes = run_episodes(policy, make, seeds, watch=EpisodeProgress(bar) if progress else None)
         base = {
             "model": name,
             "train_seed": train_seed,
@@ -95,6 +97,8 @@ def _evaluate_cells(
             append_rows(results, cell_rows)
         done[key] = tuple(seeds)
         rows.extend(cell_rows)
+        bar.advance()
+    bar.close()
     return rows
 
 
@@ -205,7 +209,7 @@ def evaluate_robustness_sweep(
     frames = []
     if include_random:
         frames.append(evaluate_random(env_id, n_episodes, seed, results=results, env_kwargs=env_kwargs))
-    for name, value in tqdm(models.items(), desc="models", disable=not progress):
+    for name, value in models.items():
         seeded = value if isinstance(value, Mapping) else {None: value}
         for train_seed, model in seeded.items():
             for suite in resolved:

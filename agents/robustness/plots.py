@@ -3,7 +3,10 @@
 - :func:`plot_retention`: retention against level, one panel per family, one line per model,
   with a 95% bootstrap band over the episodes (and training seeds) of each level.
 - :func:`plot_auc`: bar chart of the area under the retention curve per family and model,
-  with the stratified bootstrap interval across training seeds as error bars.
+  with the stratified bootstrap interval across training seeds as error bars (none for a model
+  of one training seed: an interval over one seed would say nothing of seed-to-seed spread).
+
+Each figure is titled with its environment and says what its band or bars are.
 """
 
 from __future__ import annotations
@@ -49,6 +52,19 @@ def _band(values: np.ndarray, reps: int) -> tuple[float, float, float]:
     return stratified_bootstrap_ci(values[:, None], "mean", reps=reps, seed=0)
 
 
+def _environment(frame: pd.DataFrame) -> str:
+    """:return: the environment id(s) of a results table, for a title."""
+    envs = sorted(str(e) for e in frame["env_id"].dropna().unique()) if "env_id" in frame else []
+    return ", ".join(envs) or "unknown environment"
+
+
+def _seeds(frame: pd.DataFrame) -> int:
+    """:return: the largest number of training seeds of one model in a table."""
+    if "train_seed" not in frame or frame.empty:
+        return 1
+    return int(frame.groupby("model")["train_seed"].nunique(dropna=False).max())
+
+
 def plot_retention(frame: pd.DataFrame, out_stem: str | os.PathLike[str], reps: int = 1000,
                    train_shifts: TrainShifts | None = None) -> list[Path]:
     """Retention against level per family, one line per model, with confidence bands.
@@ -89,8 +105,14 @@ def plot_retention(frame: pd.DataFrame, out_stem: str | os.PathLike[str], reps: 
         axis.axhline(0.0, color="grey", lw=0.8, ls=":")
         axis.set_title(family)
         axis.set_xlabel("perturbation level")
-        axis.set_ylabel("retention")
+        axis.set_ylabel("retention (1 = clean return, 0 = random)")
     axes[0][0].legend(loc="best", fontsize="small")
+    models = rows[rows["model"] != "random"]
+    episodes = int(models.groupby(["model", "train_seed", "perturbation", "level"], dropna=False).size().max())
+    seeds = _seeds(models)
+    over = f"{episodes} episodes" + (f" x {seeds} training seeds" if seeds > 1 else " of one training seed")
+    figure.suptitle(f"{_environment(frame)}: retention against perturbation level\n"
+                    f"band: 95% bootstrap CI of the mean over the {over} per level", fontsize="medium")
     figure.tight_layout()
     paths = _save(figure, Path(out_stem))
     plt.close(figure)
@@ -123,15 +145,26 @@ def plot_auc(families: pd.DataFrame, out_stem: str | os.PathLike[str], reps: int
                 errors[1].append(0.0)
                 continue
             column = matrix[:, columns.index(family)]
+            column = column[np.isfinite(column)]
+            if column.size < 2:  # one training seed: its value, no interval
+                heights.append(float(column.mean()) if column.size else np.nan)
+                errors[0].append(0.0)
+                errors[1].append(0.0)
+                continue
             point, low, high = stratified_bootstrap_ci(column[:, None], "iqm", reps=reps, seed=0)
             heights.append(point)
             errors[0].append(point - low)
             errors[1].append(high - point)
         positions = np.arange(len(names)) + (index - (len(models) - 1) / 2) * width
-        axis.bar(positions, heights, width, yerr=errors, capsize=3, label=model)
+        single = matrix.shape[0] < 2
+        axis.bar(positions, heights, width, yerr=None if single else errors, capsize=3,
+                 label=f"{model} (one training seed)" if single else model)
     axis.set_xticks(np.arange(len(names)), names)
     axis.set_ylabel("area under retention curve")
-    axis.set_title("per-family AUC: IQM over training seeds, 95% bootstrap CI", fontsize="medium")
+    seeds = max(auc_matrix(families, model)[0].shape[0] for model in models)
+    what = ("IQM over training seeds, bars: 95% stratified bootstrap CI" if seeds > 1
+            else "one training seed: no interval (train more seeds for one)")
+    axis.set_title(f"{_environment(families)}: per-family AUC\n{what}", fontsize="medium")
     axis.axhline(1.0, color="grey", lw=0.8, ls="--")
     axis.legend(loc="best", fontsize="small")
     figure.tight_layout()

@@ -62,6 +62,25 @@ class CheckpointCallback(BaseCallback):
         return True
 
 
+class ProgressCallback(BaseCallback):
+    """Writes the training's progress (steps done of the run's total) to the run folder's
+    ``progress.json`` after every rollout, for a sweep's per-job progress.
+
+    :param folder: the run folder.
+    :param total: the run's training steps.
+    """
+
+    def __init__(self, folder: RunFolder, total: int):
+        super().__init__()
+        self.folder, self.total = folder, total
+
+    def _on_rollout_end(self) -> None:
+        self.folder.write_progress("training", self.num_timesteps, self.total, "steps")
+
+    def _on_step(self) -> bool:
+        return True
+
+
 class EvalLogCallback(BaseCallback):
     """Clean deterministic evaluation every ``freq`` steps, appended to ``eval.csv`` and logged to
     TensorBoard (``eval/mean_return``, ``eval/success_rate``, ``eval/crash_rate`` where the env

@@ -57,6 +57,7 @@ class RunFolder:
     weights = property(lambda self: self.path / "weights")
     tensorboard = property(lambda self: self.path / "tb")
     eval_log = property(lambda self: self.path / "eval.csv")
+    progress_json = property(lambda self: self.path / "progress.json")
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> RunFolder:
@@ -96,6 +97,22 @@ class RunFolder:
         info = self.info() if self.run_json.exists() else {"format": RUN_FORMAT}
         info.update(values, version=__version__)
         atomic_write_json(self.run_json, info)
+
+    def write_progress(self, task: str, done: int, total: int, unit: str) -> None:
+        """Say how far the run's current task is, in ``progress.json`` (atomically; read by a
+        sweep's progress bar while the run works in another process).
+
+        :param task: what it does (``"training"``, ``"evaluating dynamics"``).
+        :param done: units done. :param total: units in all. :param unit: what a unit is (``"steps"``).
+        """
+        atomic_write_json(self.progress_json, {"task": task, "done": int(done), "total": int(total), "unit": unit})
+
+    def progress(self) -> dict[str, Any] | None:
+        """:return: the last :meth:`write_progress` (None before the first, or while unreadable)."""
+        try:
+            return dict(json.loads(self.progress_json.read_text()))
+        except (OSError, json.JSONDecodeError):
+            return None
 
     def checkpoint_paths(self, pickled: bool = False) -> list[Path]:
         """:param pickled: list the SB3 ``step_<N>.zip`` files of earlier versions instead.

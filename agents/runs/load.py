@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from ncp_control.agents.common.env_util import make_env
+from ncp_control.agents.common.env_util import make_env, policy_observation_space
 from ncp_control.agents.model_state import is_state_folder
 from ncp_control.agents.runs.config import algorithms
 from ncp_control.agents.runs.folder import RunFolder, pickle_refused
@@ -100,7 +100,8 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
     if env_id is not None:
         env = make_env(env_id, env_kwargs)
         try:
-            if env.observation_space != model.observation_space or env.action_space != model.action_space:
+            if (policy_observation_space(env.observation_space) != model.observation_space
+                    or env.action_space != model.action_space):
                 raise UserError(
                     f"model {source} was trained for {run_env or 'another environment'} "
                     f"(observations {model.observation_space}, actions {model.action_space}); "

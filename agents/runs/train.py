@@ -12,7 +12,12 @@ import yaml
 from ncp_control.agents.common.files import atomic_write_bytes, atomic_write_json
 from ncp_control.agents.model_state import is_state_folder, read_state_meta, read_streams
 from ncp_control.agents.recipes import training_env
-from ncp_control.agents.runs.callbacks import CheckpointCallback, EvalLogCallback, truncate_eval_log
+from ncp_control.agents.runs.callbacks import (
+    CheckpointCallback,
+    EvalLogCallback,
+    ProgressCallback,
+    truncate_eval_log,
+)
 from ncp_control.agents.runs.config import RunConfig, algorithms
 from ncp_control.agents.runs.folder import RunFolder, pickle_refused
 from ncp_control.agents.runs.load import load_model
@@ -163,7 +168,7 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
             model = build_model(config, folder)
         else:
             truncate_eval_log(folder, model.num_timesteps)
-    callbacks: list[BaseCallback] = []
+    callbacks: list[BaseCallback] = [ProgressCallback(folder, config.timesteps)]
     if config.checkpoint_freq:
         callbacks.append(CheckpointCallback(folder, config, config.checkpoint_freq))
     eval_callback = EvalLogCallback(folder, config) if config.eval_freq else None

@@ -50,11 +50,17 @@ def run_job(job: Job, root: str, parent_pid: int | None = None) -> str:
     torch.set_num_threads(1)
     from ncp_control.agents.robustness.evaluate import evaluate_robustness
     from ncp_control.agents.runs import train_run
+    from ncp_control.agents.runs.folder import RunFolder
 
     model = train_run(job.config, run_folder(root, job))
-    for suite in job.suites:
+    folder = RunFolder(run_folder(root, job))
+    for index, suite in enumerate(job.suites):
+        folder.write_progress(f"evaluating {suite if isinstance(suite, str) else suite.name}", index,
+                              len(job.suites), "suites")
         evaluate_robustness(
             model, job.config.env_id, suite, job.levels, job.episodes, job.eval_seed, name=job.model,
             train_seed=job.config.seed, results=results_file(root, job), env_kwargs=job.config.env_kwargs,
         )
+    if job.suites:
+        folder.write_progress("evaluated", len(job.suites), len(job.suites), "suites")
     return job.job_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import pandas as pd
 from ncp_control.agents.common.env_util import make_env
 from ncp_control.agents.common.files import atomic_write_bytes, atomic_write_json
+from ncp_control.agents.progress import Progress
 from ncp_control.agents.robustness.evaluate import evaluate_random
 from ncp_control.agents.robustness.report import write_report
 from ncp_control.agents.robustness.table import COLUMNS, read_results
@@ -26,7 +28,6 @@ from ncp_control.agents.sweep.backends import is_user_error, make_backend
 from ncp_control.agents.sweep.config import Job, SweepConfig
 from ncp_control.agents.sweep.jobs import results_file, run_folder
 from ncp_control.envs.perturbations.suites import resolve_suite
-from tqdm.auto import tqdm
 
 from ncp_control.errors import UserError
 
@@ -160,7 +161,10 @@ def run_sweep(
     _save_state(state_path, state)
     if pending:
         runner = make_backend(backend, str(root), workers, address)
-        bar = tqdm(total=len(config.jobs), initial=len(report.done), desc="sweep jobs", disable=not progress)
+        bar = Progress(len(config.jobs), "jobs", "sweep", enabled=progress, initial=len(report.done))
+        poller = JobPoller(bar, {job.job_id: RunFolder(run_folder(root, job)) for job in pending})
+        if progress:
+            poller.start()
         try:
             for job in pending:
                 runner.submit(job)
@@ -172,7 +176,8 @@ def run_sweep(
                 if error is None:
                     entry.update(status="done", error=None)
                     report.done.append(job.job_id)
-                    bar.update(1)
+                    poller.finished(job.job_id)
+                    bar.advance()
                     outstanding -= 1
                 elif entry["attempts"] < MAX_ATTEMPTS and not is_user_error(error):  # a config error fails again
                     entry.update(status="retrying", error=error)
@@ -180,14 +185,59 @@ def run_sweep(
                 else:
                     entry.update(status="failed", error=error)
                     report.failed[job.job_id] = error
-                    bar.update(1)
+                    poller.finished(job.job_id)
+                    bar.advance()
                     outstanding -= 1
                 _save_state(state_path, state)
         finally:
+            poller.stop()
             bar.close()
             runner.close()
     report.results, report.files = _merge(config, root, set(report.done))
     return report
+
+
+class JobPoller:
+    """Shows, on the sweep's bar, how far each unfinished job is (read every ``period`` seconds from
+    its run folder's ``progress.json``, which the job writes from whichever process or node runs
+    it): ``CfC-NCP__seed0 12288/32768 steps | MLP__seed0 evaluating dynamics 0/2 suites``.
+
+    :param bar: the sweep's bar.
+    :param folders: job id -> its run folder.
+    :param period: seconds between reads.
+    """
+
+    def __init__(self, bar: Progress, folders: dict[str, RunFolder], period: float = 2.0) -> None:
+        self.bar, self.folders, self.period = bar, dict(folders), period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sweep-progress", daemon=True)
+
+    def start(self) -> None:
+        """Start reading in a background thread."""
+        self._thread.start()
+
+    def finished(self, job_id: str) -> None:
+        """:param job_id: a job that has ended (no longer shown)."""
+        self.folders.pop(job_id, None)
+
+    def line(self) -> str:
+        """:return: the note: each unfinished job that has started, and how far it is."""
+        parts = []
+        for job_id, folder in list(self.folders.items()):
+            state = folder.progress()
+            if state:
+                parts.append(f"{job_id} {state['task']} {state['done']}/{state['total']} {state['unit']}")
+        return " | ".join(parts)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            self.bar.note(self.line())
+
+    def stop(self) -> None:
+        """Stop reading."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
 
 def _merge(config: SweepConfig, root: Path, done: set[str]) -> tuple[Path | None, list[Path]]:

@@ -1,4 +1,4 @@
-"""Reference controller for ``NCPControl/LaneKeeping-v0`` (state observation), and its score.
+"""Reference controller for ``NCPControl/LaneKeeping-v0``, and its score.
 
 Steering = curvature feed-forward + look-ahead feedback + yaw-rate damping:
 
@@ -96,6 +96,36 @@ class LaneKeepingController:
         if obs.ndim == 1:
             return self(obs), state
         return self.steering(obs).astype(np.float32), state
+
+
+class PrivilegedLaneKeeping:
+    """The reference steering from the environment's true state, whatever the policy observes:
+    the reference of the camera task (it reads ``state_observation()`` of the unwrapped env, so
+    perturbations of the camera image do not reach it; those of the dynamics and the actions do).
+
+    :param env: a lane-keeping environment (possibly wrapped).
+    """
+
+    def __init__(self, env: gym.Env) -> None:
+        self.env = env.unwrapped
+        self.controller = LaneKeepingController(tuple(getattr(self.env, "preview", (0.0, 10.0, 20.0, 30.0, 40.0, 50.0))))
+
+    def act(self) -> np.ndarray:
+        """:return: the steering action of the current state, shape ``[1]``, float32."""
+        return self.controller(self.env.state_observation())  # type: ignore[attr-defined]
+
+
+def reference_controller(env: gym.Env) -> LaneKeepingController | PrivilegedLaneKeeping:
+    """The reference controller of a lane-keeping environment.
+
+    :param env: the environment (possibly wrapped).
+    :return: :class:`LaneKeepingController` on the state observation (with the env's preview
+        distances), :class:`PrivilegedLaneKeeping` on the camera.
+    """
+    unwrapped: Any = env.unwrapped
+    if getattr(unwrapped, "observation_mode", "state") == "camera":
+        return PrivilegedLaneKeeping(env)
+    return LaneKeepingController(tuple(getattr(unwrapped, "preview", (0.0, 10.0, 20.0, 30.0, 40.0, 50.0))))
 
 
 def evaluate(

@@ -4,11 +4,12 @@ A dynamic bicycle model (:mod:`ncp_control.envs.car.dynamics`) drives at a speed
 along a road whose curvature profile is drawn from the episode's seed (:mod:`ncp_control.envs.car.road`).
 The agent steers; with ``speed_control=True`` it also commands the acceleration.
 
-Observation ``"state"`` (float32, shape ``[6 + K]``), each entry in the unit named:
-``e_y`` lateral offset from the lane centre (m, positive left), ``e_psi`` heading error (rad),
-yaw rate (rad/s), lateral velocity (m/s), speed (units of 10 m/s), the previous steering action,
-then the road curvature at the ``K`` preview distances (default 0, 10, 20, 30, 40, 50 m ahead),
-in units of 1/50 m^-1 (so 1.0 is a 50 m radius, positive to the left).
+Observation ``"state"`` (float32, shape ``[6 + K]``), each entry in the unit named (its name in
+``observation_names`` first): ``e_y`` lateral offset from the lane centre (m, positive left),
+``e_psi`` heading error (rad), ``yaw_rate`` (rad/s), ``v_y`` lateral velocity (m/s), ``speed``
+(units of 10 m/s), ``prev_steer`` the previous steering action, then ``kappa@Dm`` the road
+curvature at the ``K`` preview distances ``D`` (default 0, 10, 20, 30, 40, 50 m ahead), in units
+of 1/50 m^-1 (so 1.0 is a 50 m radius, positive to the left).
 
 Observation ``"camera"``: ``uint8`` image ``[H, W, 3]`` (default 48 x 96) of the road ahead from a
 roof camera (:mod:`ncp_control.envs.car.raster`), with a season palette (summer, spring, autumn, winter) and
@@ -234,6 +235,26 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
         return {"dt": self.dt, "lateral_error": e_y, "heading_error": e_psi, "distance": s,
                 "speed": v_x, "crash": crash, "success": success}
 
+    @property
+    def observation_names(self) -> tuple[str, ...] | None:
+        """:return: the names of the state observation's entries (None for the camera)."""
+        if self.observation_mode != "state":
+            return None
+        return ("e_y", "e_psi", "yaw_rate", "v_y", "speed", "prev_steer",
+                *(f"kappa@{d:g}m" for d in self._preview_list))
+
+    def state_observation(self) -> np.ndarray:
+        """:return: the ``"state"`` observation of the current step, whatever the observation
+            mode (what a privileged controller reads on the camera task)."""
+        assert self.road is not None, "call reset() first"
+        s, e_y, e_psi, v_y, r, v_x = self._state
+        kappa = self.road.curvature_at
+        return np.array(
+            [e_y, e_psi, r, v_y, v_x / SPEED_SCALE, self._prev_steer]
+            + [kappa(s + d) * CURVATURE_SCALE for d in self._preview_list],
+            dtype=np.float32,
+        )
+
     def _observation(self) -> np.ndarray:
         assert self.road is not None
         s, e_y, e_psi, v_y, r, v_x = self._state
@@ -242,12 +263,7 @@ class LaneKeepingEnv(PhysicalParams, gym.Env):
                 self._camera = View.camera(*self.camera_size)
             return rasterise(self._camera, self._table("camera", self._camera, True), self.road, s, e_y, e_psi,
                              self._episode["lane_width"])
-        kappa = self.road.curvature_at
-        return np.array(
-            [e_y, e_psi, r, v_y, v_x / SPEED_SCALE, self._prev_steer]
-            + [kappa(s + d) * CURVATURE_SCALE for d in self._preview_list],
-            dtype=np.float32,
-        )
+        return self.state_observation()
 
     def _table(self, key: str, view: View, headlights: bool) -> np.ndarray:
         ep = self._episode

@@ -20,6 +20,7 @@ from ncp_control.envs.perturbations.registry import (
     get,
     make,
     make_stack,
+    parse_perturbation,
 )
 from ncp_control.envs.perturbations.schedules import (
     Constant,
@@ -73,6 +74,7 @@ __all__ = [
     "make",
     "make_schedule",
     "make_stack",
+    "parse_perturbation",
     "parse_train_shift",
     "resolve_suite",
     "suite",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import gymnasium as gym
 from ncp_control.envs.perturbations import action, dynamics, image, observation, task, timing, wind
 from ncp_control.envs.perturbations.base import Perturbation, check_level
+
+from ncp_control.errors import UserError
 
 #: one perturbation of a stack: ``(name, level)`` or ``(name, level, kwargs)``.
 Entry = tuple[str, float] | tuple[str, float, dict[str, Any]]
@@ -92,6 +95,46 @@ def get(name: str) -> type[Perturbation]:
     if name not in PERTURBATIONS:
         raise ValueError(f"unknown perturbation {name!r}; choose one of {sorted(PERTURBATIONS)}")
     return PERTURBATIONS[name]
+
+
+def split_level(text: Any, option: str, form: str) -> tuple[str, float | None]:
+    """Read ``NAME[:LEVEL]`` as given on a command line (the one reader of that form).
+
+    :param text: e.g. ``"friction:0.5"``.
+    :param option: the option, for errors (``--perturb``).
+    :param form: the form the option takes, for errors (``NAME:LEVEL``).
+    :return: the name and the level (None where not given).
+    :raises UserError: for an empty text or a level that is not a finite number.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise UserError(f"{option} takes {form}, got {text!r}")
+    name, colon, level_text = text.strip().partition(":")
+    if not colon:
+        return name, None
+    try:
+        level = float(level_text)
+    except ValueError:
+        raise UserError(f"{option} {text}: the level must be a number, got {level_text!r}") from None
+    if not math.isfinite(level):
+        raise UserError(f"{option} {text}: the level must be a finite number, got {level_text}")
+    return name, level
+
+
+def parse_perturbation(text: Any, option: str = "--perturb") -> tuple[str, float]:
+    """Read one perturbation and its level, ``NAME[:LEVEL]`` (level 1 where not given).
+
+    :param text: e.g. ``"friction:0.5"``, ``"palette:1"``.
+    :param option: the option, for errors.
+    :return: ``(name, level)``.
+    :raises UserError: naming the option, for an unknown name or a level outside [0, 1].
+    """
+    name, level = split_level(text, option, "NAME[:LEVEL]")
+    if name not in PERTURBATIONS:
+        raise UserError(f"{option} {text}: unknown perturbation {name!r}; choose one of {sorted(PERTURBATIONS)}")
+    level = 1.0 if level is None else level
+    if not 0.0 <= level <= 1.0:
+        raise UserError(f"{option} {text}: the level must be in [0, 1], got {level:g}")
+    return name, level
 
 
 def make(env: gym.Env, name: str, level: float, **kwargs: Any) -> Perturbation:

@@ -11,7 +11,6 @@ distribution.
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from ncp_control.envs.perturbations.base import Perturbation
-from ncp_control.envs.perturbations.registry import PERTURBATIONS, make
+from ncp_control.envs.perturbations.registry import PERTURBATIONS, make, split_level
 from ncp_control.envs.perturbations.suites import SUITES, supported
 
 from ncp_control.errors import UserError
@@ -60,18 +59,13 @@ def parse_train_shift(text: Any) -> TrainShift:
     """
     if isinstance(text, TrainShift):
         return text
-    if not isinstance(text, str) or not text.strip():
-        raise UserError(f"{OPTION} takes SUITE_OR_NAME[:MAX_LEVEL], got {text!r}")
-    name, _, level_text = text.strip().partition(":")
+    name, level = split_level(text, OPTION, "SUITE_OR_NAME[:MAX_LEVEL]")
     if name not in SUITES and name not in PERTURBATIONS:
         raise UserError(f"{OPTION} {text}: unknown suite or perturbation {name!r}; suites: {sorted(SUITES)}, "
                         f"perturbations: {sorted(PERTURBATIONS)}")
-    try:
-        level = float(level_text) if level_text else 1.0
-    except ValueError:
-        raise UserError(f"{OPTION} {text}: MAX_LEVEL must be a number in (0, 1], got {level_text!r}") from None
-    if not (math.isfinite(level) and 0.0 < level <= 1.0):
-        raise UserError(f"{OPTION} {text}: MAX_LEVEL must be in (0, 1], got {level_text}")
+    level = 1.0 if level is None else level
+    if not 0.0 < level <= 1.0:
+        raise UserError(f"{OPTION} {text}: MAX_LEVEL must be in (0, 1], got {level:g}")
     return TrainShift(name, level)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from ncp_control.envs.names import DRONE_STATE_NAMES
 from ncp_control.envs.quadrotor.base import (
     DRONE_HIGH,
     DRONE_LOW,
@@ -114,9 +115,12 @@ class QuadFlyToTargetEnv(QuadrotorEnv):
       apparent angular size (rad) of the largest visible red sphere (the target, or a
       distractor that looks larger), a visible flag (1/0; zeros when nothing is seen or
       its centre is occluded), body rates (rad/s, 3), and the world's up direction in the
-      body frame (3, from the attitude estimate).
+      body frame (3, from the attitude estimate). Their names (``observation_names``):
+      ``azimuth``, ``elevation``, ``size``, ``visible``, ``roll_rate``, ``pitch_rate``,
+      ``yaw_rate``, ``up_x``, ``up_y``, ``up_z``.
     - ``"camera"``: uint8 ``[height, width, 3]`` RGB image of :class:`NumpyCamera`.
-    - ``"state"`` (float32 ``[22]``): target minus position and the drone state, as in hover.
+    - ``"state"`` (float32 ``[22]``): target minus position and the drone state, as in hover
+      (and named as there).
 
     Reward per step: ``5 (d_prev - d) - 0.01 |w|^2``; reaching the target adds 10 and ends
     the episode with ``info["success"]``; a crash adds ``crash_penalty``. ``info`` also holds
@@ -176,8 +180,12 @@ class QuadFlyToTargetEnv(QuadrotorEnv):
             bound = np.full(3, POSITION_BOUND)
             self._vector = VectorObservation(np.concatenate([-bound, DRONE_LOW]), np.concatenate([bound, DRONE_HIGH]))
         self.observation_space = self._vector.space
+        self.observation_names: tuple[str, ...] | None = (
+            ("azimuth", "elevation", "size", "visible", "roll_rate", "pitch_rate", "yaw_rate", "up_x", "up_y", "up_z")
+            if observation == "features" else ("target_dx", "target_dy", "target_dz", *DRONE_STATE_NAMES))
         if observation == "camera":
             self.observation_space = gym.spaces.Box(0, 255, shape=(*self.camera_shape, 3), dtype=np.uint8)
+            self.observation_names = None
         self.target = np.zeros(3)
         self.spheres = np.zeros((1, 4))
         self.colours = np.zeros((1, 2, 3), dtype=np.uint8)

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+from ncp_control.envs.names import DRONE_STATE_NAMES
 from ncp_control.envs.quadrotor.base import (
     DRONE_HIGH,
     DRONE_LOW,
@@ -46,6 +47,9 @@ class QuadHoverEnv(QuadrotorEnv):
     Observation (float32 ``[22]``): target minus position (m, world frame, 3), velocity
     (m/s, 3), body-to-world rotation matrix (9, row-major), body rates (rad/s, 3), motor
     states (fraction of maximum thrust, 4); clipped to finite bounds (20 m, 20 m/s, 40 rad/s).
+    Their names (``observation_names``): ``target_dx``, ``target_dy``, ``target_dz``, ``vx``,
+    ``vy``, ``vz``, ``R11`` ... ``R33``, ``roll_rate``, ``pitch_rate``, ``yaw_rate``, ``motor1``
+    ... ``motor4``.
 
     Reward per step: ``1 - tanh(1.5 d) - 0.01 |w|^2`` with ``d`` the distance to the target
     and ``w`` the body rates; a crash adds ``crash_penalty`` and ends the episode.
@@ -83,6 +87,7 @@ class QuadHoverEnv(QuadrotorEnv):
         bound = np.full(3, POSITION_BOUND)
         self._vector = VectorObservation(np.concatenate([-bound, DRONE_LOW]), np.concatenate([bound, DRONE_HIGH]))
         self.observation_space = self._vector.space
+        self.observation_names = ("target_dx", "target_dy", "target_dz", *DRONE_STATE_NAMES)
         self.target = np.zeros(3)
         self._obs = self._vector.buffer
         self._inside_since: float | None = None

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+from ncp_control.envs.names import DRONE_STATE_NAMES
 from ncp_control.envs.quadrotor.base import (
     DRONE_HIGH,
     DRONE_LOW,
@@ -24,7 +25,9 @@ class QuadWaypointsEnv(QuadrotorEnv):
 
     Observation (float32 ``[26]``): current waypoint minus position (m, 3), next waypoint
     minus current one (m, 3; zeros at the last), velocity (3), rotation matrix (9), body
-    rates (3), motor states (4), fraction of waypoints still to reach (1).
+    rates (3), motor states (4), fraction of waypoints still to reach (1). Their names
+    (``observation_names``): ``waypoint_dx/dy/dz``, ``next_dx/dy/dz``, the drone state's as in
+    hover, ``remaining``.
 
     Reward per step: ``5 (d_prev - d) - 0.01 |w|^2`` (progress towards the current waypoint),
     ``+5`` for each waypoint reached; a crash adds ``crash_penalty``. ``info["success"]``:
@@ -65,6 +68,8 @@ class QuadWaypointsEnv(QuadrotorEnv):
             np.concatenate([-bound, DRONE_LOW, [0.0]]), np.concatenate([bound, DRONE_HIGH, [1.0]])
         )
         self.observation_space = self._vector.space
+        self.observation_names = ("waypoint_dx", "waypoint_dy", "waypoint_dz", "next_dx", "next_dy", "next_dz",
+                                  *DRONE_STATE_NAMES, "remaining")
         self.waypoints = np.zeros((n_waypoints, 3))
         self.index = 0
         self._previous = 0.0

@@ -32,7 +32,7 @@ from ncp_control.analysis.structure import (
     wiring_of,
 )
 from ncp_control.analysis.summary import format_summary, summarize
-from ncp_control.analysis.traces import NeuronTraces, plot_traces, record_traces
+from ncp_control.analysis.traces import NeuronTraces, plot_pca, plot_traces, record_traces
 
 __all__ = [
     "GROUPS",
@@ -48,6 +48,7 @@ __all__ = [
     "neuron_groups",
     "pca",
     "plot_expressivity",
+    "plot_pca",
     "plot_traces",
     "random_stack",
     "record_traces",

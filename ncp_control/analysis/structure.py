@@ -97,40 +97,59 @@ def _cfc_strengths(cell: WiredCfCCell, wiring: Wiring) -> tuple[torch.Tensor, to
     return sensory, recurrent
 
 
-def draw_trained_wiring(model: nn.Module, ax: Any = None, max_width: float = 3.0) -> list[Any]:
-    """Draw the wiring with trained synapses: line width by strength, colour by sign (green
-    excitatory, red inhibitory); neurons coloured by group (needs networkx and matplotlib).
+def draw_trained_wiring(model: nn.Module, ax: Any = None, max_width: float = 3.0,
+                        input_names: list[str] | None = None) -> list[Any]:
+    """Draw the wiring with trained synapses in layers, left to right (sensory -> inter ->
+    command -> motor, :func:`ncp_control.wirings.draw.layered_positions`): line width by strength,
+    colour by sign (green excitatory, red inhibitory); neurons coloured by group, each column
+    titled, the sensory inputs named where names are given (needs networkx and matplotlib).
+    Nodes shrink as columns grow, so that 48 neurons or 32 inputs stay apart.
 
     :param model: a wired liquid network.
     :param ax: matplotlib axes (default: current axes).
     :param max_width: line width of the strongest synapse.
-    :return: legend handles.
+    :param input_names: a name per sensory input (e.g. the observation's entries).
+    :return: legend handles (place the legend outside the axes: the nodes fill them).
     """
     import matplotlib.patches as mpatches
     import matplotlib.pyplot as plt
     import networkx as nx
 
-    from ncp_control.wirings.draw import NEURON_COLORS, SYNAPSE_COLORS, wiring_graph
+    from ncp_control.wirings.draw import NEURON_COLORS, SYNAPSE_COLORS, layered_positions, wiring_graph
 
     wiring = wiring_of(model)
     sensory, recurrent = synapse_strengths(model)
     assert wiring is not None
     graph = wiring_graph(wiring)
     ax = plt.gca() if ax is None else ax
-    shells = [[f"sensory_{i}" for i in range(sensory.shape[0])]] + [[f"neuron_{i}" for i in layer] for layer in wiring.layers]
-    pos = nx.shell_layout(graph, nlist=shells)
+    pos = layered_positions(wiring, sensory.shape[0])
+    tallest = max(sensory.shape[0], *(len(layer) for layer in wiring.layers))
+    node_size = max(10.0, min(120.0, 1600.0 / tallest))
     types = [d["neuron_type"] for _, d in graph.nodes(data=True)]
-    nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=[NEURON_COLORS[t] for t in types], node_size=110)
+    nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=[NEURON_COLORS[t] for t in types], node_size=node_size)
     edges, widths, colours = [], [], []
     peak = max(float(sensory.abs().max()), float(recurrent.abs().max()), 1e-12)
     for matrix, prefix in ((sensory, "sensory_"), (recurrent, "neuron_")):
         for src, dest in zip(*torch.nonzero(matrix, as_tuple=True)):
             value = float(matrix[src, dest])
             edges.append((f"{prefix}{int(src)}", f"neuron_{int(dest)}"))
-            widths.append(0.15 + max_width * abs(value) / peak)
+            widths.append(0.1 + max_width * abs(value) / peak)
             colours.append(SYNAPSE_COLORS["excitatory" if value > 0 else "inhibitory"])
-    nx.draw_networkx_edges(graph, pos, ax=ax, edgelist=edges, width=widths, edge_color=colours, arrowsize=5, alpha=0.7)
+    nx.draw_networkx_edges(graph, pos, ax=ax, edgelist=edges, width=widths, edge_color=colours, arrows=False,
+                           alpha=0.55, node_size=node_size)
+    columns = [("sensory", "sensory_0")] + [(wiring.get_type_of_neuron(layer[0]), f"neuron_{min(layer)}")
+                                            for layer in wiring.layers if layer]
+    for name, node in columns:
+        ax.text(pos[node][0], 1.04, name, ha="center", va="bottom", fontsize=9, transform=ax.transData)
+    if input_names is not None and len(input_names) == sensory.shape[0]:
+        every = max(1, -(-sensory.shape[0] // 24))  # at most 24 labels
+        for i, name in enumerate(input_names):
+            if i % every == 0:
+                x, y = pos[f"sensory_{i}"]
+                ax.text(x - 0.03, y, name, ha="right", va="center", fontsize=6)
+    ax.set_xlim(-0.25 if input_names else -0.08, 1.08)
+    ax.set_ylim(-0.03, 1.1)
     ax.set_axis_off()
     handles = [mpatches.Patch(color=NEURON_COLORS[t], label=f"{t} neurons") for t in NEURON_COLORS if t in types]
-    handles += [mpatches.Patch(color=c, label=f"{p} (width: strength)") for p, c in SYNAPSE_COLORS.items()]
+    handles += [mpatches.Patch(color=c, label=f"{p} synapse (width: strength)") for p, c in SYNAPSE_COLORS.items()]
     return handles

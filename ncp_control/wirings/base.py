@@ -306,14 +306,15 @@ class Wiring:
             )
         return "\n".join(lines)
 
-    def draw(self, ax: Any = None, layout: str = "shell", draw_labels: bool = False) -> list[Any]:
+    def draw(self, ax: Any = None, layout: str = "layered", draw_labels: bool = False) -> list[Any]:
         """Draw the wiring with matplotlib (needs the ``draw`` extra: networkx, matplotlib).
 
         Neurons are coloured by layer type (sensory, inter, command, motor), synapses by
         polarity (green excitatory, red inhibitory).
 
         :param ax: matplotlib axes (default: the current axes).
-        :param layout: ``"shell"``, ``"circular"``, ``"spring"``, ``"kamada"``, ``"spectral"``, ``"random"``.
+        :param layout: ``"layered"`` (sensory -> inter -> command -> motor, left to right), ``"shell"``,
+            ``"circular"``, ``"spring"``, ``"kamada"``, ``"spectral"``, ``"random"``.
         :param draw_labels: whether to print node names.
         :return: legend handles, one per neuron type and polarity.
         """

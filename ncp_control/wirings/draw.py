@@ -13,6 +13,35 @@ if TYPE_CHECKING:
 NEURON_COLORS = {"sensory": "tab:olive", "inter": "tab:blue", "command": "tab:purple", "motor": "tab:orange"}
 #: colour of each synapse polarity
 SYNAPSE_COLORS = {"excitatory": "tab:green", "inhibitory": "tab:red"}
+#: the layouts :func:`draw_wiring` knows (``layered``: sensory -> inter -> command -> motor, left to right)
+LAYOUTS = ("layered", "shell", "circular", "spring", "kamada", "spectral", "random")
+
+
+def layered_positions(wiring: Wiring | None, inputs: int, neurons: int | None = None) -> dict[str, tuple[float, float]]:
+    """Where each node goes in the layered drawing: one column per layer, left to right (the
+    ``inputs`` sensory nodes, then each layer of the wiring: inter, command and motor neurons for
+    an NCP), each column spread evenly from top to bottom by id.
+
+    :param wiring: a built wiring, or None for an unwired network (its neurons in one column).
+    :param inputs: number of sensory inputs.
+    :param neurons: number of neurons (needed without a wiring).
+    :return: ``{"sensory_i" | "neuron_i": (x, y)}`` with x and y in [0, 1] (y = 1 at the top), the
+        node names of :func:`wiring_graph`.
+    """
+    if wiring is not None:
+        layers: list[list[int]] = [list(layer) for layer in wiring.layers]
+    elif neurons is not None:
+        layers = [list(range(neurons))]
+    else:
+        raise UserError("layered_positions needs a wiring or the number of neurons")
+    columns = [[f"sensory_{i}" for i in range(inputs)]] + [[f"neuron_{i}" for i in sorted(layer)] for layer in layers]
+    columns = [column for column in columns if column]
+    positions = {}
+    for index, column in enumerate(columns):
+        x = index / (len(columns) - 1) if len(columns) > 1 else 0.5
+        for row, node in enumerate(column):
+            positions[node] = (x, 1.0 - (row + 0.5) / len(column))
+    return positions
 
 
 def wiring_graph(wiring: Wiring) -> Any:
@@ -47,14 +76,15 @@ def _polarity(value: int) -> str:
 
 
 def draw_wiring(
-    wiring: Wiring, ax: Any = None, layout: str = "shell", draw_labels: bool = False
+    wiring: Wiring, ax: Any = None, layout: str = "layered", draw_labels: bool = False
 ) -> list[Any]:
     """Draw ``wiring``: neurons coloured by type, synapses by polarity.
 
     :param wiring: a built wiring.
     :param ax: matplotlib axes (default: current axes).
-    :param layout: a networkx layout name (``shell``, ``circular``, ``spring``, ``kamada``,
-        ``spectral``, ``random``).
+    :param layout: ``layered`` (default: sensory -> inter -> command -> motor columns, left to
+        right, :func:`layered_positions`) or a networkx layout name (``shell``, ``circular``,
+        ``spring``, ``kamada``, ``spectral``, ``random``).
     :param draw_labels: whether to draw node names.
     :return: legend handles (one patch per neuron type present, one per polarity).
     """
@@ -63,6 +93,7 @@ def draw_wiring(
     import networkx as nx
 
     layouts = {
+        "layered": None,
         "shell": None,
         "circular": nx.circular_layout,
         "spring": nx.spring_layout,
@@ -75,7 +106,9 @@ def draw_wiring(
     graph = wiring_graph(wiring)
     if ax is None:
         ax = plt.gca()
-    if layout == "shell":
+    if layout == "layered":
+        pos = layered_positions(wiring, wiring.sensory_adjacency_matrix.shape[0])
+    elif layout == "shell":
         shells = [[n for n, d in graph.nodes(data=True) if d["neuron_type"] == "sensory"]]
         shells += [[f"neuron_{i}" for i in layer] for layer in wiring.layers]
         pos = nx.shell_layout(graph, nlist=[s for s in shells if s])

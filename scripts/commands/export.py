@@ -30,19 +30,18 @@ def _load_vec_normalize(path: str | None, trust_pickle: bool) -> Any:
         return pickle.load(handle)  # noqa: S301
 
 
-def _open(target: Path, vec_normalize: Any, trust_pickle: bool) -> tuple[Any, Any]:
-    """:return: ``(one-step module, SB3 model or plain model or None)``."""
+def _open(target: Path, vec_normalize: Any, trust_pickle: bool) -> tuple[Any, Any, dict[str, Any]]:
+    """:return: ``(one-step module, SB3 model or plain model or None, information)``."""
     from ncp_control.export import OneStepPolicy
     from ncp_control.export.weights import CONFIG_FILE, MODEL_FILE, load_model
 
     folder = target.parent if target.is_file() and target.name == MODEL_FILE else target
     if (folder / MODEL_FILE).is_file() and (folder / CONFIG_FILE).is_file():
         model = load_model(folder)
-        return OneStepPolicy(model).eval(), model
+        return OneStepPolicy(model).eval(), model, {}
     from ncp_control.agents.export import open_policy
 
-    policy_module, sb3_model, _ = open_policy(target, vec_normalize, trust_pickle)
-    return policy_module, sb3_model
+    return open_policy(target, vec_normalize, trust_pickle)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if not target.exists():
         raise FileNotFoundError(f"no run folder, policy or model at {target}")
     vec_normalize = _load_vec_normalize(args.vecnormalize, args.trust_pickle)
-    module, model = _open(target, vec_normalize, args.trust_pickle)
+    module, model, info = _open(target, vec_normalize, args.trust_pickle)
     base = target if target.is_dir() else target.parent
     out = Path(args.out) if args.out else base / "export" / FORMATS[args.format]
     if args.format == "safetensors":
@@ -71,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         elif model is not None:
             from ncp_control.agents.export import save_policy
 
-            save_policy(model, out, vec_normalize)
+            run = {"env_id": info["env_id"], "env_kwargs": info.get("env_kwargs") or {}} if info.get("env_id") else None
+            save_policy(model, out, vec_normalize, extra=run, env_observation_space=info.get("env_observation_space"))
             files = "policy.safetensors + config.json"
         else:  # already weights-only (a run's weights/ or a policy folder): copied, checked on the way
             from ncp_control.agents.export import copy_policy

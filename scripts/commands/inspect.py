@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from ncp_control.agents.progress import EpisodeProgress, Progress
 from ncp_control.cli.commands import add_trust_pickle
 
 from ncp_control.errors import UserError
@@ -28,19 +29,21 @@ def _expressivity(args: argparse.Namespace) -> int:
     return 0
 
 
-def _draw_wiring(network: Any, path: Path) -> None:
+def _draw_wiring(network: Any, path: Path, input_names: list[str] | None, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ncp_control.analysis import draw_trained_wiring
+    from ncp_control.analysis import draw_trained_wiring, wiring_of
 
-    fig, ax = plt.subplots(figsize=(7, 7))
-    handles = draw_trained_wiring(network, ax=ax)
-    ax.legend(handles=handles, fontsize=7, loc="upper right")
-    ax.set_title("trained synapses (width: strength, colour: sign)")
-    fig.savefig(path, dpi=110)
+    wiring = wiring_of(network)
+    tallest = max([network.input_size, *(len(layer) for layer in wiring.layers)]) if wiring is not None else 10
+    fig, ax = plt.subplots(figsize=(8, max(5.0, 0.16 * tallest + 2.5)))
+    handles = draw_trained_wiring(network, ax=ax, input_names=input_names)
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, frameon=False)
+    ax.set_title(f"{title} trained synapses, sensory -> motor (width: strength, colour: sign)".strip(), fontsize=10)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -58,7 +61,7 @@ def _open(target: Path, trust_pickle: bool) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from ncp_control.analysis import format_summary, plot_traces, summarize, wiring_of
+    from ncp_control.analysis import format_summary, plot_pca, plot_traces, summarize, wiring_of
     from ncp_control.sequence import LiquidRNN
 
     target = Path(args.target)
@@ -73,9 +76,7 @@ def _inspect(args: argparse.Namespace) -> int:
         return 0
     others = {} if module is None else {"features extractor": module.preprocess, "action head": module.head}
     print(format_summary(summarize(network, others)))
-    if wiring_of(network) is not None:
-        _draw_wiring(network, out / "wiring.png")
-        print(f"wrote {out / 'wiring.png'}")
+    traces = None
     if module is not None:
         from ncp_control.agents.export import record_episode
 
@@ -83,13 +84,20 @@ def _inspect(args: argparse.Namespace) -> int:
         if env_id is None:
             raise UserError("the environment is unknown: pass --env ENV_ID")
         env_kwargs = info.get("env_kwargs") if env_id == info.get("env_id") else None
-        traces, total = record_episode(module, env_id, seed=args.seed, max_steps=args.steps,
-                                       env_kwargs=env_kwargs)
-        plot_traces(traces, str(out / "traces.png"), title=f"{env_id}, seed {args.seed}:")
+        with Progress(args.steps, "steps", f"episode on {env_id}", enabled=not args.no_progress, leave=False) as bar:
+            traces, total = record_episode(module, env_id, seed=args.seed, max_steps=args.steps, env_kwargs=env_kwargs,
+                                           watch=EpisodeProgress(bar, per_step=True))
+        title = f"{env_id}, seed {args.seed}:"
+        plot_traces(traces, str(out / "traces.png"), title=title)
+        plot_pca(traces, str(out / "pca.png"), title=title)
         shares = ", ".join(f"{g} {100 * traces.pc1_share(g):.0f}%" for g in ("sensory", *traces.groups))
         print(f"episode on {env_id} (seed {args.seed}): {traces.states.shape[0]} steps, return {total:.1f}")
         print(f"PC1 share of neuron activity: all neurons {100 * traces.pc1_share():.0f}% ({shares})")
-        print(f"wrote {out / 'traces.png'}")
+        print(f"wrote {out / 'traces.png'} (activity over time) and {out / 'pca.png'} (its trajectory in 2-D and 3-D)")
+    if wiring_of(network) is not None:
+        _draw_wiring(network, out / "wiring.png", traces.input_names if traces is not None else None,
+                     f"{info.get('env_id') or ''}".strip())
+        print(f"wrote {out / 'wiring.png'}")
     return 0
 
 
@@ -114,8 +122,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "inspect",
         help="summary, neuron traces and wiring of a policy (RUN_DIR|MODEL), or `inspect expressivity`",
         description="Inspect a trained policy (run folder, weights-only folder, model zip) or a saved ncp_control "
-        "model: print neurons, synapses, parameters per layer and sparsity; write wiring.png (trained synapses) "
-        "and traces.png (neuron activity over one episode, PC1 share). `inspect expressivity` measures the "
+        "model: print neurons, synapses, parameters per layer and sparsity; write wiring.png (trained synapses, "
+        "in layers from sensory to motor), traces.png (neuron activity over one episode, PC1 share) and pca.png "
+        "(that activity's trajectory in its principal components). `inspect expressivity` measures the "
         "trajectory length of random LTC, CfC, CT-RNN, LSTM and MLP networks.",
     )
     parser.add_argument("target", help="RUN_DIR, weights folder, model zip, ncp_control model folder, or 'expressivity'")
@@ -129,6 +138,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="expressivity seeds")
     parser.add_argument("--networks", nargs="+", default=["ltc", "cfc", "ctrnn", "lstm", "mlp"],
                         help="expressivity networks")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_trust_pickle(parser)
     parser.set_defaults(func=_run_with_defaults)
 

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from ncp_control.agents.common.env_util import make_env
 from ncp_control.agents.common.eval_policies import reference_policy
 from ncp_control.agents.robustness.evaluate import evaluate_random, evaluate_robustness
 from ncp_control.agents.robustness.report import format_summary, write_report
 from ncp_control.agents.robustness.table import read_results
-from ncp_control.agents.runs import load_model
-from ncp_control.cli.commands import add_trust_pickle
+from ncp_control.cli.commands import add_trust_pickle, load_runs, model_names
 from ncp_control.envs.perturbations.suites import resolve_suite
 
 from ncp_control.errors import UserError
-
-
-def _names(infos: list[dict[str, Any]]) -> list[str]:
-    """Model names: the policy (prefixed by a non-default algorithm); runs of several seeds share it."""
-    names = [info["policy"] if info["algo"] == "LiquidPPO" else f"{info['algo']}-{info['policy']}" for info in infos]
-    keys = Counter(zip(names, [info["seed"] for info in infos]))
-    if any(count > 1 for count in keys.values()):
-        return [Path(info["path"]).name for info in infos]
-    return names
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,23 +24,14 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.episodes < 1:
         raise UserError(f"--episodes must be at least 1, got {args.episodes}")
-    loaded = []
-    for path in args.runs:
-        model, info = load_model(path, args.env, trust_pickle=args.trust_pickle)
-        loaded.append((model, {**info, "seed": int(info.get("seed", 0))}))
-    envs = {info["env_id"] for _, info in loaded}
-    if None in envs:
-        raise UserError("a bare model file needs --env")
-    if len(envs) != 1:
-        raise UserError(f"all runs must be for one environment, got {sorted(envs)}")
-    env_id = envs.pop()
+    loaded, env_id = load_runs(args.runs, args.env, args.trust_pickle)
     kwargs = {repr(sorted((info.get("env_kwargs") or {}).items())) for _, info in loaded}
     if len(kwargs) != 1:
         raise UserError("all runs must use the same env_kwargs (their env arguments differ); evaluate them separately")
     env_kwargs = dict(loaded[0][1].get("env_kwargs") or {})  # the runs' env arguments travel with them
     out = Path(args.out)
     results = out / "results.csv"
-    names = args.names.split(",") if args.names else _names([info for _, info in loaded])
+    names = args.names.split(",") if args.names else model_names([info for _, info in loaded])
     if len(names) != len(loaded):
         raise UserError(f"--names needs {len(loaded)} comma-separated names, got {len(names)}")
     if args.reference:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from ncp_control.agents.policy_kwargs import parse_policy_kwargs
-from ncp_control.agents.recipes import Recipe, hyperparams_file, read_recipe, shipped_recipe, shipped_tasks
+from ncp_control.agents.recipes import Recipe, read_recipe, shipped_file, shipped_recipe_for
 from ncp_control.agents.runs import RunConfig, RunFolder, algorithms, extend_run, train_run
 from ncp_control.cli.commands import add_trust_pickle
 
@@ -21,21 +21,37 @@ def default_run_dir(env_id: str, policy: str, seed: int) -> Path:
     return Path("runs") / f"{re.sub(r'[^A-Za-z0-9.-]+', '-', env_id).strip('-')}__{policy}__seed{seed}"
 
 
-def _recipe(args: argparse.Namespace) -> Recipe:
-    """The recipe of ``--config``, else the package's tuned one for LiquidPPO on a task that has one."""
+def _recipe(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> Recipe:
+    """The recipe of ``--config`` (a file, or the name of a shipped one), else the package's tuned
+    one for LiquidPPO on a task (and env arguments) that has one."""
     if args.config:
-        return read_recipe(args.config, args.env, args.policy)
-    if args.algo == "LiquidPPO" and args.env in shipped_tasks():
-        print(f"using the tuned hyperparameters of {args.env} from {hyperparams_file()}")
-        return shipped_recipe(args.env, args.policy)
+        path = Path(args.config)
+        shipped = shipped_file(args.config) if not path.exists() else None
+        return read_recipe(shipped or path, args.env, args.policy)
+    if args.algo == "LiquidPPO":
+        found = shipped_recipe_for(args.env, env_kwargs, args.policy)
+        if found is not None:
+            recipe, file = found
+            given = ", ".join(f"{k}={v}" for k, v in recipe.env_kwargs.items())
+            print(f"using the tuned hyperparameters of {args.env}{f' ({given})' if given else ''} from {file}")
+            return recipe
     return Recipe()
 
 
+#: ``--env-kwargs`` as ``KEY=VALUE[,KEY=VALUE...]``
+_PAIRS = re.compile(r"\s*[A-Za-z_]\w*\s*=[^,=]*(,\s*[A-Za-z_]\w*\s*=[^,=]*)*")
+
+
 def parse_env_kwargs(text: str | None) -> dict[str, Any]:
-    """:param text: ``--env-kwargs``: a YAML/JSON mapping (``'{observation: camera}'``) or an rl-zoo
-        ``dict(...)`` string, read as data. :return: the arguments (empty for None)."""
+    """:param text: ``--env-kwargs``: ``KEY=VALUE[,KEY=VALUE...]`` (``observation=camera``; values read as
+        YAML scalars), a YAML/JSON mapping (``'{observation: camera}'``) or an rl-zoo ``dict(...)``
+        string, read as data. :return: the arguments (empty for None)."""
     if text is None:
         return {}
+    if _PAIRS.fullmatch(text) and not text.strip().startswith("dict("):
+        pairs = [item.split("=", 1) for item in text.split(",")]
+        return parse_policy_kwargs({key.strip(): yaml.safe_load(value.strip() or "null") for key, value in pairs},
+                                   "--env-kwargs")
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -58,13 +74,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.env:
         raise UserError("give an env id to train on, or --resume RUN_DIR")
-    recipe = _recipe(args)
+    given_kwargs = parse_env_kwargs(args.env_kwargs)
+    recipe = _recipe(args, given_kwargs)
     policy = args.policy or recipe.policy or "CfCPolicy"
     config = RunConfig(
         env_id=args.env, policy=policy, algo=args.algo,
         timesteps=args.timesteps or recipe.n_timesteps or 100_000, seed=args.seed,
         n_envs=args.n_envs or recipe.n_envs or 1, hyperparams=recipe.hyperparams,
-        env_kwargs={**recipe.env_kwargs, **parse_env_kwargs(args.env_kwargs)}, normalize=recipe.normalize,
+        env_kwargs={**recipe.env_kwargs, **given_kwargs}, normalize=recipe.normalize,
         checkpoint_freq=args.checkpoint_freq, eval_freq=args.eval_freq, eval_episodes=args.eval_episodes,
         train_shift=list(args.train_shift or recipe.train_shift),
     )
@@ -97,11 +114,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="training steps (default: config file or 100000); with --resume, the run's new total "
                         "(extends a finished run)")
     parser.add_argument("--config", default=None,
-                        help="hyperparameters YAML (rl-zoo3 style or flat; default: the package's tuned ones, if any)")
+                        help="hyperparameters YAML (rl-zoo3 style or flat), or the name of a shipped recipe file "
+                        "(e.g. lane_keeping_camera); default: the package's tuned recipe of the task and its "
+                        "--env-kwargs, if any")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     parser.add_argument("--n-envs", type=int, default=None, help="parallel envs (default: config file or 1)")
     parser.add_argument("--env-kwargs", default=None, metavar="MAPPING",
-                        help="env constructor arguments, e.g. '{observation: camera}' (YAML) or "
+                        help="env constructor arguments, e.g. observation=camera, '{observation: camera}' (YAML) or "
                         "'dict(observation=\"camera\")'; stored with the run and used by evaluate, robustness, "
                         "inspect and export (they win over the config file's env_kwargs)")
     parser.add_argument("--out", default=None, help="run folder (default runs/<env>__<policy>__seed<S>)")

@@ -82,3 +82,36 @@ def test_summary_needs_random_baseline():
     table = _table()
     with pytest.raises(ValueError, match="random"):
         cell_summary(table[table["model"] != "random"])
+
+
+def _figures(monkeypatch, plot, *args):
+    """The matplotlib figures a plot function saves (none written)."""
+    from ncp_control.agents.robustness import plots
+
+    saved = []
+    monkeypatch.setattr(plots, "_save", lambda figure, stem: saved.append(figure) or [])
+    monkeypatch.setattr(plots._pyplot(), "close", lambda figure: None)
+    plot(*args)
+    return saved
+
+
+def test_plots_name_the_env_and_their_band_and_draw_no_interval_from_one_seed(monkeypatch):
+    from matplotlib.container import ErrorbarContainer
+    from ncp_control.agents.robustness.plots import plot_auc, plot_retention
+
+    table = _table()
+    (retention,) = _figures(monkeypatch, plot_retention, table, "unused")
+    title = retention._suptitle.get_text()
+    assert title.startswith("E: retention") and "95% bootstrap CI of the mean over the 2 episodes of one training seed" in title
+    families = family_summary(cell_summary(table))
+    (auc,) = _figures(monkeypatch, plot_auc, families, "unused")
+    axis = auc.axes[0]
+    assert axis.get_title().startswith("E: per-family AUC") and "one training seed: no interval" in axis.get_title()
+    assert not any(isinstance(c, ErrorbarContainer) for c in axis.containers)  # no bars from a single seed
+    # two training seeds: an interval, and the title says what it is
+    second = table[table["model"] == "m"].assign(train_seed=1, **{"return": table["return"] * 0.9})
+    seeded = pd.concat([table.assign(train_seed=table["train_seed"].where(table["model"] == "random", 0)), second])
+    (auc,) = _figures(monkeypatch, plot_auc, family_summary(cell_summary(seeded)), "unused")
+    axis = auc.axes[0]
+    assert "bars: 95% stratified bootstrap CI" in axis.get_title()
+    assert any(isinstance(c, ErrorbarContainer) for c in axis.containers)

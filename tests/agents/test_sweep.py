@@ -78,6 +78,19 @@ def test_failing_job_is_retried_once_and_reported(tmp_path, monkeypatch):
     table = pd.read_csv(report.results)
     assert set(table["model"]) == {"ppo", "random"}
     assert len(table) == 1 + 3  # random clean + ppo clean, control_rate, dt_jitter at level 1
+    # each job says how far it is in its run folder; the sweep's bar shows it per job
+    from ncp_control.agents.progress import Progress
+    from ncp_control.agents.runs import RunFolder
+    from ncp_control.agents.sweep.runner import JobPoller
+
+    folder = RunFolder(tmp_path / "runs" / "Pendulum-v1__ppo__seed0")
+    assert folder.progress() == {"task": "evaluated", "done": 1, "total": 1, "unit": "suites"}
+    poller = JobPoller(Progress(1, "jobs", enabled=False), {"Pendulum-v1__ppo__seed0": folder})
+    assert poller.line() == "Pendulum-v1__ppo__seed0 evaluated 1/1 suites"
+    folder.write_progress("training", 128, 512, "steps")
+    assert poller.line() == "Pendulum-v1__ppo__seed0 training 128/512 steps"
+    poller.finished("Pendulum-v1__ppo__seed0")
+    assert poller.line() == ""
     # a finished sweep run again does nothing new
     again = run_sweep(parse_sweep(_spec()), tmp_path, workers=1, progress=False)
     assert again.done == ["Pendulum-v1__ppo__seed0"]

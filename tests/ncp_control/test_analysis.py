@@ -18,6 +18,7 @@ from ncp_control.analysis import (
     median_lengths,
     pca,
     plot_expressivity,
+    plot_pca,
     plot_traces,
     record_traces,
     summarize,
@@ -143,4 +144,46 @@ def test_plots_are_written(tmp_path: Path) -> None:
     rows = compare(kinds=("mlp", "ctrnn"), widths=(4, 8), depth=2, seeds=(0,), steps=40)
     plot_expressivity(rows, str(tmp_path / "expressivity.png"), steps=40)
     for name in ("traces.png", "wiring.png", "expressivity.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG
+
+
+def test_layered_drawing_keeps_48_neurons_apart_in_layers_left_to_right(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ncp_control.wirings.draw import layered_positions
+
+    model = CfC(10, AutoNCP(48, 2, seed=3, input_size=10))
+    wiring = model.cell.wiring
+    positions = layered_positions(wiring, 10)
+    x = {kind: {positions[f"neuron_{i}"][0] for i in range(48) if wiring.get_type_of_neuron(i) == kind}
+         for kind in ("inter", "command", "motor")}
+    assert all(len(v) == 1 for v in x.values())  # one column per layer
+    sensory_x = {positions[f"sensory_{i}"][0] for i in range(10)}
+    assert sensory_x == {0.0} and 0.0 < x["inter"].pop() < x["command"].pop() < x["motor"].pop() == 1.0
+    for layer in wiring.layers:  # evenly spread: no two neurons of a column closer than 1 / (its size)
+        ys = sorted(positions[f"neuron_{i}"][1] for i in layer)
+        if len(ys) > 1:
+            assert min(b - a for a, b in zip(ys, ys[1:])) == pytest.approx(1 / len(layer))
+    fig, ax = plt.subplots()
+    names = [f"obs{i}" for i in range(10)]
+    handles = draw_trained_wiring(model, ax=ax, input_names=names)
+    texts = [t.get_text() for t in ax.texts]
+    assert {"sensory", "inter", "command", "motor"} <= set(texts) and set(names) <= set(texts)
+    assert {h.get_label() for h in handles} >= {"motor neurons", "inter neurons", "command neurons"}
+    plt.close(fig)
+
+
+def test_pca_picture_and_time_axis(tmp_path: Path) -> None:
+    traces = record_traces(_wired()["cfc"], torch.randn(30, 6))
+    assert traces.clock()[1] == "step" and traces.clock()[0][-1] == 29
+    traces.times = torch.arange(1, 31) * 0.05
+    traces.input_names = [f"x{i}" for i in range(6)]
+    clock, label = traces.clock()
+    assert label == "time (s)" and float(clock[-1]) == pytest.approx(1.5)
+    plot_pca(traces, str(tmp_path / "pca.png"), title="test:")
+    plot_traces(traces, str(tmp_path / "traces.png"))
+    for name in ("pca.png", "traces.png"):
         assert (tmp_path / name).read_bytes()[:8] == PNG

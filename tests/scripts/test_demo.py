@@ -27,7 +27,7 @@ def test_demo_tiny_budget_writes_table_and_plots(tmp_path, capsys):
     assert main(["evaluate", str(run), "--episodes", "1", "--render", str(tmp_path / "frames")]) == 0
     frames = sorted((tmp_path / "frames").glob("frame_*.png"))
     length = int(table[(table["model"] == "CfC-NCP") & (table["perturbation"] == "none")]["length"].iloc[0])
-    assert len(frames) == length and frames[0].stat().st_size > 1000
+    assert len(frames) == length + 1 and frames[0].stat().st_size > 1000  # the reset frame, then one per step
     assert main(["evaluate", str(run), "--episodes", "1", "--render", str(tmp_path / "drive.gif")]) == 0
     assert (tmp_path / "drive.gif").stat().st_size > 1000
     assert main(["evaluate", str(run), "--episodes", "1", "--render", str(tmp_path / "drive.mp4")]) == 0

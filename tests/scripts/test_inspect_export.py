@@ -56,7 +56,7 @@ def test_export_formats_and_inspect(model_zip: tuple[Path, LiquidPPO], tmp_path:
     total = wiring.synapse_count + wiring.sensory_synapse_count
     assert f"synapses: {total} ({wiring.sensory_synapse_count} sensory, {wiring.synapse_count} between neurons)" in out
     assert "PC1 share" in out and "30 steps" in out
-    for name in ("wiring.png", "traces.png"):
+    for name in ("wiring.png", "traces.png", "pca.png"):
         assert (tmp_path / "i" / name).read_bytes()[:8] == PNG
 
 

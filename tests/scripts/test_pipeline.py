@@ -28,6 +28,8 @@ def test_train_writes_a_complete_run_folder(run_dir):
                  "weights/policy.safetensors", "weights/config.json"):
         assert (run_dir / name).is_file(), name
     assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
+    assert json.loads((run_dir / "progress.json").read_text()) == {"task": "training", "done": 256, "total": 256,
+                                                                   "unit": "steps"}
     assert list((run_dir / "tb").rglob("events.out.tfevents*"))
     assert sorted(p.name for p in (run_dir / "checkpoints").glob("step_*"))[-1] == "step_000000000256"
     assert not list(run_dir.rglob("*.zip")) and not list(run_dir.rglob("*.pkl"))  # nothing pickled
