@@ -133,7 +133,9 @@ class RecurrentSequencePolicy(BasePolicy):
         a warm-up of 10,000 observations, so that the actions and values for an observation
         move only when a gradient step moves them
         (:class:`~ncp_control.agents.normalize.PreservingNormalizer`; the learning page,
-        *A drifting observation normaliser*). False: the plain running normaliser.
+        *A drifting observation normaliser*); under an outer ``VecNormalize`` LiquidPPO also
+        restates the statistics in its coordinates after each update, so that its moving
+        statistics do not move the policy either. False: the plain running normaliser.
     :param motor_logit_gain: Discrete actions with NCP wiring and no actor head: a fixed gain
         from motor neurons to logits (None: a learned gain per motor, starting at 1).
     :param actor_head: hidden layers (``activation_fn``) between the network's outputs (the
