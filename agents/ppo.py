@@ -9,6 +9,7 @@ import torch as th
 from gymnasium import spaces
 from ncp_control.agents.buffer import ChunkedRolloutBuffer
 from ncp_control.agents.device import recurrent_device
+from ncp_control.agents.follow_vec_normalize import VecNormalizeFollower
 from ncp_control.agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
 from ncp_control.agents.timing import (
     default_time_unit,
@@ -20,7 +21,6 @@ from ncp_control.agents.zips import liquid_zip
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import FloatSchedule, explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv, unwrap_vec_normalize
@@ -182,7 +182,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         self._last_timespans: np.ndarray | None = None
         #: Timespan of an episode's first step (one nominal control period), set by ``_setup_learn``.
         self._start_timespan = 1.0
-        self._vec_normalize_reference: tuple[np.ndarray, np.ndarray] | None = None
+        self._vec_normalize_follower: VecNormalizeFollower | None = None
         if _init_setup_model:
             self._setup_model()
 
@@ -223,7 +223,7 @@ class LiquidPPO(OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_last_state", "_last_timespans", "_start_timespan",
-                "_vec_normalize_reference"]
+                "_vec_normalize_follower"]
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
@@ -234,39 +234,21 @@ class LiquidPPO(OnPolicyAlgorithm):
         if fresh or self._last_state is None or self._last_state.shape[0] != n_envs:
             self._last_state = self.policy.initial_state(n_envs)
             self._last_timespans = np.full(n_envs, self._start_timespan, dtype=np.float32)
-        self._vec_normalize_reference = None
+        self._vec_normalize_follower = None
         self._follow_vec_normalize()
         return result
 
     def _follow_vec_normalize(self) -> None:
-        """Restate the policy's observation statistics in the coordinates of an outer
-        ``VecNormalize`` whose observation statistics moved since the last call.
-
-        The policy sees ``(x - m) / s`` from the ``VecNormalize``; when ``m`` and ``s`` move,
-        the same observation ``x`` reaches the network as another input, with no gradient step
-        asking for it, which undid solved policies as the policy's own drifting normaliser did.
-        With ``preserve_observation_function`` the policy's normaliser absorbs the change
-        (:meth:`~ncp_control.agents.normalize.RunningNormalizer.change_coordinates`), so its
-        actions and values for an observation move only with its weights. Called after each
-        update: the rollout was collected and replayed in the coordinates it was collected in.
-        """
-        normalizer = self.policy.obs_normalizer
-        vec_normalize = unwrap_vec_normalize(self.env) if self.env is not None else None
-        if (normalizer is None or not self.policy.preserve_observation_function or vec_normalize is None
-                or not vec_normalize.norm_obs or not isinstance(vec_normalize.obs_rms, RunningMeanStd)):
-            self._vec_normalize_reference = None
-            return
-        mean = np.array(vec_normalize.obs_rms.mean, dtype=np.float64)
-        std = np.sqrt(vec_normalize.obs_rms.var + vec_normalize.epsilon)
-        if self._vec_normalize_reference is not None:
-            old_mean, old_std = self._vec_normalize_reference
-            # the policy saw (x - old_mean) / old_std = scale * (x - mean) / std + shift
-            scale, shift = std / old_std, (mean - old_mean) / old_std
-            normalizer.change_coordinates(
-                th.as_tensor(scale, dtype=th.float32, device=self.device),
-                th.as_tensor(shift, dtype=th.float32, device=self.device),
-            )
-        self._vec_normalize_reference = (mean, std)
+        """Restate the policy's normalisers in the units of an outer ``VecNormalize`` whose
+        statistics moved since the last call (:class:`~ncp_control.agents.follow_vec_normalize.VecNormalizeFollower`:
+        observations with ``preserve_observation_function``, the reward scale with
+        ``normalize_values``), so that its actions and values for an observation move only with
+        its weights. Called after each update: the rollout was collected and replayed in the
+        units it was collected in."""
+        if self._vec_normalize_follower is None:
+            obs_normalizer = self.policy.obs_normalizer if self.policy.preserve_observation_function else None
+            self._vec_normalize_follower = VecNormalizeFollower(obs_normalizer, self.policy.value_normalizer)
+        self._vec_normalize_follower.follow(unwrap_vec_normalize(self.env) if self.env is not None else None)
 
     @property
     def time_unit(self) -> float:

@@ -301,8 +301,10 @@ def test_observation_normaliser_keeps_the_policy_function_when_its_statistics_mo
 def test_outer_vec_normalize_changes_are_absorbed_by_a_preserving_policy() -> None:
     """Under an outer ``VecNormalize`` the policy's actions and values for a raw observation
     move only with its weights: after each update LiquidPPO restates the policy's observation
-    statistics in the ``VecNormalize``'s new coordinates. A policy with the plain normaliser
-    (``preserve_observation_function=False``) follows the ``VecNormalize`` as before."""
+    statistics in the ``VecNormalize``'s new coordinates, and its value normaliser in the new
+    reward scale (the values, in normalised rewards, scale with it). A policy with the plain
+    normaliser (``preserve_observation_function=False``) follows the observations' statistics
+    as before."""
     from stable_baselines3.common.vec_env import VecNormalize
 
     def values_of_raw(model: LiquidPPO, raw: np.ndarray) -> th.Tensor:
@@ -328,6 +330,11 @@ def test_outer_vec_normalize_changes_are_absorbed_by_a_preserving_policy() -> No
             th.testing.assert_close(after, before, atol=1e-5, rtol=1e-5)
         else:
             assert (after - before).abs().max() > 1e-3
+        old_scale = np.sqrt(env.ret_rms.var + env.epsilon)
+        env.ret_rms.var = env.ret_rms.var * 9.0 + 2.0  # rewards now divided by a larger number
+        model._follow_vec_normalize()
+        new_scale = np.sqrt(env.ret_rms.var + env.epsilon)
+        th.testing.assert_close(values_of_raw(model, raw), after * float(old_scale / new_scale), atol=1e-5, rtol=1e-5)
 
 
 def _dict_env_factory() -> Any:
