@@ -149,6 +149,8 @@ class RecurrentSequencePolicy(BasePolicy):
         of the returns (kept in the policy, updated by LiquidPPO before each update, with the
         value layer rescaled so that the values it reports do not move: PopArt), so that the
         critic learns at any scale of rewards; the values it reports are in the returns' scale.
+        Under an outer ``VecNormalize`` LiquidPPO restates these statistics in its reward
+        scale after each update, so that its moving scale does not move the critic.
     :param ortho_init: SB3's orthogonal initialisation: heads with gain sqrt(2), the action layer
         0.01, the value layer 1 (False: PyTorch's defaults).
     """
