@@ -32,7 +32,7 @@ class _Units(NamedTuple):
 
 
 def _units(vec_normalize: VecNormalize, follow_obs: bool, follow_rewards: bool) -> _Units:
-    obs = vec_normalize.obs_rms if follow_obs else None
+    obs = vec_normalize.obs_rms if follow_obs and isinstance(vec_normalize.obs_rms, RunningMeanStd) else None
     ret = vec_normalize.ret_rms if follow_rewards else None
     return _Units(
         obs_mean=np.array(obs.mean, dtype=np.float64) if obs is not None else None,
