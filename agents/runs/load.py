@@ -109,5 +109,5 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
                 )
         finally:
             env.close()
-    return model, {**info, "algo": algo_name, "path": str(target), "env_id": run_env or env_id,
-                   "env_kwargs": env_kwargs}
+    return model, {"policy": type(model.policy).__name__, **info, "algo": algo_name, "path": str(target),
+                   "env_id": run_env or env_id, "env_kwargs": env_kwargs}

@@ -108,8 +108,10 @@ def test_every_path_acts_alike_under_dt_jitter(model: LiquidPPO, tmp_path: Path)
     paths["robustness harness"] = _actions()
 
     model.save(tmp_path / "model.zip")
-    args = argparse.Namespace(model=str(tmp_path / "model.zip"), env=ENV_ID, episodes=1, seed=0, stochastic=False,
-                              render=None, trust_pickle=True)
+    parser = argparse.ArgumentParser()
+    evaluate_command.register(parser.add_subparsers())
+    args = parser.parse_args(["evaluate", str(tmp_path / "model.zip"), "--env", ENV_ID, "--episodes", "1",
+                              "--seed", "0", "--trust-pickle", "--no-progress"])
     assert evaluate_command.run(args) == 0
     paths["CLI evaluate"] = _actions()
 
