@@ -24,21 +24,10 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 
 class _Units(NamedTuple):
-    """What a ``VecNormalize`` divides by and subtracts, when the policy last followed it."""
+    """What a ``VecNormalize`` subtracts and divides by, when the policy last followed it."""
 
-    obs_mean: np.ndarray | None  # [*obs_shape]
-    obs_std: np.ndarray | None  # [*obs_shape]
-    reward_std: float | None
-
-
-def _units(vec_normalize: VecNormalize, follow_obs: bool, follow_rewards: bool) -> _Units:
-    obs = vec_normalize.obs_rms if follow_obs and isinstance(vec_normalize.obs_rms, RunningMeanStd) else None
-    ret = vec_normalize.ret_rms if follow_rewards else None
-    return _Units(
-        obs_mean=np.array(obs.mean, dtype=np.float64) if obs is not None else None,
-        obs_std=np.sqrt(obs.var + vec_normalize.epsilon) if obs is not None else None,
-        reward_std=float(np.sqrt(ret.var + vec_normalize.epsilon)) if ret is not None else None,
-    )
+    obs: tuple[np.ndarray, np.ndarray] | None  # mean, std: [*obs_shape] each (None: not followed)
+    reward_std: float | None  # None: not followed
 
 
 class VecNormalizeFollower:
@@ -53,34 +42,35 @@ class VecNormalizeFollower:
         self.value_normalizer = value_normalizer
         self._units: _Units | None = None
 
-    def reset(self) -> None:
-        """Forget the units followed so far (the next :meth:`follow` only records them)."""
-        self._units = None
+    def _read(self, vec_normalize: VecNormalize) -> _Units:
+        """:return: the ``VecNormalize``'s current units of what this follower follows."""
+        obs_rms, eps = vec_normalize.obs_rms, vec_normalize.epsilon
+        obs = None
+        if self.obs_normalizer is not None and vec_normalize.norm_obs and isinstance(obs_rms, RunningMeanStd):
+            obs = (np.array(obs_rms.mean, dtype=np.float64), np.sqrt(obs_rms.var + eps))
+        reward_std = None
+        if self.value_normalizer is not None and vec_normalize.norm_reward:
+            reward_std = float(np.sqrt(vec_normalize.ret_rms.var + eps))
+        return _Units(obs=obs, reward_std=reward_std)
 
     @th.no_grad()
     def follow(self, vec_normalize: VecNormalize | None) -> None:
-        """Restate the normalisers for the ``VecNormalize``'s change since the last call.
+        """Restate the normalisers for the ``VecNormalize``'s change since the last call (the
+        first call only records its units).
 
         :param vec_normalize: the training env's ``VecNormalize`` (None: nothing to follow).
         """
-        if vec_normalize is None:
-            self._units = None
+        old, self._units = self._units, (self._read(vec_normalize) if vec_normalize is not None else None)
+        units = self._units
+        if old is None or units is None:
             return
-        follow_obs = (self.obs_normalizer is not None and vec_normalize.norm_obs
-                      and isinstance(vec_normalize.obs_rms, RunningMeanStd))
-        follow_rewards = self.value_normalizer is not None and vec_normalize.norm_reward
-        units = _units(vec_normalize, follow_obs, follow_rewards)
-        old = self._units
-        self._units = units
-        if old is None:
-            return
-        if self.obs_normalizer is not None and units.obs_mean is not None and old.obs_mean is not None:
-            assert units.obs_std is not None and old.obs_std is not None
+        if self.obs_normalizer is not None and units.obs is not None and old.obs is not None:
+            (mean, std), (old_mean, old_std) = units.obs, old.obs
             # the policy saw (x - old_mean) / old_std = scale * (x - mean) / std + shift
             like = self.obs_normalizer.mean
             self.obs_normalizer.change_coordinates(
-                th.as_tensor(units.obs_std / old.obs_std, dtype=like.dtype, device=like.device),
-                th.as_tensor((units.obs_mean - old.obs_mean) / old.obs_std, dtype=like.dtype, device=like.device),
+                th.as_tensor(std / old_std, dtype=like.dtype, device=like.device),
+                th.as_tensor((mean - old_mean) / old_std, dtype=like.dtype, device=like.device),
             )
         if self.value_normalizer is not None and units.reward_std is not None and old.reward_std is not None:
             # a return in the old units r / old_std is (std / old_std) times the same return in the new ones

@@ -234,7 +234,8 @@ class LiquidPPO(OnPolicyAlgorithm):
         if fresh or self._last_state is None or self._last_state.shape[0] != n_envs:
             self._last_state = self.policy.initial_state(n_envs)
             self._last_timespans = np.full(n_envs, self._start_timespan, dtype=np.float32)
-        self._vec_normalize_follower = None
+        obs_normalizer = self.policy.obs_normalizer if self.policy.preserve_observation_function else None
+        self._vec_normalize_follower = VecNormalizeFollower(obs_normalizer, self.policy.value_normalizer)
         self._follow_vec_normalize()
         return result
 
@@ -245,10 +246,8 @@ class LiquidPPO(OnPolicyAlgorithm):
         ``normalize_values``), so that its actions and values for an observation move only with
         its weights. Called after each update: the rollout was collected and replayed in the
         units it was collected in."""
-        if self._vec_normalize_follower is None:
-            obs_normalizer = self.policy.obs_normalizer if self.policy.preserve_observation_function else None
-            self._vec_normalize_follower = VecNormalizeFollower(obs_normalizer, self.policy.value_normalizer)
-        self._vec_normalize_follower.follow(unwrap_vec_normalize(self.env) if self.env is not None else None)
+        if self._vec_normalize_follower is not None:  # set by _setup_learn
+            self._vec_normalize_follower.follow(unwrap_vec_normalize(self.env) if self.env is not None else None)
 
     @property
     def time_unit(self) -> float:
