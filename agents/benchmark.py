@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from ncp_control.errors import UserError
+
 #: The algorithms an agent name may start with.
 ALGORITHMS = ("LiquidPPO", "RecurrentPPO", "PPO")
 #: Normalisation modes: the zoo's VecNormalize (observations and rewards) or none.
@@ -97,7 +99,8 @@ ZOO_RECIPES: dict[str, ZooRecipe] = {
 def recipe_of(env_id: str) -> ZooRecipe:
     """:return: the zoo recipe of a task. :raises ValueError: for a task without one."""
     if env_id not in ZOO_RECIPES:
-        raise ValueError(f"no zoo recipe for {env_id!r}; choose one of {sorted(ZOO_RECIPES)}")
+        hint = f" (did you mean 'NCPControl/{env_id}'?)" if f"NCPControl/{env_id}" in ZOO_RECIPES else ""
+        raise UserError(f"no zoo recipe for {env_id!r}{hint}; choose one of {sorted(ZOO_RECIPES)}")
     return ZOO_RECIPES[env_id]
 
 
@@ -113,7 +116,7 @@ def parse_agent(agent: str) -> tuple[str, str]:
     }
     if algo not in allowed or policy not in allowed[algo]:
         names = [f"{a}:{p}" for a, ps in allowed.items() for p in ps]
-        raise ValueError(f"agent must be one of {names}, got {agent!r}")
+        raise UserError(f"agent must be one of {names}, got {agent!r}")
     return algo, policy
 
 
@@ -146,7 +149,7 @@ def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float)
     from ncp_control.agents.recipes import normalize_options, training_env
 
     if normalize not in NORMALIZE:
-        raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
+        raise UserError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
     options = normalize_options(True, gamma) if normalize == "zoo" else None
     return training_env(env_id, n_envs, seed, normalize=options)
 

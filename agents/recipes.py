@@ -272,7 +272,8 @@ def shipped_recipe(env_id: str, policy: str | None = None, algo: str = "liquid_p
 
 
 def training_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: Mapping[str, Any] | None = None,
-                 normalize: Mapping[str, Any] | None = None, train_shift: Sequence[str] | None = None) -> VecEnv:
+                 normalize: Mapping[str, Any] | None = None, train_shift: Sequence[str] | None = None,
+                 timespans: bool = False) -> VecEnv:
     """The training envs of a recipe: ``n_envs`` envs (a DummyVecEnv, env ``i`` seeded
     ``seed + i``), each in a :class:`~ncp_control.envs.perturbations.train_shift.ShiftRandomization`
     when ``train_shift`` is given, in a ``VecNormalize`` when ``normalize`` has options.
@@ -284,20 +285,27 @@ def training_env(env_id: str, n_envs: int = 1, seed: int = 0, env_kwargs: Mappin
     :param normalize: ``VecNormalize`` options (see :func:`normalize_options`).
     :param train_shift: training under shift: ``SUITE_OR_NAME[:MAX_LEVEL]`` items (None or empty:
         the nominal env); a perturbation and a level are drawn at every reset from the env's seed.
+    :param timespans: wrap each env in a :class:`~ncp_control.agents.timespan_obs.TimespanObservation`
+        (the ``VecNormalize`` then normalises every key but the timespan, unless ``norm_obs_keys`` is given).
     :return: the vectorised env.
     """
     from ncp_control.agents.common.env_util import make_env
+    from ncp_control.agents.timespan_obs import TIMESPAN_KEY, TimespanObservation
 
     kwargs = dict(env_kwargs or {})
     shifts = parse_train_shifts(train_shift)
 
     def make() -> gym.Env:
         env = make_env(env_id, kwargs)
-        return ShiftRandomization(env, shifts) if shifts else env
+        env = ShiftRandomization(env, shifts) if shifts else env
+        return TimespanObservation(env) if timespans else env
 
     env: VecEnv = make_vec_env(make, n_envs=n_envs, seed=seed)
     if normalize:
-        env = VecNormalize(env, **dict(normalize))
+        options = dict(normalize)
+        if timespans and isinstance(env.observation_space, gym.spaces.Dict):
+            options.setdefault("norm_obs_keys", [key for key in env.observation_space.spaces if key != TIMESPAN_KEY])
+        env = VecNormalize(env, **options)
     return env
 
 

@@ -12,7 +12,7 @@ each step's timespan); without it every step lasts 1.0.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch as th
 from gymnasium import spaces
@@ -84,6 +84,9 @@ class RecurrentLiquidPolicy(RecurrentActorCriticPolicy):
     :param wiring_seed: seed of the generated wiring.
     :param cell_kwargs: options of the liquid cell (``implementation`` defaults to ``"fast"``).
     """
+
+    #: Reads each step's timespan from a TimespanObservation (``ncp-control train`` wraps its envs in one).
+    reads_timespans: ClassVar[bool] = True
 
     network = "cfc"
 

@@ -11,7 +11,7 @@ step's duration), 1.0 otherwise.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch as th
@@ -142,6 +142,9 @@ class NCPActorCriticPolicy(ActorCriticPolicy):
     (``ncp_units`` is a deprecated alias of ``units``: it warns and still works).
     """
 
+    #: Reads each step's timespan from a TimespanObservation (``ncp-control train`` wraps its envs in one).
+    reads_timespans: ClassVar[bool] = True
+
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
         use_timespan_extractor(observation_space, kwargs)
@@ -181,6 +184,9 @@ class NCPSACPolicy(SACPolicy):
     """SB3 ``SAC`` policy with a stateless NCP actor (MLP critics); NCP options as
     :class:`NCPActorCriticPolicy`."""
 
+    #: Reads each step's timespan from a TimespanObservation (``ncp-control train`` wraps its envs in one).
+    reads_timespans: ClassVar[bool] = True
+
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
         use_timespan_extractor(observation_space, kwargs)
@@ -212,6 +218,9 @@ class NCPTD3Actor(TD3Actor):
 class NCPTD3Policy(TD3Policy):
     """SB3 ``TD3`` policy with a stateless NCP actor (MLP critics); NCP options as
     :class:`NCPActorCriticPolicy`."""
+
+    #: Reads each step's timespan from a TimespanObservation (``ncp-control train`` wraps its envs in one).
+    reads_timespans: ClassVar[bool] = True
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, lr_schedule: Any, **kwargs: Any) -> None:
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))

@@ -41,16 +41,10 @@ class TimespanObservation(gym.Wrapper):
     def __init__(self, env: gym.Env, time_unit: float | None = None) -> None:
         super().__init__(env)
         self.time_unit = default_time_unit(env) if time_unit is None else check_time_unit(time_unit)
-        span = spaces.Box(0.0, np.inf, shape=(1,), dtype=np.float32)
-        inner = env.observation_space
-        if isinstance(inner, spaces.Dict):
-            self.observation_space = spaces.Dict({**inner.spaces, TIMESPAN_KEY: span})
-        else:
-            self.observation_space = spaces.Dict({OBSERVATION_KEY: inner, TIMESPAN_KEY: span})
+        self.observation_space = with_timespan_space(env.observation_space)
 
     def _with(self, obs: Any, timespan: float) -> dict[str, Any]:
-        span = np.array([timespan], dtype=np.float32)
-        return {**obs, TIMESPAN_KEY: span} if isinstance(obs, dict) else {OBSERVATION_KEY: obs, TIMESPAN_KEY: span}
+        return with_timespans(obs, np.array([timespan], dtype=np.float32))
 
     def reset(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         """Reset; the first observation's timespan is one nominal control period."""
@@ -61,6 +55,42 @@ class TimespanObservation(gym.Wrapper):
         """Step; the observation's timespan is ``info["dt"] / time_unit`` (1.0 without ``dt``)."""
         obs, reward, terminated, truncated, info = self.env.step(action)
         return self._with(obs, float(timespans_from_infos([info], self.time_unit)[0])), reward, terminated, truncated, info
+
+
+def with_timespan_space(space: spaces.Space) -> spaces.Dict:
+    """:param space: an env's observation space. :return: the space of its :class:`TimespanObservation`."""
+    span = spaces.Box(0.0, np.inf, shape=(1,), dtype=np.float32)
+    if isinstance(space, spaces.Dict):
+        return spaces.Dict({**space.spaces, TIMESPAN_KEY: span})
+    return spaces.Dict({OBSERVATION_KEY: space, TIMESPAN_KEY: span})
+
+
+def without_timespan_space(space: spaces.Space) -> spaces.Space:
+    """:param space: a policy's observation space. :return: the env's space under its
+    :class:`TimespanObservation` (``space`` itself when it carries no timespan)."""
+    if not (isinstance(space, spaces.Dict) and TIMESPAN_KEY in space.spaces):
+        return space
+    rest = {key: inner for key, inner in space.spaces.items() if key != TIMESPAN_KEY}
+    return rest[OBSERVATION_KEY] if list(rest) == [OBSERVATION_KEY] else spaces.Dict(rest)
+
+
+def with_timespans(observations: Any, timespans: np.ndarray) -> dict[str, Any]:
+    """An observation (or a batch) as :class:`TimespanObservation` gives it.
+
+    :param observations: an array or a dict of arrays (one observation or a batch of ``n``).
+    :param timespans: ``[1]`` for one observation, ``[n, 1]`` for a batch (float32).
+    :return: the dict with the ``"timespan"`` key.
+    """
+    if isinstance(observations, dict):
+        return {**observations, TIMESPAN_KEY: timespans}
+    return {OBSERVATION_KEY: observations, TIMESPAN_KEY: timespans}
+
+
+def reads_timespans(policy: Any) -> bool:
+    """:param policy: a policy alias or class. :return: whether it is one of the package's policies for
+    SB3 and sb3-contrib algorithms that read each step's timespan from a :class:`TimespanObservation`
+    (their envs are wrapped in it by ``ncp-control train``)."""
+    return isinstance(policy, type) and bool(getattr(policy, "reads_timespans", False))
 
 
 class TimeSlot:

@@ -22,8 +22,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from ncp_control.agents.timespan_obs import TIMESPAN_KEY, with_timespans
+from ncp_control.agents.timing import default_time_unit
 
 from ncp_control.errors import UserError
+from ncp_control.timespans import to_timespans
 
 
 def stack_observations(observations: list[Any]) -> Any:
@@ -102,6 +105,9 @@ class ModelPolicy(EvalPolicy):
         self.obs_transform = obs_transform
         self._time_keyword = _time_keyword(model.predict)
         self._state: Any = None
+        #: Seconds per unit of timespan, for a model that reads timespans from its observations
+        #: (trained on a TimespanObservation) and an env that does not give them; else None.
+        self._time_unit: float | None = None
 
     @property
     def state(self) -> Any:
@@ -110,8 +116,15 @@ class ModelPolicy(EvalPolicy):
 
     def start(self, envs: list[gym.Env]) -> None:
         self._state = None
+        space, env_space = getattr(self.model, "observation_space", None), envs[0].observation_space if envs else None
+        reads = isinstance(space, gym.spaces.Dict) and TIMESPAN_KEY in space.spaces
+        gives = isinstance(env_space, gym.spaces.Dict) and TIMESPAN_KEY in env_space.spaces
+        self._time_unit = default_time_unit(envs[0]) if reads and not gives else None
 
     def act(self, observations: Any, episode_start: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        if self._time_unit is not None:  # the timespans the model's TimespanObservation gave in training
+            spans = to_timespans(np.asarray(dt, dtype=np.float64), self._time_unit)
+            observations = with_timespans(observations, np.asarray(spans, dtype=np.float32).reshape(-1, 1))
         if self.obs_transform is not None:
             observations = self.obs_transform(observations)
         kwargs: dict[str, Any] = {}

@@ -29,6 +29,44 @@ def algorithms() -> dict[str, type[BaseAlgorithm]]:
     return {"LiquidPPO": LiquidPPO, "PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3, "RecurrentPPO": RecurrentPPO}
 
 
+def package_policies(algo: str) -> dict[str, type]:
+    """The package's policies for an SB3 or sb3-contrib algorithm, which it does not know by name.
+
+    :param algo: algorithm name (see :func:`algorithms`).
+    :return: class name -> class (``RecurrentCfCPolicy`` ... for ``RecurrentPPO``, the stateless NCP
+        actors for ``PPO``, ``A2C``, ``SAC`` and ``TD3``; empty for ``LiquidPPO``, whose aliases cover its own).
+    """
+    from ncp_control.agents import recurrent_ppo, stateless
+
+    classes: dict[str, tuple[type, ...]] = {
+        "RecurrentPPO": (recurrent_ppo.RecurrentCfCPolicy, recurrent_ppo.RecurrentLTCPolicy,
+                         recurrent_ppo.RecurrentCTRNNPolicy, recurrent_ppo.RecurrentLiquidPolicy),
+        "PPO": (stateless.NCPActorCriticPolicy,),
+        "A2C": (stateless.NCPActorCriticPolicy,),
+        "SAC": (stateless.NCPSACPolicy,),
+        "TD3": (stateless.NCPTD3Policy,),
+    }
+    return {cls.__name__: cls for cls in classes.get(algo, ())}
+
+
+def policy_of(algo: str, policy: str) -> str | type:
+    """What an algorithm is built with for a policy name.
+
+    :param algo: algorithm name (see :func:`algorithms`).
+    :param policy: one of the algorithm's aliases (``MlpPolicy``, ``CfCPolicy``, ``MlpLstmPolicy``...) or
+        the class name of one of the package's policies for it (:func:`package_policies`).
+    :return: the alias itself, or the package's class.
+    :raises UserError: for a name the algorithm does not know.
+    """
+    aliases = getattr(algorithms()[algo], "policy_aliases", {})
+    if policy in aliases:
+        return policy
+    ours = package_policies(algo)
+    if policy in ours:
+        return ours[policy]
+    raise UserError(f"policy {policy!r} is not a policy of {algo}; choose one of {sorted(aliases) + sorted(ours)}")
+
+
 def algorithm_parameters(algo: str) -> set[str]:
     """The constructor arguments an algorithm takes besides ``policy``, ``env`` and the ones a
     run sets itself (``seed``, ``tensorboard_log``, ``verbose``).
@@ -47,7 +85,9 @@ class RunConfig:
     """Everything that defines a training run.
 
     :param env_id: Gymnasium id.
-    :param policy: policy alias or class path (``CfCPolicy``, ``MlpPolicy``, ...).
+    :param policy: policy alias (``CfCPolicy``, ``MlpPolicy``, ...) or the class name of one of the
+        package's policies for an SB3 or sb3-contrib algorithm (``RecurrentCfCPolicy``; see
+        :func:`package_policies`).
     :param algo: algorithm name (see :func:`algorithms`).
     :param timesteps: total environment steps.
     :param seed: training seed.
@@ -92,6 +132,7 @@ class RunConfig:
             raise UserError(f"env_id must be a Gymnasium id such as 'Pendulum-v1', got {self.env_id!r}")
         if not isinstance(self.policy, str) or not self.policy:
             raise UserError(f"policy must be a policy alias such as 'CfCPolicy', got {self.policy!r}")
+        policy_of(self.algo, self.policy)
         for name in ("timesteps", "n_envs", "seed", "checkpoint_freq", "eval_freq", "eval_episodes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):

@@ -12,6 +12,7 @@ from ncp_control.agents.model_state import is_state_folder
 from ncp_control.agents.runs.config import algorithms
 from ncp_control.agents.runs.folder import RunFolder, pickle_refused
 from ncp_control.agents.runs.models import load_model_state
+from ncp_control.agents.timespan_obs import without_timespan_space
 from ncp_control.agents.zips import zip_algorithm
 from stable_baselines3.common.base_class import BaseAlgorithm
 
@@ -100,7 +101,7 @@ def load_model(path: str | os.PathLike[str], env_id: str | None = None,
     if env_id is not None:
         env = make_env(env_id, env_kwargs)
         try:
-            if (policy_observation_space(env.observation_space) != model.observation_space
+            if (policy_observation_space(env.observation_space) != without_timespan_space(model.observation_space)
                     or env.action_space != model.action_space):
                 raise UserError(
                     f"model {source} was trained for {run_env or 'another environment'} "

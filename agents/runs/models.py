@@ -9,11 +9,27 @@ from typing import Any
 
 from ncp_control.agents.model_state import read_state_meta, restore_state, save_state
 from ncp_control.agents.recipes import training_env
-from ncp_control.agents.runs.config import RunConfig, algorithm_arguments, algorithms
+from ncp_control.agents.runs.config import RunConfig, algorithm_arguments, algorithms, policy_of
 from ncp_control.agents.runs.folder import RunFolder
+from ncp_control.agents.timespan_obs import reads_timespans
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.vec_env import VecEnv
 
 from ncp_control.errors import UserError
+
+
+def run_env(config: RunConfig, seed: int) -> VecEnv:
+    """The training envs of a run (:func:`~ncp_control.agents.recipes.training_env`); each env carries
+    its steps' timespans (:class:`~ncp_control.agents.timespan_obs.TimespanObservation`) when the
+    policy reads them (the package's policies for SB3 and sb3-contrib algorithms).
+
+    :param config: the run configuration.
+    :param seed: seed of the first env.
+    :return: the vectorised envs.
+    """
+    timespans = reads_timespans(policy_of(config.algo, config.policy))
+    return training_env(config.env_id, config.n_envs, seed, config.env_kwargs, config.normalize, config.train_shift,
+                        timespans=timespans)
 
 
 def new_model(config: RunConfig, tensorboard_log: str | None = None, device: str | None = None) -> BaseAlgorithm:
@@ -25,13 +41,13 @@ def new_model(config: RunConfig, tensorboard_log: str | None = None, device: str
     :return: the model.
     """
     algo = algorithms()[config.algo]
+    policy = policy_of(config.algo, config.policy)
     params = algorithm_arguments(config.hyperparams)
     if device is not None:
         params["device"] = device
-    env = training_env(config.env_id, config.n_envs, config.seed, config.env_kwargs, config.normalize,
-                       config.train_shift)
+    env = run_env(config, config.seed)
     try:
-        return algo(config.policy, env, seed=config.seed, tensorboard_log=tensorboard_log, verbose=0, **params)
+        return algo(policy, env, seed=config.seed, tensorboard_log=tensorboard_log, verbose=0, **params)
     except (KeyError, TypeError, ValueError) as error:  # the configuration does not build: the user's to fix
         env.close()
         first = " ".join(str(error).split())

@@ -11,7 +11,6 @@ from pathlib import Path
 import yaml
 from ncp_control.agents.common.files import atomic_write_bytes, atomic_write_json
 from ncp_control.agents.model_state import is_state_folder, read_state_meta, read_streams
-from ncp_control.agents.recipes import training_env
 from ncp_control.agents.runs.callbacks import (
     CheckpointCallback,
     EvalLogCallback,
@@ -21,7 +20,7 @@ from ncp_control.agents.runs.callbacks import (
 from ncp_control.agents.runs.config import RunConfig, algorithms
 from ncp_control.agents.runs.folder import RunFolder, pickle_refused
 from ncp_control.agents.runs.load import load_model
-from ncp_control.agents.runs.models import build_model, load_model_state, save_model_state
+from ncp_control.agents.runs.models import build_model, load_model_state, run_env, save_model_state
 from ncp_control.agents.streams import restore as restore_streams
 from ncp_control.agents.streams import try_capture as capture_streams
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -84,7 +83,7 @@ def _resume(config: RunConfig, folder: RunFolder, trust_pickle: bool = False) ->
     algo = algorithms()[config.algo]
     for path in reversed(zips):
         try:
-            env = training_env(config.env_id, config.n_envs, config.seed + 1, config.env_kwargs, config.normalize)
+            env = run_env(config, config.seed + 1)
             model = algo.load(path, env=env, tensorboard_log=str(folder.tensorboard))
         except (ValueError, OSError, zipfile.BadZipFile, KeyError, RuntimeError):
             continue

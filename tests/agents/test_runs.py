@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import yaml
@@ -123,3 +124,28 @@ def test_training_killed_with_sigkill_resumes_without_corrupt_checkpoints(tmp_pa
     assert steps == list(range(128, 513, 128))  # every evaluation exactly once
     assert json.loads((run / "run.json").read_text())["status"] == "done"
     assert Path(run / "weights" / "policy.safetensors").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("algo", "policy"), [("RecurrentPPO", "RecurrentCfCPolicy"), ("PPO", "NCPActorCriticPolicy")])
+def test_package_policies_of_sb3_algorithms_train_as_runs_with_timespans(tmp_path, algo, policy):
+    """The package's policies for SB3 and sb3-contrib train from a run configuration by class name, on envs
+    that carry each step's timespan; loading and evaluating the run on the bare env works."""
+    from ncp_control.agents.common.eval_policies import ModelPolicy
+    from ncp_control.agents.common.evaluation import run_episodes
+    from ncp_control.agents.timespan_obs import TIMESPAN_KEY
+
+    params = {"n_steps": 32, "batch_size": 32, "n_epochs": 1, "policy_kwargs": {"units": 8}}
+    config = RunConfig("Pendulum-v1", policy=policy, algo=algo, timesteps=32, hyperparams=params,
+                       checkpoint_freq=0, eval_freq=32, eval_episodes=1, normalize={"norm_reward": False})
+    trained = train_run(config, tmp_path / "run")
+    assert TIMESPAN_KEY in trained.observation_space.spaces
+    assert trained.get_vec_normalize_env().norm_obs_keys == ["observation"]  # the timespan is not normalised
+    model, info = load_model(tmp_path / "run", "Pendulum-v1")
+    assert info["policy"] == policy
+    rows = run_episodes(ModelPolicy(model), lambda: gym.make("Pendulum-v1", max_episode_steps=5), [0])
+    assert len(rows) == 1 and np.isfinite(rows[0]["return"])
+
+
+def test_unknown_policy_of_an_algorithm_is_one_clear_error():
+    with pytest.raises(ValueError, match=r"policy 'RecurrentCfCPolicy' is not a policy of PPO; choose one of .*NCPActorCriticPolicy"):
+        RunConfig("Pendulum-v1", policy="RecurrentCfCPolicy", algo="PPO").validate()

@@ -165,4 +165,7 @@ def test_recurrent_ppo_adapter_feeds_the_same_timespans() -> None:
         untimed = np.clip(policy.action_net(policy.mlp_extractor.forward_actor(flat[0])).numpy(), -1.0, 1.0)
     np.testing.assert_allclose(actions, replay, atol=TOLERANCE, rtol=0)
     assert np.abs(actions - untimed).max() > 1e-4, "the timespans must matter"
+    # on the bare env (evaluate, robustness and watch of a run) the evaluation adds the timespans itself
+    run_episodes(ModelPolicy(model), lambda: gym.make(ENV_ID), [0])
+    np.testing.assert_allclose(_actions(), actions, atol=TOLERANCE, rtol=0)
     assert set(policy.observation_space.spaces) == {OBSERVATION_KEY, TIMESPAN_KEY}
