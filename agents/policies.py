@@ -60,6 +60,15 @@ def action_outputs(action_space: spaces.Space) -> int:
     raise ValueError(f"the recurrent policies support 1-D Box and Discrete action spaces, got {action_space}")
 
 
+def shared_timespan(timespans: th.Tensor | float | None) -> th.Tensor | float | None:
+    """:param timespans: a batch's timespans (any shape), a float or None.
+    :return: the one float they all equal, else the timespans themselves (None stays None)."""
+    if not isinstance(timespans, th.Tensor) or timespans.numel() == 0:
+        return timespans
+    first = timespans.reshape(-1)[0]
+    return float(first) if bool((timespans == first).all()) else timespans
+
+
 class MotorReadout(nn.Module):
     """Motor neurons to actions: a per-motor gain and offset (one motor neuron per output).
 
@@ -398,7 +407,7 @@ class RecurrentSequencePolicy(BasePolicy):
         obs: PyTorchObs,
         state: th.Tensor,
         episode_starts: th.Tensor,
-        timespans: th.Tensor | None,
+        timespans: th.Tensor | float | None,
         with_actor: bool = True,
         with_critic: bool = True,
     ) -> tuple[th.Tensor | None, th.Tensor | None, th.Tensor]:
@@ -411,8 +420,15 @@ class RecurrentSequencePolicy(BasePolicy):
         :return: actor outputs ``[B, T, M]`` (or None), values ``[B, T]`` (or None), new state ``[B, S]``.
         """
         batch, length = episode_starts.shape
-        resets = episode_starts.bool()
+        resets: th.Tensor | None = episode_starts.bool()
         h_pi, h_vf = state[:, : self.actor_state_size], state[:, self.actor_state_size :]
+        if length == 1 and not th.is_grad_enabled():
+            # one step without gradients (rollouts, predict): reset the states here and pass one float
+            # timespan when the batch shares it, so that the networks take their inference shortcut
+            assert resets is not None
+            state = state.masked_fill(resets, 0.0)
+            h_pi, h_vf, resets = state[:, : self.actor_state_size], state[:, self.actor_state_size :], None
+            timespans = shared_timespan(timespans)
         features = self._features(obs, batch, length, self.features_extractor)
         y = values = None
         if with_actor or self.critic_net is None:

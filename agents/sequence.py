@@ -102,7 +102,7 @@ class _TorchRNNSequence(nn.Module):
         self,
         x: th.Tensor,
         hx: th.Tensor | None = None,
-        timespans: th.Tensor | None = None,
+        timespans: th.Tensor | float | None = None,
         resets: th.Tensor | None = None,
     ) -> tuple[th.Tensor, th.Tensor]:
         """Unroll over a batch of sequences.
@@ -203,7 +203,7 @@ class MLPSequence(nn.Module):
         self,
         x: th.Tensor,
         hx: th.Tensor | None = None,
-        timespans: th.Tensor | None = None,
+        timespans: th.Tensor | float | None = None,
         resets: th.Tensor | None = None,
     ) -> tuple[th.Tensor, th.Tensor]:
         """:param x: ``[B, T, F]``. :return: ``y [B, T, H]`` and an empty ``[B, 0]`` state."""

@@ -77,7 +77,8 @@ class _Recorder:
         self.forward = model.forward
 
         def spy(x: th.Tensor, hx: Any = None, timespans: Any = None, resets: Any = None) -> Any:
-            self.calls.append(None if timespans is None else timespans.clone())
+            # one step without gradients may hand the network one float shared by the batch
+            self.calls.append(None if timespans is None else th.as_tensor(timespans).clone())
             return self.forward(x, hx, timespans, resets)
 
         model.forward = spy  # type: ignore[method-assign]
