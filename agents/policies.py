@@ -111,6 +111,9 @@ class RecurrentSequencePolicy(BasePolicy):
         action output, the default), ``"full"`` (fully connected, motors as outputs), ``"none"``
         (unwired, linear action head) or a ``Wiring`` whose ``output_size`` equals the number of
         action outputs (:func:`~ncp_control.agents.wiring.build_wiring`).
+    :param motor_neurons: ``"ncp"`` and ``"full"`` wirings: motor neurons, the network's outputs
+        that feed the actor head. None (default): one per action output. More than the action
+        outputs needs an actor head (the default one), which maps them to the action layer.
     :param sparsity_level: AutoNCP sparsity.
     :param wiring_seed: seed of the generated wiring (fixed, so that a reload rebuilds it).
     :param cell_kwargs: options of the liquid cell (``mode``, ``ode_unfolds``, ``mixed_memory``...);
@@ -174,6 +177,7 @@ class RecurrentSequencePolicy(BasePolicy):
         network: str | None = None,
         units: int | None = None,
         wiring: Any = None,
+        motor_neurons: int | None = None,
         sparsity_level: float = 0.5,
         wiring_seed: int = 22222,
         cell_kwargs: dict[str, Any] | None = None,
@@ -227,6 +231,7 @@ class RecurrentSequencePolicy(BasePolicy):
         self.network_name = network
         self.units = units if units is not None else (32 if network in LIQUID_NETWORKS else 64)
         self.wiring = wiring
+        self.motor_neurons = motor_neurons
         self.sparsity_level = sparsity_level
         self.wiring_seed = wiring_seed
         self.cell_kwargs = dict(cell_kwargs or {})
@@ -255,6 +260,15 @@ class RecurrentSequencePolicy(BasePolicy):
         self.actor_head = list(actor_head) if actor_head is not None else recurrent_default
         if motor_logit_gain is not None and self.actor_head:
             raise ValueError("motor_logit_gain scales motor neurons that are the logits: set actor_head=[] with it")
+        if motor_neurons is not None:
+            if network not in LIQUID_NETWORKS or wiring not in (None, "ncp", "full"):
+                raise UserError(f"motor_neurons sizes an 'ncp' or 'full' wiring of a liquid network, not wiring={wiring!r} "
+                                f"of {network!r}: remove it")
+            if isinstance(motor_neurons, bool) or not isinstance(motor_neurons, int) or motor_neurons < n_out:
+                raise UserError(f"motor_neurons must be a whole number >= {n_out} (the action outputs), got {motor_neurons!r}")
+            if motor_neurons != n_out and not self.actor_head:
+                raise UserError(f"motor_neurons={motor_neurons} needs an actor head to map them to the {n_out} action "
+                                "outputs: leave actor_head at its default, or set motor_neurons to the action outputs")
         self.critic_head = list(critic_head) if critic_head is not None else (
             recurrent_default if critic != "mlp" else [])
         self.normalize_values = normalize_values
@@ -338,7 +352,8 @@ class RecurrentSequencePolicy(BasePolicy):
             if wiring not in (None, "none"):
                 raise ValueError(f"wiring is for the liquid networks {LIQUID_NETWORKS}, not {self.network_name!r}")
             return None
-        return build_wiring(wiring, self.units, n_out, self.features_dim, self.sparsity_level, self.wiring_seed)
+        motors = self.motor_neurons if self.motor_neurons is not None else n_out
+        return build_wiring(wiring, self.units, motors, self.features_dim, self.sparsity_level, self.wiring_seed)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
@@ -346,6 +361,7 @@ class RecurrentSequencePolicy(BasePolicy):
             network=self.network_name,
             units=self.units,
             wiring=self.wiring,
+            motor_neurons=self.motor_neurons,
             sparsity_level=self.sparsity_level,
             wiring_seed=self.wiring_seed,
             cell_kwargs=self.cell_kwargs,

@@ -195,6 +195,20 @@ def test_ncp_motor_neurons_are_the_action_mean() -> None:
     assert shared.policy.critic_net is None and shared.policy.state_size == 10
 
 
+@pytest.mark.parametrize("wiring", ["ncp", "full"])
+def test_more_motor_neurons_feed_the_actor_head_and_reload(wiring: str, tmp_path: Path) -> None:
+    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=16, batch_size=16, seq_len=8, n_epochs=1, seed=0,
+                      policy_kwargs={"units": 12, "wiring": wiring, "motor_neurons": 4})
+    model.learn(16)
+    policy = model.policy
+    assert policy.actor_net.output_size == 4 and policy.pi_head[0].in_features == 4
+    model.save(tmp_path / "model.zip")
+    again = LiquidPPO.load(tmp_path / "model.zip")
+    assert again.policy.motor_neurons == 4
+    obs = np.random.default_rng(0).normal(size=(3, 3)).astype(np.float32)
+    np.testing.assert_array_equal(again.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+
+
 @pytest.mark.parametrize(
     ("policy", "env", "kwargs", "message"),
     [
@@ -206,6 +220,10 @@ def test_ncp_motor_neurons_are_the_action_mean() -> None:
         ("CfCPolicy", "Pendulum-v1", {"cell_kwargs": {"no_such_option": 1}}, "cell_kwargs"),
         ("CfCPolicy", "Pendulum-v1", {"motor_logit_gain": 3.0}, "motor_logit_gain"),
         ("CfCPolicy", "CartPole-v1", {"motor_logit_gain": 3.0}, "set actor_head"),
+        ("CfCPolicy", "Pendulum-v1", {"motor_neurons": 4, "actor_head": []}, "needs an actor head"),
+        ("CfCPolicy", "CartPole-v1", {"motor_neurons": 1}, r"whole number >= 2"),
+        ("CfCPolicy", "Pendulum-v1", {"motor_neurons": 4, "wiring": "none"}, "remove it"),
+        ("LSTMPolicy", "Pendulum-v1", {"motor_neurons": 4}, "remove it"),
     ],
 )
 def test_policy_that_does_not_fit_fails_at_construction(policy: str, env: str, kwargs: dict, message: str) -> None:
