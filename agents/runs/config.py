@@ -64,7 +64,12 @@ def policy_of(algo: str, policy: str) -> str | type:
     ours = package_policies(algo)
     if policy in ours:
         return ours[policy]
-    raise UserError(f"policy {policy!r} is not a policy of {algo}; choose one of {sorted(aliases) + sorted(ours)}")
+    import difflib
+
+    names = sorted(aliases) + sorted(ours)
+    close = difflib.get_close_matches(policy, names, 1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise UserError(f"policy {policy!r} is not a policy of {algo}{hint}; choose one of {names}")
 
 
 def algorithm_parameters(algo: str) -> set[str]:

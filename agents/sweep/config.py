@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 from ncp_control.agents.runs import RunConfig, algorithm_parameters, algorithms
+from ncp_control.agents.runs.config import policy_of
 
 from ncp_control.errors import UserError
 
@@ -169,6 +170,11 @@ def parse_sweep(data: dict[str, Any]) -> SweepConfig:
             eval_freq=0,
             train_shift=list(_as_list(spec.get("train_shift", data.get("train_shift")), "train_shift")),
         )
+        if algo in algorithms():  # an unknown algorithm is validate()'s to report
+            try:
+                policy_of(algo, config.policy)
+            except UserError as error:
+                raise UserError(f"policy entry {spec['name']!r}: {error}") from None
         config.validate()
         jobs.append(
             Job(

@@ -102,7 +102,7 @@ def test_failing_job_is_retried_once_and_reported(tmp_path, monkeypatch):
         run_sweep(parse_sweep(_spec(suites=["timin"])), tmp_path / "b", workers=1, progress=False)
     with pytest.raises(ValueError, match="unknown env id"):
         run_sweep(parse_sweep(_spec(envs=["Pendulum-v9"])), tmp_path / "c", workers=1, progress=False)
-    with pytest.raises(ValueError, match="Pendulum-v1__typo__seed0: .*Policy NoSuchPolicy unknown"):
+    with pytest.raises(ValueError, match="policy entry 'typo': policy 'NoSuchPolicy' is not a policy of PPO"):
         typo = {"name": "typo", "policy": "NoSuchPolicy", "algo": "PPO"}
         run_sweep(parse_sweep(_spec(policies=[GOOD, typo])), tmp_path / "d", workers=1, progress=False)
     for name in "bcd":

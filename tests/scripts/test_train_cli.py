@@ -44,7 +44,7 @@ def test_n_envs_and_timesteps_of_the_command_line_win_over_the_config(tmp_path):
 
 
 @pytest.mark.parametrize("args, match", [
-    (["--policy", "CfCPolicyy"], "Policy CfCPolicyy unknown"),
+    (["--policy", "CfCPolicyy"], "policy 'CfCPolicyy' is not a policy of LiquidPPO (did you mean CfCPolicy?)"),
     (["--seed", "-1"], "seed must be in"),
     (["--env-kwargs", "{nope: 1}"], "does not accept env_kwargs"),
     (["--config", "BAD"], "not arguments of LiquidPPO (did you mean clip_rnage -> clip_range?)"),
