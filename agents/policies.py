@@ -436,15 +436,14 @@ class RecurrentSequencePolicy(BasePolicy):
         :return: actor outputs ``[B, T, M]`` (or None), values ``[B, T]`` (or None), new state ``[B, S]``.
         """
         batch, length = episode_starts.shape
-        resets: th.Tensor | None = episode_starts.bool()
-        h_pi, h_vf = state[:, : self.actor_state_size], state[:, self.actor_state_size :]
+        starts = episode_starts.bool()
+        resets: th.Tensor | None = starts
         if length == 1 and not th.is_grad_enabled():
             # one step without gradients (rollouts, predict): reset the states here and pass one float
             # timespan when the batch shares it, so that the networks take their inference shortcut
-            assert resets is not None
-            state = state.masked_fill(resets, 0.0)
-            h_pi, h_vf, resets = state[:, : self.actor_state_size], state[:, self.actor_state_size :], None
+            state, resets = state.masked_fill(starts, 0.0), None
             timespans = shared_timespan(timespans)
+        h_pi, h_vf = state[:, : self.actor_state_size], state[:, self.actor_state_size :]
         features = self._features(obs, batch, length, self.features_extractor)
         y = values = None
         if with_actor or self.critic_net is None:
