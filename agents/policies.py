@@ -10,7 +10,7 @@ The policy state is one tensor per env, ``[actor state | critic state]``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch as th
@@ -43,6 +43,8 @@ from ncp_control.errors import UserError
 from ncp_control.timespans import to_timespans
 
 CRITICS = ("separate", "shared", "mlp")
+#: What gSDE's noise is computed from: the actor head's last layer (SB3) or the observations.
+SDE_FEATURES = ("auto", "head", "observations")
 #: Hidden layers between a recurrent network and the action / value outputs (SB3's default
 #: ``net_arch`` of its recurrent actor-critic policies).
 DEFAULT_HEAD = (64, 64)
@@ -67,6 +69,19 @@ def shared_timespan(timespans: th.Tensor | float | None) -> th.Tensor | float | 
         return timespans
     first = timespans.reshape(-1)[0]
     return float(first) if bool((timespans == first).all()) else timespans
+
+
+class Unrolled(NamedTuple):
+    """What :meth:`RecurrentSequencePolicy._unroll` returns."""
+
+    #: ``[B, T, M]`` actor network outputs (None when the actor was not run).
+    actor: th.Tensor | None
+    #: ``[B, T]`` value head outputs (None when the critic was not run).
+    values: th.Tensor | None
+    #: ``[B, S]`` the state after the last step.
+    state: th.Tensor
+    #: ``[B, T, F]`` the actor's (normalised) observation features.
+    features: th.Tensor
 
 
 class MotorReadout(nn.Module):
@@ -133,6 +148,13 @@ class RecurrentSequencePolicy(BasePolicy):
     :param use_sde: generalised state-dependent exploration.
     :param full_std: gSDE option.
     :param use_expln: gSDE option.
+    :param sde_features: what gSDE's exploration noise is a function of: ``"head"``, the actor
+        head's last layer (SB3's choice); ``"observations"``, the policy's normalised
+        observation features; ``"auto"`` (default): ``"observations"`` for a wired liquid
+        network with vector observations, ``"head"`` otherwise. A wired network's head sees only its motor neurons (one
+        per action by default): gSDE's noise computed from it vanishes wherever those motor
+        neurons are 0, and moves whenever the head learns the mean (the learning page,
+        *PendulumNoVel-v1*).
     :param time_unit: seconds per unit of timespan (see *Time and timespans* in the concepts
         page): ``predict(..., dt=...)`` passes ``dt / time_unit`` to the network. LiquidPPO sets
         it to the env's nominal control period unless told otherwise. Default 1.0.
@@ -195,6 +217,7 @@ class RecurrentSequencePolicy(BasePolicy):
         use_sde: bool = False,
         full_std: bool = True,
         use_expln: bool = False,
+        sde_features: str = "auto",
         time_unit: float | None = None,
         dt_nominal: float | None = None,
         normalize_observations: bool | None = None,
@@ -214,6 +237,8 @@ class RecurrentSequencePolicy(BasePolicy):
         n_out = action_outputs(action_space)
         if use_sde and not isinstance(action_space, spaces.Box):
             raise ValueError("use_sde needs a Box action space")
+        if sde_features not in SDE_FEATURES:
+            raise UserError(f"sde_features must be one of {SDE_FEATURES}, got {sde_features!r}")
         extractor_class = resolve_extractor(observation_space, features_extractor)
         optimizer_kwargs = dict(optimizer_kwargs or {})
         if optimizer_class in (th.optim.Adam, th.optim.AdamW):
@@ -247,6 +272,7 @@ class RecurrentSequencePolicy(BasePolicy):
         self.use_sde = use_sde
         self.full_std = full_std
         self.use_expln = use_expln
+        self.sde_features = sde_features
         #: Seconds per unit of timespan: the one owner of this number for the policy and its exports.
         self.time_unit = 1.0 if unit is None else unit
         if normalize_observations is None:
@@ -318,11 +344,17 @@ class RecurrentSequencePolicy(BasePolicy):
         self.critic_state_size = size_of(self.critic_net, "state_size") if self.critic_net is not None else 0
 
         self.action_dist = make_proba_distribution(action_space, use_sde=use_sde, dist_kwargs=self._dist_kwargs())
+        #: gSDE's noise from the observation features (True) or the actor head's last layer.
+        self.sde_from_observations = False
         if isinstance(self.action_dist, DiagGaussianDistribution):
             self.log_std = nn.Parameter(th.ones(n_out) * log_std_init)
         elif isinstance(self.action_dist, StateDependentNoiseDistribution):
+            vector = isinstance(self.features_extractor, FlattenExtractor)
+            if sde_features == "observations" and not vector:
+                raise UserError("sde_features='observations' needs a vector Box observation space: use 'head'")
+            self.sde_from_observations = sde_features == "observations" or (sde_features == "auto" and self.wired and vector)
             _, self.log_std = self.action_dist.proba_distribution_net(
-                latent_dim=actor_out, log_std_init=log_std_init
+                latent_dim=self.features_dim if self.sde_from_observations else actor_out, log_std_init=log_std_init
             )
         self.ortho_init = ortho_init
         if ortho_init:
@@ -376,6 +408,7 @@ class RecurrentSequencePolicy(BasePolicy):
             use_sde=self.use_sde,
             full_std=self.full_std,
             use_expln=self.use_expln,
+            sde_features=self.sde_features,
             time_unit=self.time_unit,
             normalize_observations=self.normalize_observations,
             preserve_observation_function=self.preserve_observation_function,
@@ -395,6 +428,18 @@ class RecurrentSequencePolicy(BasePolicy):
     def state_size(self) -> int:
         """:return: size of the policy state per env (actor state, then critic state)."""
         return self.actor_state_size + self.critic_state_size
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        """PyTorch's ``load_state_dict``, with one clear error for gSDE weights made with the other
+        ``sde_features`` (wired policies saved before it was an option computed the noise from the
+        actor head)."""
+        stored = state_dict.get("log_std") if self.use_sde else None
+        if stored is not None and tuple(stored.shape) != tuple(self.log_std.shape):
+            other = "head" if self.sde_from_observations else "observations"
+            raise UserError(f"the stored gSDE weights (log_std of shape {tuple(stored.shape)}) compute the noise from "
+                            f"sde_features={other!r}, this policy from {self.sde_features!r}: build it with "
+                            f"policy_kwargs sde_features={other!r}")
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def initial_state(self, n_envs: int) -> th.Tensor:
         """:return: ``[n_envs, state_size]`` zeros (the state of every cell at rest)."""
@@ -426,14 +471,14 @@ class RecurrentSequencePolicy(BasePolicy):
         timespans: th.Tensor | float | None,
         with_actor: bool = True,
         with_critic: bool = True,
-    ) -> tuple[th.Tensor | None, th.Tensor | None, th.Tensor]:
+    ) -> Unrolled:
         """Run actor and/or critic over ``[B, T]`` steps.
 
         :param obs: ``[B*T, ...]`` observations, batch-major (sample b's steps are contiguous).
         :param state: ``[B, S]``.
         :param episode_starts: ``[B, T]`` (1: reset the state before this step).
         :param timespans: ``[B, T]`` in nominal periods, or None.
-        :return: actor outputs ``[B, T, M]`` (or None), values ``[B, T]`` (or None), new state ``[B, S]``.
+        :return: actor outputs, values, new state and observation features (:class:`Unrolled`).
         """
         batch, length = episode_starts.shape
         starts = episode_starts.bool()
@@ -456,10 +501,12 @@ class RecurrentSequencePolicy(BasePolicy):
                 vf_features = features if self.share_features_extractor else self._features(obs, batch, length, self.vf_features_extractor)
                 latent_vf, h_vf = self.critic_net(vf_features, h_vf, timespans, resets)
             values = self.value_net(self.vf_head(latent_vf)).squeeze(-1)
-        return y, values, th.cat([h_pi, h_vf], dim=1)
+        return Unrolled(y, values, th.cat([h_pi, h_vf], dim=1), features)
 
-    def _distribution(self, latent: th.Tensor) -> Distribution:
-        """:param latent: ``[N, M]`` actor outputs. :return: the action distribution for N samples."""
+    def _distribution(self, latent: th.Tensor, features: th.Tensor) -> Distribution:
+        """:param latent: ``[N, M]`` actor outputs. :param features: ``[N, F]`` their observation
+        features (gSDE's noise is computed from them with ``sde_features="observations"``).
+        :return: the action distribution for N samples."""
         latent = self.pi_head(latent)
         mean = self.action_net(latent)
         if isinstance(self.action_dist, DiagGaussianDistribution):
@@ -467,7 +514,7 @@ class RecurrentSequencePolicy(BasePolicy):
         if isinstance(self.action_dist, CategoricalDistribution):
             return self.action_dist.proba_distribution(action_logits=mean)
         assert isinstance(self.action_dist, StateDependentNoiseDistribution)
-        return self.action_dist.proba_distribution(mean, self.log_std, latent)
+        return self.action_dist.proba_distribution(mean, self.log_std, features if self.sde_from_observations else latent)
 
     def forward(  # type: ignore[override]
         self,
@@ -490,9 +537,9 @@ class RecurrentSequencePolicy(BasePolicy):
             raise UserError(f"{type(self).__name__} is a recurrent policy of LiquidPPO: train it with "
                             f"agents.LiquidPPO({type(self).__name__}, env), not with SB3's PPO/A2C")
         ts = None if timespans is None else timespans.reshape(-1, 1)
-        y, values, new_state = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts)
+        y, values, new_state, features = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts)
         assert y is not None and values is not None
-        distribution = self._distribution(y[:, 0])
+        distribution = self._distribution(y[:, 0], features[:, 0])
         actions = distribution.get_actions(deterministic=deterministic)
         log_prob = distribution.log_prob(actions)
         return actions.reshape((-1, *(self.action_space.shape or ()))), self.denormalize_values(values[:, 0]), log_prob, new_state
@@ -516,9 +563,9 @@ class RecurrentSequencePolicy(BasePolicy):
             ``normalize_values``: compare them with ``value_normalizer(returns)``),
             log-probabilities ``[B*T]``, entropy ``[B*T]`` (or None).
         """
-        y, values, _ = self._unroll(obs, state, episode_starts, timespans)
+        y, values, _, features = self._unroll(obs, state, episode_starts, timespans)
         assert y is not None and values is not None
-        distribution = self._distribution(y.reshape(-1, y.shape[-1]))
+        distribution = self._distribution(y.reshape(-1, y.shape[-1]), features.reshape(-1, features.shape[-1]))
         return values.reshape(-1), distribution.log_prob(actions), distribution.entropy()
 
     def predict_values(
@@ -531,7 +578,7 @@ class RecurrentSequencePolicy(BasePolicy):
         :return: ``[B]``.
         """
         ts = None if timespans is None else timespans.reshape(-1, 1)
-        _, values, _ = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_actor=False)
+        values = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_actor=False).values
         assert values is not None
         return self.denormalize_values(values[:, 0])
 
@@ -582,9 +629,9 @@ class RecurrentSequencePolicy(BasePolicy):
         self, obs: PyTorchObs, state: th.Tensor, episode_starts: th.Tensor, timespans: th.Tensor | None, deterministic: bool
     ) -> tuple[th.Tensor, th.Tensor]:
         ts = None if timespans is None else timespans.reshape(-1, 1)
-        y, _, new_state = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_critic=False)
+        y, _, new_state, features = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_critic=False)
         assert y is not None
-        actions = self._distribution(y[:, 0]).get_actions(deterministic=deterministic)
+        actions = self._distribution(y[:, 0], features[:, 0]).get_actions(deterministic=deterministic)
         return actions.reshape((-1, *(self.action_space.shape or ()))), new_state
 
     @staticmethod

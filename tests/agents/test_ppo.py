@@ -55,7 +55,7 @@ def test_timeouts_bootstrap_from_terminal_value_with_its_state(counter_env: Any)
     starts = th.zeros(1, 5)
     starts[0, 0] = 1
     with th.no_grad():
-        _, _, state = policy._unroll(obs, policy.initial_state(1), starts, th.ones(1, 5))
+        state = policy._unroll(obs, policy.initial_state(1), starts, th.ones(1, 5)).state
         terminal = policy.predict_values(th.tensor([[5.0, 1.0]]), state, th.zeros(1), th.ones(1))
     np.testing.assert_allclose(rewards[4], 1.0 + 0.9 * terminal.item(), rtol=1e-5)
     np.testing.assert_array_equal(rewards[[0, 1, 2, 3, 5, 6, 7]], 1.0)
@@ -187,8 +187,8 @@ def test_ncp_motor_neurons_are_the_action_mean() -> None:
     assert policy.wired and policy.actor_net.output_size == 1
     obs = th.randn(2, 3)
     with th.no_grad():
-        y, _, _ = policy._unroll(obs, policy.initial_state(2), th.ones(2, 1), None)
-        mean = policy._distribution(y[:, 0]).distribution.mean
+        y, _, _, features = policy._unroll(obs, policy.initial_state(2), th.ones(2, 1), None)
+        mean = policy._distribution(y[:, 0], features[:, 0]).distribution.mean
     th.testing.assert_close(mean, 2.0 * y[:, 0])  # gain initialised to the half-range of [-2, 2]
     assert policy.critic_net is not None and policy.state_size == 10 + policy.critic_net.state_size
     shared = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, policy_kwargs={"units": 10, "critic": "shared"})
@@ -209,9 +209,38 @@ def test_more_motor_neurons_feed_the_actor_head_and_reload(wiring: str, tmp_path
     np.testing.assert_array_equal(again.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
 
 
+def _sde_std_where_the_motor_neuron_is_zero(sde_features: str) -> float:
+    """gSDE's action std of a wired CfC (one motor neuron) at a motor output of 0."""
+    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, seed=0, use_sde=True,
+                      policy_kwargs={"units": 10, "sde_features": sde_features})
+    policy = model.policy
+    features = th.tensor([[1.0, -0.5, 0.3]])  # one normalised observation
+    with th.no_grad():
+        return float(policy._distribution(th.zeros(1, 1), features).distribution.stddev)
+
+
+def test_gsde_noise_of_a_wired_network_comes_from_its_observations() -> None:
+    # the head's last layer is 0 wherever its one motor neuron is 0 (zero-initialised biases):
+    # gSDE's noise computed from it vanishes there (std sqrt(1e-6), SB3's floor)
+    assert _sde_std_where_the_motor_neuron_is_zero("head") == pytest.approx(1e-3, rel=1e-3)
+    # the default computes it from the observation features: std = sqrt(sum f_i^2) with sigma 1
+    assert _sde_std_where_the_motor_neuron_is_zero("auto") == pytest.approx((1 + 0.25 + 0.09 + 1e-6) ** 0.5, rel=1e-5)
+    model = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=16, batch_size=16, seq_len=8, n_epochs=1, seed=0,
+                      use_sde=True, sde_sample_freq=4, policy_kwargs={"units": 10})
+    assert model.policy.sde_from_observations and model.policy.log_std.shape == (3, 1)
+    model.learn(32)
+    head = LiquidPPO("CfCPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, use_sde=True,
+                     policy_kwargs={"units": 10, "sde_features": "head"})
+    with pytest.raises(ValueError, match="sde_features='head'"):  # weights saved before the option
+        model.policy.load_state_dict(head.policy.state_dict())
+    lstm = LiquidPPO("LSTMPolicy", "Pendulum-v1", n_steps=8, batch_size=8, seq_len=8, use_sde=True)
+    assert not lstm.policy.sde_from_observations and lstm.policy.log_std.shape == (64, 1)  # SB3's: the head
+
+
 @pytest.mark.parametrize(
     ("policy", "env", "kwargs", "message"),
     [
+        ("CfCPolicy", "Pendulum-v1", {"sde_features": "motors"}, "sde_features must be one of"),
         ("CfCPolicy", "Pendulum-v1", {"features_extractor": "cnn"}, "image observation"),
         ("LSTMPolicy", "Pendulum-v1", {"wiring": "ncp"}, "wiring is for the liquid"),
         ("CfCPolicy", "Pendulum-v1", {"critic": "none"}, "critic must be one of"),
