@@ -9,7 +9,7 @@ line appended to a results file, so that a long benchmark resumes where it stopp
 Agents are named ``ALGO:POLICY``:
 
 - ``LiquidPPO:CfCPolicy`` (and every other alias of :class:`ncp_control.agents.LiquidPPO`), with the
-  policy's default ``policy_kwargs``;
+  policy's default ``policy_kwargs`` and the recipe's exploration arguments (:data:`EXPLORATION_KWARGS`);
 - ``RecurrentPPO:MlpLstmPolicy``: sb3-contrib's RecurrentPPO with the zoo's policy arguments;
 - ``RecurrentPPO:RecurrentCfCPolicy``: the same algorithm with our CfC through the adapter;
 - ``PPO:MlpPolicy``: SB3's PPO with the zoo's policy arguments (feed-forward anchor).
@@ -135,6 +135,15 @@ def _anchor_policy_kwargs(recipe: ZooRecipe) -> dict[str, Any]:
     return resolve_policy_kwargs(recipe.anchor_policy_kwargs)
 
 
+#: The recipe's policy arguments that are about exploration, not the anchor's network: every
+#: agent of a comparison gets them (the zoo's HalfCheetah recipe starts its noise at log-std -2).
+EXPLORATION_KWARGS = ("log_std_init",)
+
+
+def _exploration_kwargs(recipe: ZooRecipe) -> dict[str, Any]:
+    return {key: recipe.anchor_policy_kwargs[key] for key in EXPLORATION_KWARGS if key in recipe.anchor_policy_kwargs}
+
+
 def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float) -> Any:
     """The training VecEnv of one run.
 
@@ -175,7 +184,8 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
         from ncp_control.agents.ppo import LiquidPPO
 
         network = POLICY_ALIASES[policy].network  # type: ignore[attr-defined]
-        policy_kwargs = cell_kwargs if network in LIQUID_NETWORKS else {}
+        policy_kwargs = dict(cell_kwargs) if network in LIQUID_NETWORKS else {}
+        policy_kwargs.update(_exploration_kwargs(recipe))
         return LiquidPPO(policy, env, seed=seed, policy_kwargs=policy_kwargs, **kwargs)
     if algo == "RecurrentPPO":
         from sb3_contrib import RecurrentPPO
