@@ -151,10 +151,10 @@ class RecurrentSequencePolicy(BasePolicy):
     :param sde_features: what gSDE's exploration noise is a function of: ``"head"``, the actor
         head's last layer (SB3's choice); ``"observations"``, the policy's normalised
         observation features; ``"auto"`` (default): ``"observations"`` for a wired liquid
-        network with vector observations, ``"head"`` otherwise. A wired network's head sees only its motor neurons (one
-        per action by default): gSDE's noise computed from it vanishes wherever those motor
-        neurons are 0, and moves whenever the head learns the mean (the learning page,
-        *PendulumNoVel-v1*).
+        network with vector observations, ``"head"`` otherwise. A wired network's head sees
+        only its motor neurons (one per action by default): gSDE's noise computed from it
+        vanishes wherever those motor neurons are 0, and moves whenever the head learns the
+        mean (the learning page, *PendulumNoVel-v1*).
     :param time_unit: seconds per unit of timespan (see *Time and timespans* in the concepts
         page): ``predict(..., dt=...)`` passes ``dt / time_unit`` to the network. LiquidPPO sets
         it to the env's nominal control period unless told otherwise. Default 1.0.
