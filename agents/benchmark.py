@@ -179,13 +179,13 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
     kwargs = _algo_kwargs(recipe, algo)
     env = make_envs(env_id, recipe.n_envs, seed, normalize, float(kwargs.get("gamma", 0.99)))
     cell_kwargs = {"cell_kwargs": {"implementation": implementation}} if implementation else {}
+    liquid_kwargs = {**cell_kwargs, **_exploration_kwargs(recipe)}  # our liquid networks, in either algorithm
     if algo == "LiquidPPO":
         from ncp_control.agents.policies import LIQUID_NETWORKS, POLICY_ALIASES
         from ncp_control.agents.ppo import LiquidPPO
 
         network = POLICY_ALIASES[policy].network  # type: ignore[attr-defined]
-        policy_kwargs = dict(cell_kwargs) if network in LIQUID_NETWORKS else {}
-        policy_kwargs.update(_exploration_kwargs(recipe))
+        policy_kwargs = liquid_kwargs if network in LIQUID_NETWORKS else _exploration_kwargs(recipe)
         return LiquidPPO(policy, env, seed=seed, policy_kwargs=policy_kwargs, **kwargs)
     if algo == "RecurrentPPO":
         from sb3_contrib import RecurrentPPO
@@ -193,7 +193,7 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
         if policy == "RecurrentCfCPolicy":
             from ncp_control.agents.recurrent_ppo import RecurrentCfCPolicy
 
-            return RecurrentPPO(RecurrentCfCPolicy, env, seed=seed, policy_kwargs=cell_kwargs, **kwargs)
+            return RecurrentPPO(RecurrentCfCPolicy, env, seed=seed, policy_kwargs=liquid_kwargs, **kwargs)
         return RecurrentPPO(policy, env, seed=seed, policy_kwargs=_anchor_policy_kwargs(recipe), **kwargs)
     from stable_baselines3 import PPO
 

@@ -6,6 +6,7 @@ hyperparameters as a file holds them into constructor arguments.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,8 +65,6 @@ def policy_of(algo: str, policy: str) -> str | type:
     ours = package_policies(algo)
     if policy in ours:
         return ours[policy]
-    import difflib
-
     names = sorted(aliases) + sorted(ours)
     close = difflib.get_close_matches(policy, names, 1)
     hint = f" (did you mean {close[0]}?)" if close else ""
@@ -158,8 +157,6 @@ class RunConfig:
         taken = algorithm_parameters(self.algo)
         not_taken = sorted(set(self.hyperparams) - taken)
         if not_taken:
-            import difflib
-
             hints = [f"{key} -> {close[0]}" for key in not_taken if (close := difflib.get_close_matches(key, taken, 1))]
             raise UserError(f"hyperparams {not_taken} are not arguments of {self.algo}"
                             + (f" (did you mean {', '.join(hints)}?)" if hints else "")

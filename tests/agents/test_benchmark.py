@@ -88,6 +88,10 @@ def test_every_agent_gets_the_recipes_exploration_but_not_the_anchors_network() 
 
     liquid = build_agent("LiquidPPO:CfCPolicy", "HalfCheetah-v5", 0, "none")
     assert float(liquid.policy.log_std.detach().mean()) == -2.0 and liquid.policy.actor_head == [64, 64]  # not [256, 256]
+    adapter = build_agent("RecurrentPPO:RecurrentCfCPolicy", "HalfCheetah-v5", 0, "none")
+    assert float(adapter.policy.log_std.detach().mean()) == -2.0
+    lstm = build_agent("LiquidPPO:LSTMPolicy", "HalfCheetah-v5", 0, "none")
+    assert float(lstm.policy.log_std.detach().mean()) == -2.0
     anchor = build_agent("PPO:MlpPolicy", "HalfCheetah-v5", 0, "none")
     assert float(anchor.policy.log_std.detach().mean()) == -2.0
     cartpole = build_agent("LiquidPPO:CfCPolicy", "NCPControl/CartPoleNoVel-v1", 0, "none")
