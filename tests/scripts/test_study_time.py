@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from ncp_control.cli import study_time
@@ -12,7 +13,8 @@ from ncp_control.cli import study_time
 
 def _records(seeds: int = 3) -> list[dict]:
     return [{"run": study_time.run_id(env, variant, training, seed), "env_id": env, "variant": variant,
-             "training": training, "seed": seed, "auc": {"timing": 0.5 + 0.1 * seed, "dynamics": 0.9}}
+             "training": training, "seed": seed, "auc": {"timing": 0.5 + 0.1 * seed, "dynamics": 0.9},
+             "clean_return": 100.0 + 10 * seed}
             for env in study_time.ENVS[:1] for variant in study_time.VARIANTS for training in study_time.TRAININGS
             for seed in range(seeds)]
 
@@ -30,11 +32,23 @@ def test_summary_is_the_iqm_with_a_bootstrap_interval() -> None:
     table = study_time.summarize(_records(4), reps=200)
     row = table[(table["model"] == "MLP/nominal") & (table["family"] == "timing")].iloc[0]
     assert row["auc_iqm"] == pytest.approx(0.65) and row["auc_low"] <= row["auc_iqm"] <= row["auc_high"]
+    assert row["clean_return_iqm"] == pytest.approx(115.0)
+    assert row["clean_return_low"] <= row["clean_return_iqm"] <= row["clean_return_high"]
+
+
+def test_records_without_a_clean_return_summarise_their_auc_alone() -> None:
+    records = _records(3)
+    for record in records:
+        del record["clean_return"]
+    table = study_time.summarize(records, reps=100)
+    row = table[(table["model"] == "MLP/nominal") & (table["family"] == "timing")].iloc[0]
+    assert row["auc_iqm"] == pytest.approx(0.6) and np.isnan(row["clean_return_iqm"])
 
 
 def test_quick_study_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
     assert study_time.main(["--quick", "--seeds", "1", "--out", str(tmp_path), "--reps", "50"]) == 0
     lines = (tmp_path / "runs.jsonl").read_text().splitlines()
     assert len(lines) == 8 and {"timing", "dynamics"} <= set(json.loads(lines[1])["auc"])
+    assert all(np.isfinite(json.loads(line)["clean_return"]) for line in lines)
     assert study_time.main(["--quick", "--seeds", "1", "--out", str(tmp_path), "--reps", "50"]) == 0
     assert (tmp_path / "runs.jsonl").read_text().splitlines() == lines
