@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--envs", nargs="+", choices=ENVS, default=None,
                         help="tasks (default both; lane keeping only with --quick)")
     parser.add_argument("--variants", nargs="+", choices=tuple(VARIANTS), default=None,
-                        help="policies (default all; two processes with other variants share one folder)")
+                        help="policies (default all)")
+    parser.add_argument("--trainings", nargs="+", choices=tuple(TRAININGS), default=None,
+                        help="nominal and/or randomised (default both)")
     parser.add_argument("--seeds", type=int, default=None, help="training seeds (default 5, 2 with --quick)")
     parser.add_argument("--timesteps", type=int, default=None, help="training steps per run (default per env)")
     parser.add_argument("--n-envs", type=int, default=None, help="parallel training envs (default: the task's recipe)")
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     done = {record["run"] for record in read_results(log)}
     for env_id in envs:
         for variant in args.variants or VARIANTS:
-            for training in TRAININGS:
+            for training in args.trainings or TRAININGS:
                 for seed in seeds:
                     if run_id(env_id, variant, training, seed) in done:
                         continue

@@ -52,3 +52,19 @@ def test_quick_study_runs_end_to_end_and_resumes(tmp_path: Path) -> None:
     assert all(np.isfinite(json.loads(line)["clean_return"]) for line in lines)
     assert study_time.main(["--quick", "--seeds", "1", "--out", str(tmp_path), "--reps", "50"]) == 0
     assert (tmp_path / "runs.jsonl").read_text().splitlines() == lines
+
+
+def test_envs_variants_and_trainings_choose_the_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+
+    def fake_run(out: Path, env_id: str, variant: str, training: str, seed: int, args: object) -> dict:
+        ran.append(study_time.run_id(env_id, variant, training, seed))
+        return {"run": ran[-1], "env_id": env_id, "variant": variant, "training": training, "seed": seed,
+                "auc": {"timing": 0.8}, "clean_return": 100.0}
+
+    monkeypatch.setattr(study_time, "run_one", fake_run)
+    argv = ["--envs", "NCPControl/QuadHover-v0", "--variants", "MLP", "LSTM", "--trainings", "randomised",
+            "--seeds", "2", "--out", str(tmp_path), "--reps", "20"]
+    assert study_time.main(argv) == 0
+    assert ran == [study_time.run_id("NCPControl/QuadHover-v0", variant, "randomised", seed)
+                   for variant in ("MLP", "LSTM") for seed in (0, 1)]
