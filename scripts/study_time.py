@@ -117,6 +117,11 @@ def clean_return(results: Path) -> float:
     return float(frame.loc[frame["perturbation"] == "none", "return"].mean())
 
 
+def finished_runs(log: Path) -> set[str]:
+    """:param log: the study's ``runs.jsonl``. :return: the keys of its finished runs."""
+    return {record["run"] for record in read_results(log)}
+
+
 def summarize(records: list[dict[str, Any]], reps: int = 2000) -> pd.DataFrame:
     """Per (env, variant, training, family): the AUC's and the clean return's IQM over seeds, each
     with a 95% bootstrap interval (NaN where a record has no clean return).
@@ -180,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trainings", nargs="+", choices=tuple(TRAININGS), default=None,
                         help="nominal and/or randomised (default both)")
     parser.add_argument("--seeds", type=int, default=None, help="training seeds (default 5, 2 with --quick)")
+    parser.add_argument("--first-seed", type=int, default=0, help="first training seed (default 0)")
     parser.add_argument("--timesteps", type=int, default=None, help="training steps per run (default per env)")
     parser.add_argument("--n-envs", type=int, default=None, help="parallel training envs (default: the task's recipe)")
     parser.add_argument("--episodes", type=int, default=None, help="episodes per cell (default 10, 1 with --quick)")
@@ -192,16 +198,18 @@ def main(argv: list[str] | None = None) -> int:
         args.levels = args.levels or [1.0]
     args.episodes = args.episodes or (1 if args.quick else 10)
     envs = args.envs or (ENVS[:1] if args.quick else ENVS)
-    seeds = range(args.seeds or (2 if args.quick else 5))
+    if args.first_seed < 0:
+        parser.error(f"--first-seed must be >= 0, got {args.first_seed}")
+    seeds = range(args.first_seed, args.first_seed + (args.seeds or (2 if args.quick else 5)))
     out = Path(args.out or ("study-time-quick" if args.quick else "study-time"))
     out.mkdir(parents=True, exist_ok=True)
     log = out / "runs.jsonl"
-    done = {record["run"] for record in read_results(log)}
     for env_id in envs:
         for variant in args.variants or VARIANTS:
             for training in args.trainings or TRAININGS:
                 for seed in seeds:
-                    if run_id(env_id, variant, training, seed) in done:
+                    # read before every run: another process may share the folder
+                    if run_id(env_id, variant, training, seed) in finished_runs(log):
                         continue
                     record = run_one(out, env_id, variant, training, seed, args)
                     append_result(log, record)

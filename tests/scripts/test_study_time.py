@@ -68,3 +68,23 @@ def test_envs_variants_and_trainings_choose_the_runs(tmp_path: Path, monkeypatch
     assert study_time.main(argv) == 0
     assert ran == [study_time.run_id("NCPControl/QuadHover-v0", variant, "randomised", seed)
                    for variant in ("MLP", "LSTM") for seed in (0, 1)]
+
+
+def test_first_seed_and_runs_finished_by_another_process_are_skipped(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+    other = study_time.run_id("NCPControl/QuadHover-v0", "MLP", "nominal", 4)
+
+    def fake_run(out: Path, env_id: str, variant: str, training: str, seed: int, args: object) -> dict:
+        ran.append(study_time.run_id(env_id, variant, training, seed))
+        if seed == 3:  # meanwhile another process sharing the folder finishes seed 4
+            study_time.append_result(out / "runs.jsonl", {"run": other, "env_id": env_id, "variant": variant,
+                                                          "training": training, "seed": 4, "auc": {"timing": 0.7}})
+        return {"run": ran[-1], "env_id": env_id, "variant": variant, "training": training, "seed": seed,
+                "auc": {"timing": 0.8}, "clean_return": 100.0}
+
+    monkeypatch.setattr(study_time, "run_one", fake_run)
+    argv = ["--envs", "NCPControl/QuadHover-v0", "--variants", "MLP", "--trainings", "nominal", "--first-seed", "3",
+            "--seeds", "3", "--out", str(tmp_path), "--reps", "20"]
+    assert study_time.main(argv) == 0
+    assert ran == [study_time.run_id("NCPControl/QuadHover-v0", "MLP", "nominal", seed) for seed in (3, 5)]
