@@ -103,18 +103,17 @@ def run_one(out: Path, env_id: str, variant: str, training: str, seed: int, args
                             train_seed=seed, results=results, env_kwargs=env_kwargs)
     baseline = out / "random.csv"
     evaluate_random(env_id, args.episodes, 0, results=baseline, env_kwargs=env_kwargs)
-    frame = pd.concat([read_table(baseline), read_table(results)], ignore_index=True)
-    families = family_summary(cell_summary(frame))
+    rows = read_table(results)
+    families = family_summary(cell_summary(pd.concat([read_table(baseline), rows], ignore_index=True)))
     return {"run": key, "env_id": env_id, "variant": variant, "training": training, "seed": seed,
             "auc": {str(row.family): float(row.auc) for row in families.itertuples()},
-            "clean_return": clean_return(results)}
+            "clean_return": clean_return(rows)}
 
 
-def clean_return(results: Path) -> float:
-    """:param results: a run's ``robustness.csv``. :return: its mean return on the unperturbed
+def clean_return(rows: pd.DataFrame) -> float:
+    """:param rows: a run's ``robustness.csv`` rows. :return: its mean return on the unperturbed
     task (the episodes every suite shares), to tell whether the policy learned the task at all."""
-    frame = read_table(results)
-    return float(frame.loc[frame["perturbation"] == "none", "return"].mean())
+    return float(rows.loc[rows["perturbation"] == "none", "return"].mean())
 
 
 def finished_runs(log: Path) -> set[str]:
