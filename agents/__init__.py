@@ -1,4 +1,4 @@
-"""ncp_control.agents: liquid networks as Stable-Baselines3 policies, LiquidPPO and robustness evaluation."""
+"""ncp_control.agents: liquid networks as Stable-Baselines3 policies, LiquidPPO, LiquidSAC and robustness evaluation."""
 
 if __name__ != "ncp_control.agents":  # the folder is installed as ncp_control.agents; a second name would load it twice
     raise ImportError(f"import this package as ncp_control.agents, not as {__name__}")
@@ -18,6 +18,8 @@ from ncp_control.agents.ppo import LiquidPPO
 from ncp_control.agents.recurrent_ppo import RecurrentCfCPolicy, RecurrentCTRNNPolicy, RecurrentLTCPolicy
 from ncp_control.agents.robustness import evaluate_random, evaluate_robustness, evaluate_robustness_sweep
 from ncp_control.agents.runs import RunConfig, load_model, train_run
+from ncp_control.agents.sac import LiquidSAC
+from ncp_control.agents.sequence_replay import SequenceReplayBuffer, SequenceSamples
 from ncp_control.agents.stateless import NCPActorCriticPolicy, NCPSACPolicy, NCPTD3Policy
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "LSTMPolicy",
     "LTCPolicy",
     "LiquidPPO",
+    "LiquidSAC",
     "MlpPolicy",
     "NCPActorCriticPolicy",
     "NCPSACPolicy",
@@ -38,6 +41,8 @@ __all__ = [
     "RecurrentLTCPolicy",
     "RecurrentChunkSamples",
     "RecurrentSequencePolicy",
+    "SequenceReplayBuffer",
+    "SequenceSamples",
     "load_policy",
     "save_policy",
     "RunConfig",

@@ -12,7 +12,10 @@ Agents are named ``ALGO:POLICY``:
   policy's default ``policy_kwargs`` and the recipe's exploration arguments (:data:`EXPLORATION_KWARGS`);
 - ``RecurrentPPO:MlpLstmPolicy``: sb3-contrib's RecurrentPPO with the zoo's policy arguments;
 - ``RecurrentPPO:RecurrentCfCPolicy``: the same algorithm with our CfC through the adapter;
-- ``PPO:MlpPolicy``: SB3's PPO with the zoo's policy arguments (feed-forward anchor).
+- ``PPO:MlpPolicy``: SB3's PPO with the zoo's policy arguments (feed-forward anchor);
+- ``LiquidSAC:CfCPolicy`` (and every other alias of :class:`ncp_control.agents.LiquidSAC`) and
+  ``SAC:MlpPolicy`` (SB3's SAC): the off-policy agents, trained on the zoo's SAC recipes
+  (:data:`SAC_RECIPES`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ import numpy as np
 from ncp_control.errors import UserError
 
 #: The algorithms an agent name may start with.
-ALGORITHMS = ("LiquidPPO", "RecurrentPPO", "PPO")
+ALGORITHMS = ("LiquidPPO", "RecurrentPPO", "PPO", "LiquidSAC", "SAC")
+#: The off-policy algorithms: they train on :data:`SAC_RECIPES`.
+OFF_POLICY = ("LiquidSAC", "SAC")
 #: Normalisation modes: the zoo's VecNormalize (observations and rewards) or none.
 NORMALIZE = ("zoo", "none")
 
@@ -45,6 +50,8 @@ class ZooRecipe:
     :param anchor_policy_kwargs: the zoo's ``policy_kwargs`` for the anchor's own policy
         (activation functions by their ``torch.nn`` name).
     :param threshold: the return that counts as solved (for time-to-threshold), or None.
+    :param vec_normalize: the zoo wraps the envs in its ``VecNormalize`` (what ``normalize="zoo"``
+        then means; the zoo's SAC recipes normalise nothing).
     """
 
     n_envs: int
@@ -52,6 +59,7 @@ class ZooRecipe:
     algo_kwargs: dict[str, Any]
     anchor_policy_kwargs: dict[str, Any] = field(default_factory=dict)
     threshold: float | None = None
+    vec_normalize: bool = True
 
 
 _RECURRENT_ZOO_KWARGS = {
@@ -96,23 +104,44 @@ ZOO_RECIPES: dict[str, ZooRecipe] = {
 }
 
 
-def recipe_of(env_id: str) -> ZooRecipe:
-    """:return: the zoo recipe of a task. :raises ValueError: for a task without one."""
-    if env_id not in ZOO_RECIPES:
-        hint = f" (did you mean 'NCPControl/{env_id}'?)" if f"NCPControl/{env_id}" in ZOO_RECIPES else ""
-        raise UserError(f"no zoo recipe for {env_id!r}{hint}; choose one of {sorted(ZOO_RECIPES)}")
-    return ZOO_RECIPES[env_id]
+_SAC_PENDULUM = ZooRecipe(n_envs=1, n_timesteps=50_000, algo_kwargs={"learning_rate": 1e-3}, threshold=-250.0,
+                          vec_normalize=False)
+_SAC_HALFCHEETAH = ZooRecipe(n_envs=1, n_timesteps=1_000_000, algo_kwargs={"learning_starts": 10_000},
+                             vec_normalize=False)
+
+#: rl-baselines3-zoo SAC recipes (hyperparams/sac.yml), for LiquidSAC and SB3's SAC. The zoo
+#: trains Pendulum-v1 for 20k steps; its task without velocities gets 50k with the same recipe.
+SAC_RECIPES: dict[str, ZooRecipe] = {
+    "Pendulum-v1": replace(_SAC_PENDULUM, n_timesteps=20_000),
+    "NCPControl/PendulumNoVel-v1": _SAC_PENDULUM,
+    "HalfCheetah-v5": _SAC_HALFCHEETAH,
+    "NCPControl/HalfCheetahNoVel-v5": _SAC_HALFCHEETAH,
+}
+
+
+def recipe_of(env_id: str, algo: str = "LiquidPPO") -> ZooRecipe:
+    """:param env_id: the task. :param algo: the algorithm (off-policy ones read :data:`SAC_RECIPES`).
+    :return: the zoo recipe of a task. :raises UserError: for a task without one."""
+    table = SAC_RECIPES if algo in OFF_POLICY else ZOO_RECIPES
+    if env_id not in table:
+        hint = f" (did you mean 'NCPControl/{env_id}'?)" if f"NCPControl/{env_id}" in table else ""
+        kind = "SAC recipe" if algo in OFF_POLICY else "zoo recipe"
+        raise UserError(f"no {kind} for {env_id!r}{hint}; choose one of {sorted(table)}")
+    return table[env_id]
 
 
 def parse_agent(agent: str) -> tuple[str, str]:
     """:param agent: ``"ALGO:POLICY"``. :return: ``(algo, policy)``. :raises ValueError: for a bad name."""
     from ncp_control.agents.policies import POLICY_ALIASES
+    from ncp_control.agents.sac_policy import SAC_POLICY_ALIASES
 
     algo, _, policy = agent.partition(":")
     allowed = {
         "LiquidPPO": tuple(POLICY_ALIASES),
         "RecurrentPPO": ("MlpLstmPolicy", "RecurrentCfCPolicy"),
         "PPO": ("MlpPolicy",),
+        "LiquidSAC": tuple(SAC_POLICY_ALIASES),
+        "SAC": ("MlpPolicy",),
     }
     if algo not in allowed or policy not in allowed[algo]:
         names = [f"{a}:{p}" for a, ps in allowed.items() for p in ps]
@@ -144,7 +173,7 @@ def _exploration_kwargs(recipe: ZooRecipe) -> dict[str, Any]:
     return {key: recipe.anchor_policy_kwargs[key] for key in EXPLORATION_KWARGS if key in recipe.anchor_policy_kwargs}
 
 
-def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float) -> Any:
+def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float, vec_normalize: bool = True) -> Any:
     """The training VecEnv of one run.
 
     :param env_id: the task.
@@ -152,6 +181,7 @@ def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float)
     :param seed: seed of the envs.
     :param normalize: ``"zoo"`` (VecNormalize of observations and rewards) or ``"none"``.
     :param gamma: the discount of the reward normaliser.
+    :param vec_normalize: whether the recipe normalises at all (``"zoo"`` is then ``"none"``).
     :return: the VecEnv.
     """
     import ncp_control.envs  # noqa: F401  (registers the NCPControl/ ids)
@@ -159,7 +189,7 @@ def make_envs(env_id: str, n_envs: int, seed: int, normalize: str, gamma: float)
 
     if normalize not in NORMALIZE:
         raise UserError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
-    options = normalize_options(True, gamma) if normalize == "zoo" else None
+    options = normalize_options(True, gamma) if normalize == "zoo" and vec_normalize else None
     return training_env(env_id, n_envs, seed, normalize=options)
 
 
@@ -175,18 +205,30 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
     :return: the model.
     """
     algo, policy = parse_agent(agent)
-    recipe = recipe_of(env_id)
+    recipe = recipe_of(env_id, algo)
     kwargs = _algo_kwargs(recipe, algo)
-    env = make_envs(env_id, recipe.n_envs, seed, normalize, float(kwargs.get("gamma", 0.99)))
+    env = make_envs(env_id, recipe.n_envs, seed, normalize, float(kwargs.get("gamma", 0.99)), recipe.vec_normalize)
     cell_kwargs = {"cell_kwargs": {"implementation": implementation}} if implementation else {}
     liquid_kwargs = {**cell_kwargs, **_exploration_kwargs(recipe)}  # our liquid networks, in either algorithm
+    from ncp_control.agents.sequence import LIQUID_NETWORKS
+
     if algo == "LiquidPPO":
-        from ncp_control.agents.policies import LIQUID_NETWORKS, POLICY_ALIASES
+        from ncp_control.agents.policies import POLICY_ALIASES
         from ncp_control.agents.ppo import LiquidPPO
 
         network = POLICY_ALIASES[policy].network  # type: ignore[attr-defined]
         policy_kwargs = liquid_kwargs if network in LIQUID_NETWORKS else _exploration_kwargs(recipe)
         return LiquidPPO(policy, env, seed=seed, policy_kwargs=policy_kwargs, **kwargs)
+    if algo == "LiquidSAC":
+        from ncp_control.agents.sac import LiquidSAC
+        from ncp_control.agents.sac_policy import SAC_POLICY_ALIASES
+
+        network = SAC_POLICY_ALIASES[policy].network  # type: ignore[attr-defined]
+        return LiquidSAC(policy, env, seed=seed, policy_kwargs=cell_kwargs if network in LIQUID_NETWORKS else {}, **kwargs)
+    if algo == "SAC":
+        from stable_baselines3 import SAC
+
+        return SAC(policy, env, seed=seed, **kwargs)
     if algo == "RecurrentPPO":
         from sb3_contrib import RecurrentPPO
 
@@ -257,7 +299,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
     torch.set_num_threads(1)
     implementation = key.implementation if key.implementation != "default" else None
     model = build_agent(key.agent, key.env_id, key.seed, key.normalize, implementation)
-    threshold = recipe_of(key.env_id).threshold
+    threshold = recipe_of(key.env_id, parse_agent(key.agent)[0]).threshold
     curve: list[list[float]] = []
     spent = {"eval": 0.0}
     start = clock()

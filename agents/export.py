@@ -1,4 +1,4 @@
-"""Deploying LiquidPPO policies: the one-step actor, TorchScript/ONNX files, weights-only files.
+"""Deploying LiquidPPO and LiquidSAC policies: the one-step actor, TorchScript/ONNX files, weights-only files.
 
 :func:`actor_onestep` turns a trained policy into a :class:`~ncp_control.export.OneStepPolicy`
 ``(obs, state, dt) -> (action, new_state)`` that applies what ``model.predict`` applies around
@@ -7,8 +7,8 @@ observation normaliser (``normalize_observations``), the transposition of channe
 camera images (SB3 trains on ``[C, H, W]``; the exported policy takes the env's ``[H, W, C]``
 images, as ``predict`` does), SB3's observation preprocessing and
 features extractor, the actor head (``actor_head``) and the action layer, the deterministic
-action (Gaussian mean / most likely choice) and the clipping of Box actions to the action
-space. ``obs`` is the raw env observation, ``dt`` the
+action (Gaussian mean / most likely choice; for LiquidSAC the squashed mean, scaled to the
+action space) and the clipping of Box actions to the action space. ``obs`` is the raw env observation, ``dt`` the
 elapsed time in seconds (``info["dt"]``), the state is the actor's state (zeros at an
 episode start).
 
@@ -32,6 +32,7 @@ from ncp_control.agents.common.env_util import channels_last
 from ncp_control.agents.common.eval_policies import EvalPolicy
 from ncp_control.agents.export_json import class_name, decode, encode, space_from_json, space_to_json
 from ncp_control.agents.policies import RecurrentSequencePolicy
+from ncp_control.agents.sac_policy import RecurrentSACPolicy
 from ncp_control.agents.sequence import check_episode_starts
 from ncp_control.agents.timing import elapsed_seconds
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -41,13 +42,15 @@ from torch import nn
 
 from ncp_control import __version__
 from ncp_control.errors import UserError
-from ncp_control.export import Argmax, BoxActionClip, ObservationNormalizer, OneStepPolicy
+from ncp_control.export import Argmax, BoxActionClip, ObservationNormalizer, OneStepPolicy, ScaleFromUnit
 from ncp_control.export.weights import read_json, read_tensors, write_json, write_tensors
 
 POLICY_FORMAT = "ncp-control-policy"
 WEIGHTS_FILE = "policy.safetensors"
 CONFIG_FILE = "config.json"
 _NORM_MEAN, _NORM_VAR = "obs_normalization.mean", "obs_normalization.var"
+#: The policies that export: LiquidPPO's and LiquidSAC's.
+EXPORTABLE = (RecurrentSequencePolicy, RecurrentSACPolicy)
 
 
 # ---------------------------------------------------------------------- one-step actor
@@ -56,10 +59,14 @@ class _Features(nn.Module):
     ``channels_last``), its observation normaliser (if ``normalize_observations``), SB3's
     preprocessing and the features extractor: ``[B, *obs_shape] -> [B, F]``."""
 
-    def __init__(self, policy: RecurrentSequencePolicy, channels_last: bool = False) -> None:
+    def __init__(self, policy: RecurrentSequencePolicy | RecurrentSACPolicy, channels_last: bool = False) -> None:
         super().__init__()
-        self.obs_normalizer = policy.obs_normalizer
-        self.extractor = policy.features_extractor
+        self.obs_normalizer: nn.Module | None = None
+        self.extractor: nn.Module
+        if isinstance(policy, RecurrentSACPolicy):
+            self.extractor = policy.actor.encoder.extractor
+        else:
+            self.obs_normalizer, self.extractor = policy.obs_normalizer, policy.features_extractor
         self.observation_space = policy.observation_space
         self.normalize_images = policy.normalize_images
         self.channels_last = channels_last
@@ -87,12 +94,13 @@ def normalization_of(vec_normalize: VecNormalize | None) -> dict[str, Any] | Non
 
 
 def actor_onestep(
-    policy: RecurrentSequencePolicy, normalization: dict[str, Any] | None = None, use_dt: bool = True,
+    policy: RecurrentSequencePolicy | RecurrentSACPolicy, normalization: dict[str, Any] | None = None, use_dt: bool = True,
     channels_last: bool = False,
 ) -> OneStepPolicy:
     """The deterministic actor of a policy as a one-step module.
 
-    :param policy: a :class:`~ncp_control.agents.policies.RecurrentSequencePolicy` (any alias).
+    :param policy: a LiquidPPO policy (:class:`~ncp_control.agents.policies.RecurrentSequencePolicy`) or a
+        LiquidSAC policy (:class:`~ncp_control.agents.sac_policy.RecurrentSACPolicy`), any alias.
     :param normalization: observation statistics from :func:`normalization_of`, or None.
     :param use_dt: ``dt`` (seconds) divided by the policy's ``time_unit`` is the timespan
         (as LiquidPPO with ``use_info_dt=True``); False: every step lasts one time unit.
@@ -100,8 +108,8 @@ def actor_onestep(
         SB3's ``VecTransposeImage``) reads as ``[C, H, W]``: the module takes the env's images.
     :return: the module (eval mode), ``(obs, state [B, actor_state_size], dt [B]) -> (action, state)``.
     """
-    if not isinstance(policy, RecurrentSequencePolicy):
-        raise UserError(f"policy must be a LiquidPPO policy (RecurrentSequencePolicy), got {type(policy).__name__}")
+    if not isinstance(policy, EXPORTABLE):
+        raise UserError(f"policy must be a LiquidPPO or LiquidSAC policy, got {type(policy).__name__}")
     space = policy.observation_space
     if isinstance(space, spaces.Dict):
         raise UserError("the one-step policy supports Box and Discrete observation spaces, got a Dict space")
@@ -118,14 +126,22 @@ def actor_onestep(
         if len(shape) != 3:
             raise UserError(f"channels_last needs an image observation [C, H, W], got shape {shape}")
         shape = (shape[1], shape[2], shape[0])
+    if isinstance(policy, RecurrentSACPolicy):  # the squashed mean, in the action space's units
+        assert isinstance(action_space, spaces.Box)
+        actor = policy.actor
+        network, state_size = actor.net, actor.state_size
+        head: nn.Module = nn.Sequential(actor.head, actor.mu, nn.Tanh(), ScaleFromUnit(action_space.low, action_space.high))
+    else:
+        network, state_size = policy.actor_net, policy.actor_state_size
+        head = nn.Sequential(policy.pi_head, policy.action_net) if len(policy.pi_head) else policy.action_net
     module = OneStepPolicy(
-        policy.actor_net,
-        state_size=policy.actor_state_size,
+        network,
+        state_size=state_size,
         obs_shape=shape,
         obs_dtype=obs_dtype,
         normalizer=normalizer,
         preprocess=_Features(policy, channels_last),
-        head=nn.Sequential(policy.pi_head, policy.action_net) if len(policy.pi_head) else policy.action_net,
+        head=head,
         postprocess=post,
         time_unit=policy.time_unit if use_dt else None,
     )
@@ -148,7 +164,7 @@ def takes_channels_last(model: BaseAlgorithm, env_observation_space: spaces.Spac
 
 def model_onestep(model: BaseAlgorithm, vec_normalize: VecNormalize | None = None,
                   env_observation_space: spaces.Space | None = None) -> OneStepPolicy:
-    """:param model: a trained :class:`ncp_control.agents.LiquidPPO`.
+    """:param model: a trained :class:`ncp_control.agents.LiquidPPO` or :class:`ncp_control.agents.LiquidSAC`.
     :param vec_normalize: its ``VecNormalize`` (default: the one wrapping the model's env, if any).
     :param env_observation_space: the env's observation space (for a model without env: whether
         its images come channels-last, :func:`takes_channels_last`).
@@ -167,7 +183,7 @@ _TRAINING_ONLY = ("lr_schedule", "optimizer_class", "optimizer_kwargs")
 
 def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normalize: VecNormalize | None = None,
                 extra: dict[str, Any] | None = None, env_observation_space: spaces.Space | None = None) -> Path:
-    """Write a trained LiquidPPO policy weights-only: ``folder/policy.safetensors`` and
+    """Write a trained LiquidPPO or LiquidSAC policy weights-only: ``folder/policy.safetensors`` and
     ``folder/config.json`` (both written atomically).
 
     :param model: the trained model.
@@ -180,8 +196,8 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
     :return: the folder.
     """
     policy = model.policy
-    if not isinstance(policy, RecurrentSequencePolicy):
-        raise UserError(f"save_policy needs a LiquidPPO policy, got {type(policy).__name__}")
+    if not isinstance(policy, EXPORTABLE):
+        raise UserError(f"save_policy needs a LiquidPPO or LiquidSAC policy, got {type(policy).__name__}")
     if vec_normalize is None:
         vec_normalize = model.get_vec_normalize_env()
     normalization = normalization_of(vec_normalize)
@@ -304,8 +320,8 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
         raise UserError(f"{folder / CONFIG_FILE} is not an ncp-control policy (format {config.get('format')!r}); "
                          "re-export it with `ncp-control export RUN_DIR --format safetensors`")
     policy_class = decode({"__class__": config.get("policy_class")})
-    if not (isinstance(policy_class, type) and issubclass(policy_class, RecurrentSequencePolicy)):
-        raise UserError(f"config.json: policy_class must be a LiquidPPO policy, got {config.get('policy_class')!r}")
+    if not (isinstance(policy_class, type) and issubclass(policy_class, EXPORTABLE)):
+        raise UserError(f"config.json: policy_class must be a LiquidPPO or LiquidSAC policy, got {config.get('policy_class')!r}")
     observation_space = space_from_json(config["observation_space"])
     action_space = space_from_json(config["action_space"])
     kwargs = decode(config.get("policy_kwargs", {}))
@@ -393,9 +409,9 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
     from ncp_control.agents.runs.load import load_model
 
     model, info = load_model(target, trust_pickle=trust_pickle)
-    if not isinstance(model.policy, RecurrentSequencePolicy):
+    if not isinstance(model.policy, EXPORTABLE):
         raise UserError(f"{target} holds a {type(model).__name__} model with {type(model.policy).__name__}; "
-                         "export and inspect handle LiquidPPO policies")
+                         "export and inspect handle LiquidPPO and LiquidSAC policies")
     policy: Any = model.policy
     env_space = env_observation_space(info.get("env_id"), info.get("env_kwargs"))
     return model_onestep(model, vec_normalize, env_space), model, {

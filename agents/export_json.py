@@ -50,9 +50,12 @@ def space_from_json(data: Any) -> spaces.Space:
 
 
 def classes() -> dict[str, type]:
-    """Every class a config may name: policy aliases, extractors, ``torch.nn`` activations."""
-    table: dict[str, type] = {f"agents.{cls.__name__}": cls for cls in POLICY_ALIASES.values()}
+    """Every class a config may name: policy aliases (LiquidPPO's and LiquidSAC's), extractors, ``torch.nn`` activations."""
+    from ncp_control.agents.sac_policy import SAC_POLICY_ALIASES, RecurrentSACPolicy
+
+    table: dict[str, type] = {f"agents.{cls.__name__}": cls for cls in (*POLICY_ALIASES.values(), *SAC_POLICY_ALIASES.values())}
     table["agents.RecurrentSequencePolicy"] = RecurrentSequencePolicy
+    table["agents.RecurrentSACPolicy"] = RecurrentSACPolicy
     table.update({f"extractor.{name}": cls for name, cls in EXTRACTORS.items()})
     for name in dir(nn):
         value = getattr(nn, name)

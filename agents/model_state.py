@@ -104,7 +104,10 @@ def _vec_normalize(vec: VecNormalize) -> dict[str, Any]:
 
 
 def _replay_buffer(buffer: Any) -> dict[str, Any]:
-    """The filled part of a replay buffer, as arrays."""
+    """The filled part of a replay buffer, as arrays (a buffer with ``to_arrays``, such as
+    LiquidSAC's sequence buffer, says itself what that is)."""
+    if hasattr(buffer, "to_arrays"):
+        return dict(buffer.to_arrays())
     end = buffer.buffer_size if buffer.full else buffer.pos
     arrays: dict[str, Any] = {}
     for name in _REPLAY_ARRAYS:
@@ -118,6 +121,9 @@ def _replay_buffer(buffer: Any) -> dict[str, Any]:
 
 
 def _set_replay_buffer(buffer: Any, data: dict[str, Any]) -> None:
+    if hasattr(buffer, "from_arrays"):
+        buffer.from_arrays(data)
+        return
     if int(data["buffer_size"]) != int(buffer.buffer_size):
         raise UserError(f"the stored replay buffer holds {data['buffer_size']} steps, the model's {buffer.buffer_size}")
     for name, value in data["arrays"].items():

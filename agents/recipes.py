@@ -316,11 +316,16 @@ def shipped_file(name: str) -> Path | None:
     return path if re.fullmatch(r"[A-Za-z0-9_.-]+", name) and path.is_file() else None
 
 
-def shipped_recipe_for(env_id: str, env_kwargs: Mapping[str, Any] | None = None,
-                       policy: str | None = None) -> tuple[Recipe, Path] | None:
-    """The package's tuned LiquidPPO recipe of a task with the given env arguments.
+#: The shipped recipe file of each algorithm (the other shipped files are LiquidPPO's too).
+ALGORITHM_FILES = {"LiquidPPO": "liquid_ppo", "LiquidSAC": "liquid_sac"}
 
-    Every shipped file is searched (``liquid_ppo.yml`` first); an entry of ``env_id`` fits when
+
+def shipped_recipe_for(env_id: str, env_kwargs: Mapping[str, Any] | None = None,
+                       policy: str | None = None, algo: str = "LiquidPPO") -> tuple[Recipe, Path] | None:
+    """The package's tuned recipe of a task with the given env arguments, for LiquidPPO or LiquidSAC.
+
+    The algorithm's file is searched first (``liquid_ppo.yml``, ``liquid_sac.yml``), then, for
+    LiquidPPO, every other shipped file that is not an algorithm's; an entry of ``env_id`` fits when
     its ``env_kwargs`` are among ``env_kwargs`` (so ``lane_keeping_camera.yml``, whose entry has
     ``observation: camera``, serves ``--env-kwargs observation=camera`` and nothing else); the
     entry with the most env arguments wins.
@@ -328,10 +333,13 @@ def shipped_recipe_for(env_id: str, env_kwargs: Mapping[str, Any] | None = None,
     :param env_id: the task.
     :param env_kwargs: the env arguments of the run.
     :param policy: the policy alias to train (its overrides apply).
+    :param algo: ``"LiquidPPO"`` or ``"LiquidSAC"``.
     :return: ``(recipe, file)``, or None where no entry fits.
     """
     given = dict(env_kwargs or {})
-    files = [hyperparams_file()] + sorted(p for p in HYPERPARAMS_DIR.glob("*.yml") if p.name != "liquid_ppo.yml")
+    files = [hyperparams_file(ALGORITHM_FILES[algo])]
+    if algo == "LiquidPPO":
+        files += sorted(p for p in HYPERPARAMS_DIR.glob("*.yml") if p.stem not in ALGORITHM_FILES.values())
     best: tuple[Recipe, Path] | None = None
     for file in files:
         table = _load_yaml(file) or {}

@@ -28,6 +28,7 @@ from stable_baselines3.td3.policies import TD3Policy
 from torch import nn
 
 from ncp_control.errors import UserError
+from ncp_control.fast.inference import clear_cache
 
 #: Defaults of the NCP actor options shared by the three policies.
 NCP_DEFAULTS: dict[str, Any] = {
@@ -78,9 +79,15 @@ class StatelessNCP(nn.Module):
         self.output_size = motor_neurons
         #: Where the env steps' timespans are (a TimespanExtractor's), or None: each unroll step lasts 1.0.
         self.slot: TimeSlot | None = None
+        #: A target network whose weights are written through ``.data`` (SB3's ``polyak_update``),
+        #: which the cells' no-grad paths cannot see: they forget their packed weights before each call.
+        self.written_through_data = False
 
     def forward(self, x: th.Tensor) -> th.Tensor:
         """:param x: ``[B, F]``. :return: motor neurons after the last step, ``[B, M]``."""
+        if self.written_through_data:
+            for module in self.model.modules():
+                clear_cache(module)
         timespans = None
         if self.slot is not None and self.slot.timespans is not None:
             timespans = self.slot.timespans.reshape(-1, 1).expand(-1, self.ode_steps).contiguous()
@@ -226,6 +233,9 @@ class NCPTD3Policy(TD3Policy):
         self.ncp_options = _ncp_options(_pop_ncp(kwargs), _action_dim(action_space))
         use_timespan_extractor(observation_space, kwargs)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[arg-type]
+        target = self.actor_target.mu[0]
+        assert isinstance(target, StatelessNCP)
+        target.written_through_data = True  # TD3 follows the actor with polyak_update
 
     def make_actor(self, features_extractor: Any = None) -> NCPTD3Actor:
         actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)

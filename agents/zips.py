@@ -15,7 +15,7 @@ def zip_algorithm(path: str | os.PathLike[str]) -> str:
     """Guess the algorithm of a bare SB3 zip from the parameters it stores.
 
     :param path: the zip file.
-    :return: ``"LiquidPPO"``, ``"RecurrentPPO"``, ``"TD3"``, ``"SAC"``, ``"PPO"`` or ``"A2C"``.
+    :return: ``"LiquidSAC"``, ``"LiquidPPO"``, ``"RecurrentPPO"``, ``"TD3"``, ``"SAC"``, ``"PPO"`` or ``"A2C"``.
     :raises UserError: for a file that is not an SB3 zip.
     """
     try:
@@ -24,6 +24,8 @@ def zip_algorithm(path: str | os.PathLike[str]) -> str:
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
         raise UserError(f"{path} is not a model saved by Stable-Baselines3 ({error})") from None
     policy = str(data.get("policy_class", {}).get(":serialized:", "")) + str(data.get("policy_class", ""))
+    if "burn_in" in data:
+        return "LiquidSAC"
     if "seq_len" in data:
         return "LiquidPPO"
     if "_last_lstm_states" in data or "Lstm" in policy or "Recurrent" in policy:
@@ -37,11 +39,12 @@ def zip_algorithm(path: str | os.PathLike[str]) -> str:
     return "A2C"
 
 
-def liquid_zip(path: Any) -> Any:
-    """Check a path given to ``LiquidPPO.load`` before SB3 opens it.
+def liquid_zip(path: Any, expected: str = "LiquidPPO") -> Any:
+    """Check a path given to ``LiquidPPO.load`` or ``LiquidSAC.load`` before SB3 opens it.
 
     :param path: a file path (SB3 adds ``.zip`` where the path alone does not exist), or an
         open file (passed on unchecked).
+    :param expected: the algorithm that loads it.
     :return: the path of the existing zip, or the open file.
     :raises UserError: for a missing file, or a zip of another algorithm.
     """
@@ -54,6 +57,6 @@ def liquid_zip(path: Any) -> Any:
             raise UserError(f"path: no model file {str(path)!r} (nor {str(with_suffix)!r}): check the path")
         found = with_suffix
     algorithm = zip_algorithm(found)
-    if algorithm != "LiquidPPO":
-        raise UserError(f"path: {str(found)!r} holds a {algorithm} model, not LiquidPPO: load it with {algorithm}.load")
+    if algorithm != expected:
+        raise UserError(f"path: {str(found)!r} holds a {algorithm} model, not {expected}: load it with {algorithm}.load")
     return found

@@ -1,7 +1,8 @@
-"""Learning benchmark: LiquidPPO with each network against RecurrentPPO on the zoo's recipes.
+"""Learning benchmark: LiquidPPO and LiquidSAC with each network against their anchors on the zoo's recipes.
 
-Trains every agent on the same rl-baselines3-zoo recipe, budget and seeds, with the zoo's
-VecNormalize and/or without normalisation, evaluates each seed deterministically, and prints
+Trains every agent on the same rl-baselines3-zoo recipe (the PPO recipes for LiquidPPO,
+RecurrentPPO and PPO; the SAC recipes for LiquidSAC and SAC), budget and seeds, with the zoo's
+normalisation and/or without any, evaluates each seed deterministically, and prints
 per-seed returns, the IQM with its bootstrap 95% interval, training time and time to first
 reach the task's threshold. Each finished run is appended to the results file (JSON lines), and
 runs already there are skipped: rerun the same command to resume.
@@ -32,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--agents", nargs="+", default=DEFAULT_AGENTS, help="ALGO:POLICY names")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="training seeds")
     parser.add_argument("--normalize", nargs="+", default=["zoo", "none"], choices=["zoo", "none"],
-                        help="zoo: VecNormalize of observations and rewards; none: raw env")
+                        help="zoo: the zoo's VecNormalize of observations and rewards (its PPO recipes; its "
+                             "SAC recipes normalise nothing); none: raw env")
     parser.add_argument("--steps", type=int, default=None, help="env steps per run (default: the zoo budget)")
     parser.add_argument("--implementation", default="default", choices=["default", "fast", "reference"],
                         help="liquid cells' implementation (reference: another order of sums)")
@@ -90,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     args = _parser().parse_args(argv)
-    recipe = recipe_of(args.env)
+    for agent in args.agents:
+        parse_agent(agent)
+    recipe = recipe_of(args.env, parse_agent(args.agents[0])[0])  # the budget of the first agent's recipe
     agents, seeds, steps, episodes = args.agents, args.seeds, args.steps or recipe.n_timesteps, args.eval_episodes
     if args.quick:
         agents = [a for a in agents if a.endswith(("CfCPolicy", "LSTMPolicy"))] or agents

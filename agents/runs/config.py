@@ -22,12 +22,13 @@ from ncp_control.errors import UserError
 
 
 def algorithms() -> dict[str, type[BaseAlgorithm]]:
-    """:return: algorithm name -> class (LiquidPPO, SB3 PPO/A2C/SAC/TD3, sb3-contrib RecurrentPPO)."""
+    """:return: algorithm name -> class (LiquidPPO, LiquidSAC, SB3 PPO/A2C/SAC/TD3, sb3-contrib RecurrentPPO)."""
     from ncp_control.agents.ppo import LiquidPPO
+    from ncp_control.agents.sac import LiquidSAC
     from sb3_contrib import RecurrentPPO
     from stable_baselines3 import A2C, PPO, SAC, TD3
 
-    return {"LiquidPPO": LiquidPPO, "PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3, "RecurrentPPO": RecurrentPPO}
+    return {"LiquidPPO": LiquidPPO, "LiquidSAC": LiquidSAC, "PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3, "RecurrentPPO": RecurrentPPO}
 
 
 def package_policies(algo: str) -> dict[str, type]:
@@ -35,7 +36,7 @@ def package_policies(algo: str) -> dict[str, type]:
 
     :param algo: algorithm name (see :func:`algorithms`).
     :return: class name -> class (``RecurrentCfCPolicy`` ... for ``RecurrentPPO``, the stateless NCP
-        actors for ``PPO``, ``A2C``, ``SAC`` and ``TD3``; empty for ``LiquidPPO``, whose aliases cover its own).
+        actors for ``PPO``, ``A2C``, ``SAC`` and ``TD3``; empty for ``LiquidPPO`` and ``LiquidSAC``, whose aliases cover their own).
     """
     from ncp_control.agents import recurrent_ppo, stateless
 

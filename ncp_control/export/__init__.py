@@ -23,6 +23,7 @@ from ncp_control.export.onestep import (
     BoxActionClip,
     ObservationNormalizer,
     OneStepPolicy,
+    ScaleFromUnit,
     step_network,
 )
 from ncp_control.export.weights import (
@@ -40,6 +41,7 @@ __all__ = [
     "ObservationNormalizer",
     "OneStepPolicy",
     "OnnxPolicy",
+    "ScaleFromUnit",
     "load_model",
     "load_torchscript",
     "read_json",

@@ -94,6 +94,27 @@ class BoxActionClip(nn.Module):
         return torch.maximum(torch.minimum(action, self.high), self.low)
 
 
+class ScaleFromUnit(nn.Module):
+    """Map actions from ``[-1, 1]`` to ``[low, high]`` (what SB3's ``unscale_action`` does for a
+    squashed policy such as SAC's).
+
+    :param low: ``[A]`` finite lower bounds.
+    :param high: ``[A]`` finite upper bounds.
+    """
+
+    low: torch.Tensor
+    high: torch.Tensor
+
+    def __init__(self, low: Any, high: Any) -> None:
+        super().__init__()
+        self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32).clone())
+        self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32).clone())
+
+    def forward(self, action: torch.Tensor) -> torch.Tensor:
+        """:param action: ``[B, A]`` in [-1, 1]. :return: ``[B, A]`` in ``[low, high]``."""
+        return self.low + 0.5 * (action + 1.0) * (self.high - self.low)
+
+
 class Argmax(nn.Module):
     """The most likely choice of Discrete action logits: ``[B, n] -> [B]`` (int64)."""
 

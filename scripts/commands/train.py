@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from ncp_control.agents.policy_kwargs import parse_policy_kwargs
-from ncp_control.agents.recipes import Recipe, read_recipe, shipped_file, shipped_recipe_for
+from ncp_control.agents.recipes import ALGORITHM_FILES, Recipe, read_recipe, shipped_file, shipped_recipe_for
 from ncp_control.agents.runs import RunConfig, RunFolder, algorithms, extend_run, train_run
 from ncp_control.cli.commands import add_trust_pickle
 
@@ -23,13 +23,13 @@ def default_run_dir(env_id: str, policy: str, seed: int) -> Path:
 
 def _recipe(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> Recipe:
     """The recipe of ``--config`` (a file, or the name of a shipped one), else the package's tuned
-    one for LiquidPPO on a task (and env arguments) that has one."""
+    one for LiquidPPO or LiquidSAC on a task (and env arguments) that has one."""
     if args.config:
         path = Path(args.config)
         shipped = shipped_file(args.config) if not path.exists() else None
         return read_recipe(shipped or path, args.env, args.policy)
-    if args.algo == "LiquidPPO":
-        found = shipped_recipe_for(args.env, env_kwargs, args.policy)
+    if args.algo in ALGORITHM_FILES:
+        found = shipped_recipe_for(args.env, env_kwargs, args.policy, args.algo)
         if found is not None:
             recipe, file = found
             given = ", ".join(f"{k}={v}" for k, v in recipe.env_kwargs.items())

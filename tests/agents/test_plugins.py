@@ -139,3 +139,16 @@ def test_wiring_option_means_the_same_in_every_integration() -> None:
     for policy in (liquid.policy, contrib.policy):
         wirings = [m.wiring for m in policy.modules() if isinstance(getattr(m, "wiring", None), ncp_control.Wiring)]
         assert wirings and all(type(w).__name__ == "AutoNCP" for w in wirings), type(policy).__name__
+
+
+def test_td3_target_actor_follows_the_actor_in_its_no_grad_path() -> None:
+    """SB3's polyak_update writes the target through ``.data``; the target's NCP must not keep
+    the packed weights of its first call (TD3 computes its targets without gradients)."""
+    th.set_num_threads(1)
+    model = TD3(agents.NCPTD3Policy, "Pendulum-v1", learning_starts=50, seed=0)
+    model.learn(200)
+    obs = th.randn(4, 3)
+    with th.no_grad():
+        packed = model.actor_target(obs)
+    stepped = model.actor_target(obs)  # the differentiable path reads the parameters themselves
+    th.testing.assert_close(packed, stepped.detach(), atol=1e-6, rtol=1e-5)

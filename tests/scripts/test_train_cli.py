@@ -32,6 +32,18 @@ def test_every_shipped_recipe_trains_from_the_command_line_with_every_alias(tmp_
         assert info["status"] == "done" and info["policy"] == alias
 
 
+@pytest.mark.parametrize("env_id", shipped_tasks("liquid_sac"))
+def test_every_shipped_liquid_sac_recipe_trains_from_the_command_line_with_every_alias(tmp_path, capsys, env_id):
+    # a tiny budget: a few random steps into the replay buffer, no update
+    for alias in ALIASES:
+        out = tmp_path / alias
+        assert main(["train", env_id, "--algo", "LiquidSAC", "--policy", alias, "--timesteps", "4", "--out", str(out),
+                     *QUIET]) == 0
+        info = RunFolder.open(out).info()
+        assert info["status"] == "done" and info["policy"] == alias and info["algo"] == "LiquidSAC"
+    assert "liquid_sac.yml" in capsys.readouterr().out  # the tuned recipe, not LiquidPPO's
+
+
 def test_n_envs_and_timesteps_of_the_command_line_win_over_the_config(tmp_path):
     config = tmp_path / "hp.yaml"
     config.write_text("Pendulum-v1:\n  n_envs: 4\n  n_timesteps: 100000\n  policy: MlpPolicy\n" +
