@@ -96,3 +96,19 @@ def test_every_agent_gets_the_recipes_exploration_but_not_the_anchors_network() 
     assert float(anchor.policy.log_std.detach().mean()) == -2.0
     cartpole = build_agent("LiquidPPO:CfCPolicy", "NCPControl/CartPoleNoVel-v1", 0, "none")
     assert cartpole.policy.log_std_init == 0.0
+
+
+def test_off_policy_agents_train_on_the_zoos_sac_recipe_without_its_ppo_normalisation() -> None:
+    from ncp_control.agents import LiquidSAC
+    from ncp_control.agents.benchmark import build_agent, recipe_of
+    from stable_baselines3 import SAC
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    assert recipe_of("NCPControl/PendulumNoVel-v1", "LiquidSAC").n_timesteps == 50_000
+    assert recipe_of("NCPControl/PendulumNoVel-v1", "LiquidPPO").n_timesteps == 100_000
+    for agent, cls in (("LiquidSAC:CfCPolicy", LiquidSAC), ("SAC:MlpPolicy", SAC)):
+        model = build_agent(agent, "NCPControl/PendulumNoVel-v1", 0, "zoo")
+        assert isinstance(model, cls) and model.learning_rate == 1e-3
+        assert not isinstance(model.get_env(), VecNormalize)  # the zoo's SAC recipe normalises nothing
+    with pytest.raises(ValueError, match="no SAC recipe"):
+        recipe_of("NCPControl/CartPoleNoVel-v1", "LiquidSAC")
