@@ -242,6 +242,7 @@ class LiquidSAC(OffPolicyAlgorithm):
         n_envs = self.env.num_envs if self.env is not None else self.n_envs
         self._start_timespan = float(to_timespans(first_step_seconds(self.env), self.policy.time_unit))
         if fresh or self._last_state is None or self._last_state.shape[0] != n_envs:
+            self.replay_buffer.cut()  # the envs were reset: the last steps stored have no next observation
             self._last_state = th.zeros(n_envs, self.replay_buffer.state_size, device=self.device)
             self._last_timespans = np.full(n_envs, self._start_timespan, dtype=np.float32)
         return result

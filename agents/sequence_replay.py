@@ -135,6 +135,13 @@ class SequenceReplayBuffer:
                 "timespans": last_timespans[ended], "states": last_states[ended],
             })
 
+    def cut(self) -> None:
+        """End every stream here: the newest step of each env, whose next observation will not
+        follow (a new ``learn`` resets the envs), is no longer learned from."""
+        filled = self.counts > 0
+        envs = np.flatnonzero(filled)
+        self.transitions[(self.positions[envs] - 1) % self.per_env, envs] = 0.0
+
     def sample(self, n_sequences: int, length: int, env: VecNormalize | None = None) -> SequenceSamples:
         """Draw ``n_sequences`` windows of ``length`` consecutive entries, uniformly over all windows stored.
 

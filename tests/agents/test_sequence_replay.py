@@ -108,3 +108,11 @@ def test_arrays_round_trip_into_a_new_buffer() -> None:
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.raises(UserError, match="buffer_size"):
         SequenceReplayBuffer(12, OBS, ACT, state_size=2, n_envs=2).from_arrays(buffer.to_arrays())
+
+
+def test_cut_streams_are_not_learned_from_at_their_last_step() -> None:
+    buffer = SequenceReplayBuffer(40, OBS, ACT, state_size=2, n_envs=2)
+    _fill(buffer, 4)  # env 0 ends with step 3 (an episode under way), env 1 with a last observation
+    buffer.cut()
+    np.testing.assert_array_equal(buffer.transitions[:5, 0], [1, 1, 1, 0, 0])  # step 3 has no next observation
+    np.testing.assert_array_equal(buffer.transitions[:6, 1], [1, 1, 0, 1, 1, 0])  # already ended: unchanged
