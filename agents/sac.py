@@ -84,7 +84,9 @@ class LiquidSAC(OffPolicyAlgorithm):
     :param env: env, env id or VecEnv (1-D Box actions, Box observations).
     :param learning_rate: learning rate of actor, critic and entropy coefficient, or a schedule.
     :param buffer_size: replay buffer entries, over all envs.
-    :param learning_starts: env steps of uniformly random actions before learning.
+    :param learning_starts: env steps of uniformly random actions before learning (None: SB3's
+        100, or ``n_envs * (burn_in + seq_len + 1)`` where that is more, so that every env holds
+        a window).
     :param batch_size: steps per gradient step (``batch_size // seq_len`` sequences; a multiple of ``seq_len``).
     :param tau: target critic's soft update coefficient.
     :param gamma: discount.
@@ -94,7 +96,11 @@ class LiquidSAC(OffPolicyAlgorithm):
     :param target_update_interval: gradient steps between target updates.
     :param target_entropy: target of the learned entropy coefficient (``"auto"``: ``-A``).
     :param seq_len: steps per sequence that the losses are computed on (truncated backpropagation through time).
-    :param burn_in: entries before each sequence that only warm the states up (no loss, no gradient).
+    :param burn_in: entries before each sequence that only warm the states up (no loss, no
+        gradient). The default, 16, is measured: after 10k steps on PendulumNoVel-v1 the stored
+        states of a CfC differ from the trained networks' own by 64% (actor) and 45% (critic),
+        and the Q values by 22% of their scale; 8 entries of burn-in leave 1.3%, 16 leave 0.15%
+        (:mod:`ncp_control.agents.burn_in`; the learning page, *LiquidSAC*).
     :param use_info_dt: feed ``info["dt"] / time_unit`` to the networks as timespans.
     :param time_unit: seconds per unit of timespan (None: the env's nominal control period).
     :param stats_window_size: episodes averaged in the logs.
@@ -119,7 +125,7 @@ class LiquidSAC(OffPolicyAlgorithm):
         env: GymEnv | str,
         learning_rate: float | Schedule = 3e-4,
         buffer_size: int = 1_000_000,
-        learning_starts: int = 100,
+        learning_starts: int | None = None,
         batch_size: int = 256,
         tau: float = 0.005,
         gamma: float = 0.99,
@@ -129,7 +135,7 @@ class LiquidSAC(OffPolicyAlgorithm):
         target_update_interval: int = 1,
         target_entropy: str | float = "auto",
         seq_len: int = 32,
-        burn_in: int = 8,
+        burn_in: int = 16,
         use_info_dt: bool = True,
         time_unit: float | None = None,
         stats_window_size: int = 100,
@@ -145,7 +151,7 @@ class LiquidSAC(OffPolicyAlgorithm):
             env,
             learning_rate,
             buffer_size=buffer_size,
-            learning_starts=learning_starts,
+            learning_starts=100 if learning_starts is None else learning_starts,
             batch_size=batch_size,
             tau=tau,
             gamma=gamma,
@@ -167,6 +173,9 @@ class LiquidSAC(OffPolicyAlgorithm):
             raise UserError(f"batch_size must be a multiple of seq_len ({seq_len}): whole sequences per gradient "
                             f"step, got {batch_size}")
         n_envs = getattr(self, "n_envs", 1)  # no env yet when SB3's load builds the model
+        if learning_starts is None:
+            learning_starts = max(100, n_envs * (burn_in + seq_len + 1))
+            self.learning_starts = learning_starts
         if learning_starts < n_envs * (burn_in + seq_len + 1):
             raise UserError(f"learning_starts must be at least n_envs * (burn_in + seq_len + 1) = "
                             f"{n_envs * (burn_in + seq_len + 1)} steps, so that every env holds a sequence before "

@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--policies", nargs="+", default=["CfCPolicy", "LSTMPolicy"], help="LiquidSAC policies to time")
     parser.add_argument("--batch-size", type=int, default=256, help="steps per gradient step (both algorithms)")
     parser.add_argument("--seq-len", type=int, default=32, help="LiquidSAC sequence length")
-    parser.add_argument("--burn-in", type=int, default=8, help="LiquidSAC burn-in entries")
+    parser.add_argument("--burn-in", type=int, default=16, help="LiquidSAC burn-in entries")
     parser.add_argument("--fill", type=int, default=2000, help="random env steps in each replay buffer first")
     parser.add_argument("--steps", type=int, default=200, help="timed gradient steps per algorithm")
     parser.add_argument("--rounds", type=int, default=4, help="interleaved timing rounds")
