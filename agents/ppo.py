@@ -14,6 +14,7 @@ from ncp_control.agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
 from ncp_control.agents.timing import (
     default_time_unit,
     first_step_seconds,
+    policy_kwargs_with_time_unit,
     time_unit_argument,
     timespans_from_infos,
 )
@@ -164,11 +165,7 @@ class LiquidPPO(OnPolicyAlgorithm):
         if batch_size < seq_len or batch_size % seq_len != 0:
             raise UserError(f"batch_size must be a multiple of seq_len ({seq_len}): whole chunks per minibatch, "
                             f"got {batch_size}")
-        unit = time_unit_argument(time_unit, dt_nominal)
-        if unit is not None:
-            if "time_unit" in self.policy_kwargs:
-                raise UserError("give time_unit once: as LiquidPPO's argument or in policy_kwargs, not both")
-            self.policy_kwargs = {**self.policy_kwargs, "time_unit": unit}
+        self.policy_kwargs = policy_kwargs_with_time_unit(self.policy_kwargs, time_unit_argument(time_unit, dt_nominal), "LiquidPPO")
         self.batch_size = batch_size
         self.n_epochs = n_epochs
         self.clip_range = clip_range

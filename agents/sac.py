@@ -21,6 +21,7 @@ from ncp_control.agents.sequence_replay import SequenceReplayBuffer, SequenceSam
 from ncp_control.agents.timing import (
     default_time_unit,
     first_step_seconds,
+    policy_kwargs_with_time_unit,
     time_unit_argument,
     timespans_from_infos,
 )
@@ -180,11 +181,7 @@ class LiquidSAC(OffPolicyAlgorithm):
             raise UserError(f"learning_starts must be at least n_envs * (burn_in + seq_len + 1) = "
                             f"{n_envs * (burn_in + seq_len + 1)} steps, so that every env holds a sequence before "
                             f"learning, got {learning_starts}")
-        unit = time_unit_argument(time_unit, None)
-        if unit is not None:
-            if "time_unit" in self.policy_kwargs:
-                raise UserError("give time_unit once: as LiquidSAC's argument or in policy_kwargs, not both")
-            self.policy_kwargs = {**self.policy_kwargs, "time_unit": unit}
+        self.policy_kwargs = policy_kwargs_with_time_unit(self.policy_kwargs, time_unit_argument(time_unit, None), "LiquidSAC")
         self.ent_coef = ent_coef
         self.target_update_interval = target_update_interval
         self.target_entropy = target_entropy

@@ -50,6 +50,22 @@ def time_unit_argument(time_unit: float | None, dt_nominal: float | None, stackl
     return None if time_unit is None else check_time_unit(time_unit)
 
 
+def policy_kwargs_with_time_unit(policy_kwargs: dict[str, Any], time_unit: float | None, algo: str) -> dict[str, Any]:
+    """An algorithm's ``policy_kwargs`` with its ``time_unit`` argument in them (the policy owns the number).
+
+    :param policy_kwargs: the algorithm's policy arguments.
+    :param time_unit: the algorithm's (checked) ``time_unit`` argument, or None.
+    :param algo: the algorithm's name, for the error.
+    :return: the arguments (unchanged for None).
+    :raises UserError: when both give a time unit.
+    """
+    if time_unit is None:
+        return policy_kwargs
+    if "time_unit" in policy_kwargs:
+        raise UserError(f"give time_unit once: as {algo}'s argument or in policy_kwargs, not both")
+    return {**policy_kwargs, "time_unit": time_unit}
+
+
 def env_period(env: gym.Env | VecEnv | None) -> float:
     """The nominal control period of an env or of a VecEnv's first env.
 

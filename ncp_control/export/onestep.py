@@ -74,41 +74,37 @@ class ObservationNormalizer(nn.Module):
         return torch.clamp(z, -self.clip, self.clip)
 
 
-class BoxActionClip(nn.Module):
+class _Bounds(nn.Module):
+    """Holds ``[A]`` bounds ``low`` and ``high`` as float32 buffers."""
+
+    low: torch.Tensor
+    high: torch.Tensor
+
+    def __init__(self, low: Any, high: Any) -> None:
+        super().__init__()
+        self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32).clone())
+        self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32).clone())
+
+
+class BoxActionClip(_Bounds):
     """Clip actions elementwise to ``[low, high]`` (what SB3's ``predict`` does for Box spaces).
 
     :param low: ``[A]`` lower bounds (may be ``-inf``).
     :param high: ``[A]`` upper bounds (may be ``inf``).
     """
 
-    low: torch.Tensor
-    high: torch.Tensor
-
-    def __init__(self, low: Any, high: Any) -> None:
-        super().__init__()
-        self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32).clone())
-        self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32).clone())
-
     def forward(self, action: torch.Tensor) -> torch.Tensor:
         """:param action: ``[B, A]``. :return: ``[B, A]`` clipped."""
         return torch.maximum(torch.minimum(action, self.high), self.low)
 
 
-class ScaleFromUnit(nn.Module):
+class ScaleFromUnit(_Bounds):
     """Map actions from ``[-1, 1]`` to ``[low, high]`` (what SB3's ``unscale_action`` does for a
     squashed policy such as SAC's).
 
     :param low: ``[A]`` finite lower bounds.
     :param high: ``[A]`` finite upper bounds.
     """
-
-    low: torch.Tensor
-    high: torch.Tensor
-
-    def __init__(self, low: Any, high: Any) -> None:
-        super().__init__()
-        self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32).clone())
-        self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32).clone())
 
     def forward(self, action: torch.Tensor) -> torch.Tensor:
         """:param action: ``[B, A]`` in [-1, 1]. :return: ``[B, A]`` in ``[low, high]``."""
