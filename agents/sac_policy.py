@@ -225,6 +225,9 @@ class RecurrentSACPolicy(BasePolicy):
             raise UserError(f"network must be one of {NETWORKS}, got {network!r}")
         if not (isinstance(action_space, spaces.Box) and len(action_space.shape) == 1):
             raise UserError(f"LiquidSAC needs a 1-D Box action space, got {action_space}")
+        if not (np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all()):
+            raise UserError(f"LiquidSAC squashes its actions into the action space's bounds, which must be finite, got "
+                            f"low={action_space.low}, high={action_space.high}: bound the env's action space")
         if not isinstance(observation_space, spaces.Box):
             raise UserError(f"LiquidSAC's policies take Box observations (vectors or images), got {observation_space}")
         if n_critics < 1:

@@ -145,11 +145,17 @@ def test_bad_arguments_are_refused_with_one_clear_error(kwargs: dict[str, Any], 
         LiquidSAC("MlpPolicy", "Pendulum-v1", **kwargs)
 
 
-def test_discrete_actions_and_dict_observations_are_refused(dict_env: Any) -> None:
+def test_discrete_actions_unbounded_actions_and_dict_observations_are_refused(dict_env: Any, counter_env: Any) -> None:
     with pytest.raises(Exception, match="Box"):
         LiquidSAC("CfCPolicy", "CartPole-v1")
     with pytest.raises(UserError, match="Box observations"):
         LiquidSAC("CfCPolicy", dict_env())
+    unbounded = counter_env()
+    unbounded.action_space = gym.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+    with pytest.raises((AssertionError, UserError), match="finite"):  # SB3 checks it first
+        LiquidSAC("CfCPolicy", unbounded)
+    with pytest.raises(UserError, match="must be finite"):  # the policy on its own
+        LiquidSAC.policy_aliases["CfCPolicy"](unbounded.observation_space, unbounded.action_space, lambda _: 1e-3)
 
 
 @pytest.mark.parametrize("policy", ["CfCPolicy", "LSTMPolicy", "MlpPolicy"])
