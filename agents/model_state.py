@@ -200,6 +200,14 @@ def read_state_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
+def read_counters(folder: str | os.PathLike[str]) -> dict[str, int]:
+    """:param folder: a folder written by :func:`save_state`.
+    :return: its counters (``num_timesteps``, ``_n_updates``, ``_episode_num``), read from the
+        JSON alone (no tensors are loaded)."""
+    state = dict(read_state_meta(folder)["state"]["__items__"])
+    return {str(name): int(value) for name, value in state["counters"]["__items__"]}
+
+
 def restore_state(model: BaseAlgorithm, folder: str | os.PathLike[str]) -> BaseAlgorithm:
     """Load a state written by :func:`save_state` into a model of the same algorithm and
     constructor arguments (its VecNormalize statistics too, if the model's env has one).

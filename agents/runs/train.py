@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 from ncp_control.agents.common.files import atomic_write_bytes, atomic_write_json
-from ncp_control.agents.model_state import is_state_folder, read_state_meta, read_streams
+from ncp_control.agents.model_state import is_state_folder, read_counters, read_streams
 from ncp_control.agents.runs.callbacks import (
     CheckpointCallback,
     EvalLogCallback,
@@ -60,7 +60,7 @@ def export_weights(model: BaseAlgorithm, folder: Path, config: RunConfig) -> Pat
 def _stored_steps(path: Path) -> int:
     """The ``num_timesteps`` a state folder holds (-1 if it cannot be read)."""
     try:
-        return int(read_state_meta(path)["state"]["counters"]["num_timesteps"])
+        return read_counters(path)["num_timesteps"]
     except (ValueError, OSError, KeyError, TypeError):
         return -1
 

@@ -10,6 +10,7 @@ import torch
 from ncp_control.agents.model_state import read_streams
 from ncp_control.agents.runs import RunConfig, RunFolder, train_run
 from ncp_control.agents.runs.callbacks import CheckpointCallback
+from ncp_control.agents.runs.train import _stored_steps
 
 LIQUID = {"n_steps": 32, "batch_size": 32, "seq_len": 16, "n_epochs": 2, "policy_kwargs": {"units": 8}}
 
@@ -58,6 +59,7 @@ def test_resumed_run_ends_with_the_weights_of_the_uninterrupted_run(tmp_path, mo
     newest = folder.checkpoint_paths()[-1]
     assert not folder.is_done() and newest.name == "step_000000000128"
     assert read_streams(newest) is not None
+    assert [_stored_steps(path) for path in folder.checkpoint_paths()] == [64, 128]  # resumed from the newest
     torch.manual_seed(12345)  # the process that resumes is in another state: the checkpoint decides
     np.random.seed(12345)
     resumed = train_run(config, tmp_path / "cut")
