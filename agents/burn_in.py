@@ -71,12 +71,16 @@ def stale_state_errors(model: Any, burn_ins: tuple[int, ...] = (0, 1, 2, 4, 8, 1
     x, ts = obs[:, steps].flatten(0, 1)[:, None], timespans[:, steps].flatten(0, 1)[:, None]
     target = true[:, steps].flatten(0, 1)
 
-    def read(state: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+    def read(state: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
         """:return: the deterministic action, the critic's latent, for states ``[N, S]`` at the measured steps."""
         action = th.tanh(actor(x, state[:, :split], ts, None)[0][:, 0])
-        return action, critic.encode(x, state[:, split:], ts, None)[0], state
+        return action, critic.encode(x, state[:, split:], ts, None)[0]
 
-    true_action, true_latent, _ = read(target)
+    def relative(a: th.Tensor, b: th.Tensor) -> float:
+        """:return: the mean relative error of the rows of ``a`` against those of ``b`` (0 for empty rows)."""
+        return float(((a - b).norm(dim=1) / b.norm(dim=1).clamp(min=1e-6)).mean()) if a.shape[1] else 0.0
+
+    true_action, true_latent = read(target)
     true_q = critic.q_values(true_latent, true_action[:, None]).min(dim=0).values
     results = {}
     for k in burn_ins:
@@ -84,11 +88,8 @@ def stale_state_errors(model: Any, burn_ins: tuple[int, ...] = (0, 1, 2, 4, 8, 1
         for j in range(k):  # warm up over the k entries before each measured step
             xj, tj = obs[:, steps - k + j].flatten(0, 1)[:, None], timespans[:, steps - k + j].flatten(0, 1)[:, None]
             state = th.cat([actor(xj, state[:, :split], tj, None)[2], critic.encode(xj, state[:, split:], tj, None)[1]], dim=1)
-        action, latent, _ = read(state)
+        action, latent = read(state)
         q = critic.q_values(latent, true_action[:, None]).min(dim=0).values
-
-        def relative(a: th.Tensor, b: th.Tensor) -> float:
-            return float(((a - b).norm(dim=1) / b.norm(dim=1).clamp(min=1e-6)).mean()) if a.shape[1] else 0.0
 
         results[k] = {
             "actor_state": relative(state[:, :split], target[:, :split]),

@@ -71,6 +71,21 @@ def shared_timespan(timespans: th.Tensor | float | None) -> th.Tensor | float | 
     return float(first) if bool((timespans == first).all()) else timespans
 
 
+def one_step_inputs(state: th.Tensor, starts: th.Tensor, timespans: th.Tensor | float | None
+                    ) -> tuple[th.Tensor, None, th.Tensor | float | None]:
+    """One step without gradients (rollouts, ``predict``): the states reset here where an
+    episode starts, no reset mask, and one float timespan where the batch shares it, so that
+    the networks take their inference shortcut.
+
+    :param state: ``[B, S]``. :param starts: ``[B]`` or ``[B, 1]`` (1: an episode starts).
+    :param timespans: ``[B]`` or ``[B, 1]``, a float or None.
+    :return: the state, None (the resets), the timespans ``[B, 1]``, a float or None.
+    """
+    if isinstance(timespans, th.Tensor):
+        timespans = timespans.reshape(-1, 1)
+    return state.masked_fill(starts.reshape(-1, 1).bool(), 0.0), None, shared_timespan(timespans)
+
+
 class Unrolled(NamedTuple):
     """What :meth:`RecurrentSequencePolicy._unroll` returns."""
 
@@ -484,10 +499,7 @@ class RecurrentSequencePolicy(BasePolicy):
         starts = episode_starts.bool()
         resets: th.Tensor | None = starts
         if length == 1 and not th.is_grad_enabled():
-            # one step without gradients (rollouts, predict): reset the states here and pass one float
-            # timespan when the batch shares it, so that the networks take their inference shortcut
-            state, resets = state.masked_fill(starts, 0.0), None
-            timespans = shared_timespan(timespans)
+            state, resets, timespans = one_step_inputs(state, starts, timespans)
         h_pi, h_vf = state[:, : self.actor_state_size], state[:, self.actor_state_size :]
         features = self._features(obs, batch, length, self.features_extractor)
         y = values = None

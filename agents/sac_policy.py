@@ -22,7 +22,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from ncp_control.agents.extractors import resolve_extractor
-from ncp_control.agents.policies import shared_timespan
+from ncp_control.agents.policies import one_step_inputs
 from ncp_control.agents.sequence import (
     LIQUID_NETWORKS,
     NETWORKS,
@@ -71,16 +71,6 @@ class _Encoder(nn.Module):
         flat = obs.reshape(batch * length, *obs.shape[2:])
         features = self.extractor(preprocess_obs(flat, self.observation_space, normalize_images=self.normalize_images))
         return features.reshape(batch, length, -1)
-
-
-def _one_step(state: th.Tensor, starts: th.Tensor, timespans: th.Tensor | None
-              ) -> tuple[th.Tensor, th.Tensor | None, th.Tensor | float | None]:
-    """One step without gradients: reset the states here and pass one float timespan when the
-    batch shares it, so that the networks take their inference shortcut.
-
-    :return: the state, the resets (None), the timespans ``[B, 1]``, a float or None."""
-    state = state.masked_fill(starts.reshape(-1, 1).bool(), 0.0)
-    return state, None, shared_timespan(None if timespans is None else timespans.reshape(-1, 1))
 
 
 class SequenceActor(nn.Module):
@@ -327,7 +317,7 @@ class RecurrentSACPolicy(BasePolicy):
         :param deterministic: the squashed mean instead of a sample.
         :return: actions in [-1, 1] ``[B, A]`` and the new state ``[B, S]``.
         """
-        state, resets, ts = _one_step(state, episode_starts, timespans)
+        state, resets, ts = one_step_inputs(state, episode_starts, timespans)
         mean, log_std, state = self.actor(obs.unsqueeze(1), state, ts, resets)
         if deterministic:
             return th.tanh(mean[:, 0]), state
@@ -341,7 +331,7 @@ class RecurrentSACPolicy(BasePolicy):
 
         :param obs: ``[B, ...]``. :param state: ``[B, S_critic]``. :param episode_starts: ``[B]``.
         :param timespans: ``[B]`` or None. :return: ``[B, S_critic]``."""
-        state, resets, ts = _one_step(state, episode_starts, timespans)
+        state, resets, ts = one_step_inputs(state, episode_starts, timespans)
         return self.critic.encode(obs.unsqueeze(1), state, ts, resets)[1]
 
     def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
