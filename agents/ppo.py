@@ -253,12 +253,6 @@ class LiquidPPO(OnPolicyAlgorithm):
 
     # ------------------------------------------------------------------ rollout
 
-    def _timespans(self, infos: list[dict[str, Any]]) -> np.ndarray:
-        """:return: ``[n_envs]`` elapsed time before the next observation, in nominal periods."""
-        if not self.use_info_dt:
-            return np.ones(len(infos), dtype=np.float32)
-        return timespans_from_infos(infos, self.policy.time_unit)
-
     def _ts_tensor(self, timespans: np.ndarray) -> th.Tensor | None:
         return th.as_tensor(timespans, device=self.device) if self.use_info_dt else None
 
@@ -305,7 +299,7 @@ class LiquidPPO(OnPolicyAlgorithm):
             n_steps += 1
             if isinstance(self.action_space, spaces.Discrete):
                 actions_np = actions_np.reshape(-1, 1)
-            next_timespans = self._timespans(infos)
+            next_timespans = timespans_from_infos(infos, self.policy.time_unit, self.use_info_dt)
             self._bootstrap_timeouts(rewards, dones, infos, new_state, next_timespans)
             rollout_buffer.add(
                 self._last_obs, actions_np, rewards, self._last_episode_starts, values, log_probs, self._last_timespans  # type: ignore[arg-type]

@@ -288,7 +288,7 @@ class LiquidSAC(OffPolicyAlgorithm):
             new_obs_original, reward_original = vec.get_original_obs(), vec.get_original_reward()
         else:
             self._last_original_obs, new_obs_original, reward_original = self._last_obs, new_obs, reward
-        next_timespans = timespans_from_infos(infos, self.policy.time_unit) if self.use_info_dt else np.ones(len(infos), np.float32)
+        next_timespans = timespans_from_infos(infos, self.policy.time_unit, self.use_info_dt)
         last_obs = np.array(new_obs_original, copy=True)
         truncated = np.zeros(len(dones), dtype=bool)
         for i, done in enumerate(dones):

@@ -118,16 +118,20 @@ def elapsed_seconds(dt: Any, n: int, default: float) -> np.ndarray:
     return seconds
 
 
-def timespans_from_infos(infos: list[dict[str, Any]], time_unit: float) -> np.ndarray:
+def timespans_from_infos(infos: list[dict[str, Any]], time_unit: float, use_info_dt: bool = True) -> np.ndarray:
     """Per-env timespans from step infos.
 
     :param infos: one info dict per env.
     :param time_unit: seconds per unit of timespan.
+    :param use_info_dt: read ``info["dt"]`` (False: every step lasts one time unit, the
+        algorithms' ``use_info_dt=False``).
     :return: ``[n_envs]`` float32: ``info["dt"] / time_unit``, or 1 where no dt is reported.
     :raises UserError: for an ``info["dt"]`` that is not finite and >= 0, or a bad ``time_unit``.
     """
     unit = check_time_unit(time_unit)
     timespans = np.ones(len(infos), dtype=np.float32)
+    if not use_info_dt:
+        return timespans
     for index, info in enumerate(infos):
         if "dt" not in info:
             continue
