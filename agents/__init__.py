@@ -1,4 +1,4 @@
-"""ncp_control.agents: liquid networks as Stable-Baselines3 policies, LiquidPPO, LiquidSAC and robustness evaluation."""
+"""ncp_control.agents: liquid networks as Stable-Baselines3 policies, LiquidPPO, LiquidSAC, LiquidTD3 and robustness evaluation."""
 
 if __name__ != "ncp_control.agents":  # the folder is installed as ncp_control.agents; a second name would load it twice
     raise ImportError(f"import this package as ncp_control.agents, not as {__name__}")
@@ -21,6 +21,7 @@ from ncp_control.agents.runs import RunConfig, load_model, train_run
 from ncp_control.agents.sac import LiquidSAC
 from ncp_control.agents.sequence_replay import SequenceReplayBuffer, SequenceSamples
 from ncp_control.agents.stateless import NCPActorCriticPolicy, NCPSACPolicy, NCPTD3Policy
+from ncp_control.agents.td3 import LiquidTD3
 
 __all__ = [
     "CTRNNPolicy",
@@ -32,6 +33,7 @@ __all__ = [
     "LTCPolicy",
     "LiquidPPO",
     "LiquidSAC",
+    "LiquidTD3",
     "MlpPolicy",
     "NCPActorCriticPolicy",
     "NCPSACPolicy",

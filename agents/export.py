@@ -1,4 +1,4 @@
-"""Deploying LiquidPPO and LiquidSAC policies: the one-step actor, TorchScript/ONNX files, weights-only files.
+"""Deploying LiquidPPO, LiquidSAC and LiquidTD3 policies: the one-step actor, TorchScript/ONNX files, weights-only files.
 
 :func:`actor_onestep` turns a trained policy into a :class:`~ncp_control.export.OneStepPolicy`
 ``(obs, state, dt) -> (action, new_state)`` that applies what ``model.predict`` applies around
@@ -7,7 +7,7 @@ observation normaliser (``normalize_observations``), the transposition of channe
 camera images (SB3 trains on ``[C, H, W]``; the exported policy takes the env's ``[H, W, C]``
 images, as ``predict`` does), SB3's observation preprocessing and
 features extractor, the actor head (``actor_head``) and the action layer, the deterministic
-action (Gaussian mean / most likely choice; for LiquidSAC the squashed mean, scaled to the
+action (Gaussian mean / most likely choice; for LiquidSAC and LiquidTD3 the squashed mean, scaled to the
 action space) and the clipping of Box actions to the action space. ``obs`` is the raw env observation, ``dt`` the
 elapsed time in seconds (``info["dt"]``), the state is the actor's state (zeros at an
 episode start).
@@ -49,7 +49,7 @@ POLICY_FORMAT = "ncp-control-policy"
 WEIGHTS_FILE = "policy.safetensors"
 CONFIG_FILE = "config.json"
 _NORM_MEAN, _NORM_VAR = "obs_normalization.mean", "obs_normalization.var"
-#: The policies that export: LiquidPPO's and LiquidSAC's.
+#: The policies that export: LiquidPPO's, LiquidSAC's and LiquidTD3's (a subclass of LiquidSAC's).
 EXPORTABLE = (RecurrentSequencePolicy, RecurrentSACPolicy)
 
 
@@ -100,7 +100,7 @@ def actor_onestep(
     """The deterministic actor of a policy as a one-step module.
 
     :param policy: a LiquidPPO policy (:class:`~ncp_control.agents.policies.RecurrentSequencePolicy`) or a
-        LiquidSAC policy (:class:`~ncp_control.agents.sac_policy.RecurrentSACPolicy`), any alias.
+        LiquidSAC or LiquidTD3 policy (:class:`~ncp_control.agents.sac_policy.RecurrentSACPolicy`), any alias.
     :param normalization: observation statistics from :func:`normalization_of`, or None.
     :param use_dt: ``dt`` (seconds) divided by the policy's ``time_unit`` is the timespan
         (as LiquidPPO with ``use_info_dt=True``); False: every step lasts one time unit.
@@ -109,7 +109,7 @@ def actor_onestep(
     :return: the module (eval mode), ``(obs, state [B, actor_state_size], dt [B]) -> (action, state)``.
     """
     if not isinstance(policy, EXPORTABLE):
-        raise UserError(f"policy must be a LiquidPPO or LiquidSAC policy, got {type(policy).__name__}")
+        raise UserError(f"policy must be a LiquidPPO, LiquidSAC or LiquidTD3 policy, got {type(policy).__name__}")
     space = policy.observation_space
     if isinstance(space, spaces.Dict):
         raise UserError("the one-step policy supports Box and Discrete observation spaces, got a Dict space")
@@ -164,7 +164,7 @@ def takes_channels_last(model: BaseAlgorithm, env_observation_space: spaces.Spac
 
 def model_onestep(model: BaseAlgorithm, vec_normalize: VecNormalize | None = None,
                   env_observation_space: spaces.Space | None = None) -> OneStepPolicy:
-    """:param model: a trained :class:`ncp_control.agents.LiquidPPO` or :class:`ncp_control.agents.LiquidSAC`.
+    """:param model: a trained :class:`ncp_control.agents.LiquidPPO`, :class:`ncp_control.agents.LiquidSAC` or :class:`ncp_control.agents.LiquidTD3`.
     :param vec_normalize: its ``VecNormalize`` (default: the one wrapping the model's env, if any).
     :param env_observation_space: the env's observation space (for a model without env: whether
         its images come channels-last, :func:`takes_channels_last`).
@@ -183,7 +183,7 @@ _TRAINING_ONLY = ("lr_schedule", "optimizer_class", "optimizer_kwargs")
 
 def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normalize: VecNormalize | None = None,
                 extra: dict[str, Any] | None = None, env_observation_space: spaces.Space | None = None) -> Path:
-    """Write a trained LiquidPPO or LiquidSAC policy weights-only: ``folder/policy.safetensors`` and
+    """Write a trained LiquidPPO, LiquidSAC or LiquidTD3 policy weights-only: ``folder/policy.safetensors`` and
     ``folder/config.json`` (both written atomically).
 
     :param model: the trained model.
@@ -197,7 +197,7 @@ def save_policy(model: BaseAlgorithm, folder: str | os.PathLike[str], vec_normal
     """
     policy = model.policy
     if not isinstance(policy, EXPORTABLE):
-        raise UserError(f"save_policy needs a LiquidPPO or LiquidSAC policy, got {type(policy).__name__}")
+        raise UserError(f"save_policy needs a LiquidPPO, LiquidSAC or LiquidTD3 policy, got {type(policy).__name__}")
     if vec_normalize is None:
         vec_normalize = model.get_vec_normalize_env()
     normalization = normalization_of(vec_normalize)
@@ -321,7 +321,7 @@ def load_policy(path: str | os.PathLike[str]) -> DeployedPolicy:
                          "re-export it with `ncp-control export RUN_DIR --format safetensors`")
     policy_class = decode({"__class__": config.get("policy_class")})
     if not (isinstance(policy_class, type) and issubclass(policy_class, EXPORTABLE)):
-        raise UserError(f"config.json: policy_class must be a LiquidPPO or LiquidSAC policy, got {config.get('policy_class')!r}")
+        raise UserError(f"config.json: policy_class must be a LiquidPPO, LiquidSAC or LiquidTD3 policy, got {config.get('policy_class')!r}")
     observation_space = space_from_json(config["observation_space"])
     action_space = space_from_json(config["action_space"])
     kwargs = decode(config.get("policy_kwargs", {}))
@@ -411,7 +411,7 @@ def open_policy(path: str | os.PathLike[str], vec_normalize: VecNormalize | None
     model, info = load_model(target, trust_pickle=trust_pickle)
     if not isinstance(model.policy, EXPORTABLE):
         raise UserError(f"{target} holds a {type(model).__name__} model with {type(model.policy).__name__}; "
-                         "export and inspect handle LiquidPPO and LiquidSAC policies")
+                         "export and inspect handle LiquidPPO, LiquidSAC and LiquidTD3 policies")
     policy: Any = model.policy
     env_space = env_observation_space(info.get("env_id"), info.get("env_kwargs"))
     return model_onestep(model, vec_normalize, env_space), model, {

@@ -50,12 +50,14 @@ def space_from_json(data: Any) -> spaces.Space:
 
 
 def classes() -> dict[str, type]:
-    """Every class a config may name: policy aliases (LiquidPPO's and LiquidSAC's), extractors, ``torch.nn`` activations."""
+    """Every class a config may name: policy aliases (LiquidPPO's, LiquidSAC's and LiquidTD3's), extractors, ``torch.nn`` activations."""
     from ncp_control.agents.sac_policy import SAC_POLICY_ALIASES, RecurrentSACPolicy
+    from ncp_control.agents.td3_policy import TD3_POLICY_ALIASES, RecurrentTD3Policy
 
-    table: dict[str, type] = {f"agents.{cls.__name__}": cls for cls in (*POLICY_ALIASES.values(), *SAC_POLICY_ALIASES.values())}
-    table["agents.RecurrentSequencePolicy"] = RecurrentSequencePolicy
-    table["agents.RecurrentSACPolicy"] = RecurrentSACPolicy
+    aliases = (*POLICY_ALIASES.values(), *SAC_POLICY_ALIASES.values(), *TD3_POLICY_ALIASES.values())
+    table: dict[str, type] = {f"agents.{cls.__name__}": cls for cls in aliases}
+    for cls in (RecurrentSequencePolicy, RecurrentSACPolicy, RecurrentTD3Policy):
+        table[f"agents.{cls.__name__}"] = cls
     table.update({f"extractor.{name}": cls for name, cls in EXTRACTORS.items()})
     for name in dir(nn):
         value = getattr(nn, name)

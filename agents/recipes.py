@@ -12,7 +12,10 @@ the algorithm's arguments and these keys, which are not algorithm arguments:
   (observations and rewards), or its options as a mapping or ``dict(...)`` string
   (``norm_obs``, ``norm_reward``, ``clip_obs``, ``clip_reward``, ``gamma``, ``epsilon``);
   its ``gamma`` defaults to the entry's ``gamma``;
-- ``normalize_reward: true``: rewards only (``normalize: {norm_obs: false, norm_reward: true}``).
+- ``normalize_reward: true``: rewards only (``normalize: {norm_obs: false, norm_reward: true}``);
+- ``noise_type`` (``normal`` or ``ornstein-uhlenbeck``) and ``noise_std``: the exploration noise of
+  the off-policy algorithms, made SB3's ``action_noise`` when the model is built
+  (:func:`with_action_noise`).
 
 ``lin_X`` values stay strings here (a linear decay from X to 0, made a schedule when the model
 is built: :func:`ncp_control.agents.runs.algorithm_arguments`); ``policy_kwargs`` are parsed as plain data
@@ -35,10 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import yaml
+from gymnasium import spaces
 from ncp_control.agents.policy_kwargs import parse_policy_kwargs
 from ncp_control.envs.perturbations.train_shift import ShiftRandomization, parse_train_shifts
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from ncp_control.errors import UserError
@@ -54,6 +60,45 @@ _REFUSED = {
     "frame_stack": "the recurrent policies keep their own memory; use a recurrent policy (CfCPolicy, LSTMPolicy, "
                    "...) instead of stacked frames",
 }
+
+
+#: rl-zoo's exploration noise keys, and the noises ``noise_type`` names.
+NOISE_KEYS = ("noise_type", "noise_std")
+NOISES: dict[str, type[NormalActionNoise] | type[OrnsteinUhlenbeckActionNoise]] = {
+    "normal": NormalActionNoise, "ornstein-uhlenbeck": OrnsteinUhlenbeckActionNoise,
+}
+
+
+def check_noise(params: Mapping[str, Any], where: str = "hyperparams") -> None:
+    """:param params: hyperparameters. :param where: what to name in the error.
+    :raises UserError: for a ``noise_type`` that is not one of :data:`NOISES`, or without a
+        positive ``noise_std``, or a ``noise_std`` without ``noise_type``."""
+    kind, std = params.get("noise_type"), params.get("noise_std")
+    if kind is None and std is None:
+        return
+    if kind not in NOISES:
+        raise UserError(f"{where}: noise_type must be one of {sorted(NOISES)} (with noise_std), got {kind!r}")
+    if isinstance(std, bool) or not isinstance(std, (int, float)) or not std > 0:
+        raise UserError(f"{where}: noise_std must be a positive number (the noise's standard deviation in the "
+                        f"[-1, 1] action units), got {std!r}")
+
+
+def with_action_noise(params: Mapping[str, Any], action_space: spaces.Space) -> dict[str, Any]:
+    """Constructor arguments with rl-zoo's ``noise_type``/``noise_std`` made SB3's ``action_noise``
+    (zero mean, ``noise_std`` on every action dimension, as rl-zoo builds it).
+
+    :param params: the arguments (not changed).
+    :param action_space: the env's Box action space.
+    :return: the arguments without the two keys, with ``action_noise`` where they were given.
+    """
+    resolved = {key: value for key, value in params.items() if key not in NOISE_KEYS}
+    if params.get("noise_type") is None:
+        return resolved
+    check_noise(params)
+    n_actions = int(np.prod(action_space.shape or (1,)))
+    std = float(params["noise_std"])
+    resolved["action_noise"] = NOISES[params["noise_type"]](mean=np.zeros(n_actions), sigma=std * np.ones(n_actions))
+    return resolved
 
 
 @dataclass
@@ -185,6 +230,7 @@ def parse_recipe(entry: Mapping[str, Any], policy: str | None = None, where: str
     refused = sorted(set(params) & set(_REFUSED))
     if refused:
         raise UserError(f"{where}: {refused[0]} is not supported: {_REFUSED[refused[0]]}")
+    check_noise(params, where)
     normalize = params.pop("normalize", None)
     normalize_reward = params.pop("normalize_reward", None)
     if normalize_reward not in (None, True, False):
@@ -317,14 +363,14 @@ def shipped_file(name: str) -> Path | None:
 
 
 #: The shipped recipe file of each algorithm (the other shipped files are LiquidPPO's too).
-ALGORITHM_FILES = {"LiquidPPO": "liquid_ppo", "LiquidSAC": "liquid_sac"}
+ALGORITHM_FILES = {"LiquidPPO": "liquid_ppo", "LiquidSAC": "liquid_sac", "LiquidTD3": "liquid_td3"}
 
 
 def shipped_recipe_for(env_id: str, env_kwargs: Mapping[str, Any] | None = None,
                        policy: str | None = None, algo: str = "LiquidPPO") -> tuple[Recipe, Path] | None:
-    """The package's tuned recipe of a task with the given env arguments, for LiquidPPO or LiquidSAC.
+    """The package's tuned recipe of a task with the given env arguments, for LiquidPPO, LiquidSAC or LiquidTD3.
 
-    The algorithm's file is searched first (``liquid_ppo.yml``, ``liquid_sac.yml``), then, for
+    The algorithm's file is searched first (``liquid_ppo.yml``, ``liquid_sac.yml``, ``liquid_td3.yml``), then, for
     LiquidPPO, every other shipped file that is not an algorithm's; an entry of ``env_id`` fits when
     its ``env_kwargs`` are among ``env_kwargs`` (so ``lane_keeping_camera.yml``, whose entry has
     ``observation: camera``, serves ``--env-kwargs observation=camera`` and nothing else); the
@@ -333,7 +379,7 @@ def shipped_recipe_for(env_id: str, env_kwargs: Mapping[str, Any] | None = None,
     :param env_id: the task.
     :param env_kwargs: the env arguments of the run.
     :param policy: the policy alias to train (its overrides apply).
-    :param algo: ``"LiquidPPO"`` or ``"LiquidSAC"``.
+    :param algo: ``"LiquidPPO"``, ``"LiquidSAC"`` or ``"LiquidTD3"``.
     :return: ``(recipe, file)``, or None where no entry fits.
     """
     given = dict(env_kwargs or {})

@@ -81,13 +81,15 @@ class SequenceActor(nn.Module):
     :param head: hidden layers after the network's outputs.
     :param activation_fn: their activation.
     :param action_dim: A.
+    :param stochastic: a Gaussian with a learned log standard deviation (SAC); False: the mean
+        alone (TD3's deterministic actor, no log-std layer).
     """
 
     optimizer: th.optim.Optimizer
     encoder: _Encoder
 
     def __init__(self, encoder: _Encoder, net: nn.Module, head: list[int], activation_fn: type[nn.Module],
-                 action_dim: int) -> None:
+                 action_dim: int, stochastic: bool = True) -> None:
         super().__init__()
         self.encoder = encoder
         self.net = net
@@ -95,7 +97,7 @@ class SequenceActor(nn.Module):
         self.head = _mlp(out, head, activation_fn)
         latent = head[-1] if head else out
         self.mu = nn.Linear(latent, action_dim)
-        self.log_std = nn.Linear(latent, action_dim)
+        self.log_std = nn.Linear(latent, action_dim) if stochastic else None
         self.state_size = size_of(net, "state_size")
         self.distribution = SquashedDiagGaussianDistribution(action_dim)
 
@@ -103,10 +105,14 @@ class SequenceActor(nn.Module):
                 resets: th.Tensor | None) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
         """:param obs: ``[B, T, ...]``. :param state: ``[B, S]``. :param timespans: ``[B, T]``, a float or None.
         :param resets: ``[B, T]`` bool or None.
-        :return: mean ``[B, T, A]``, log standard deviation ``[B, T, A]`` (before the tanh) and the state ``[B, S]``."""
+        :return: mean ``[B, T, A]``, log standard deviation ``[B, T, A]`` (before the tanh; zeros
+            for a deterministic actor) and the state ``[B, S]``."""
         y, state = self.net(self.encoder(obs), state, timespans, resets)
         latent = self.head(y)
-        return self.mu(latent), self.log_std(latent).clamp(LOG_STD_MIN, LOG_STD_MAX), state
+        mean = self.mu(latent)
+        if self.log_std is None:
+            return mean, th.zeros_like(mean), state
+        return mean, self.log_std(latent).clamp(LOG_STD_MIN, LOG_STD_MAX), state
 
     def sample(self, mean: th.Tensor, log_std: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
         """:param mean: ``[..., A]``. :param log_std: ``[..., A]``.
@@ -169,10 +175,10 @@ class RecurrentSACPolicy(BasePolicy):
     :param wiring_seed: seed of the generated wiring.
     :param cell_kwargs: options of the liquid cells (``implementation`` defaults to ``"fast"``).
     :param critic_units: units of the critic's network (default: ``units``; unwired).
-    :param net_arch: hidden layers of the ``"mlp"`` actor network (default ``[256, 256]``).
+    :param net_arch: hidden layers of the ``"mlp"`` actor network (default ``[256, 256]``; LiquidTD3: ``[400, 300]``).
     :param actor_head: hidden layers after the actor network (default ``[64, 64]`` after a
         recurrent network, none after the MLP).
-    :param q_head: hidden layers of each Q head (default ``[256, 256]``).
+    :param q_head: hidden layers of each Q head (default ``[256, 256]``; LiquidTD3: ``[400, 300]``).
     :param n_critics: Q heads (clipped double Q learning: the smallest is used).
     :param activation_fn: activation of the heads and the MLP.
     :param features_extractor: ``"flatten"``, ``"cnn"``, a class, or None (automatic).
@@ -184,6 +190,10 @@ class RecurrentSACPolicy(BasePolicy):
     """
 
     network: str = "cfc"
+    #: A Gaussian actor (SAC); False: a deterministic one (TD3).
+    stochastic: bool = True
+    #: Hidden layers of each Q head and of the MLP actor, unless given (SB3's SAC).
+    default_net_arch: tuple[int, ...] = DEFAULT_NET_ARCH
 
     def __init__(
         self,
@@ -243,33 +253,37 @@ class RecurrentSACPolicy(BasePolicy):
         if network in LIQUID_NETWORKS:
             self.cell_kwargs.setdefault("implementation", "fast")
         self.critic_units = critic_units if critic_units is not None else self.units
-        self.net_arch = list(net_arch) if net_arch is not None else list(DEFAULT_NET_ARCH)
+        self.net_arch = list(net_arch) if net_arch is not None else list(self.default_net_arch)
         self.actor_head = list(actor_head) if actor_head is not None else ([] if network == "mlp" else list(DEFAULT_ACTOR_HEAD))
-        self.q_head = list(q_head) if q_head is not None else list(DEFAULT_NET_ARCH)
+        self.q_head = list(q_head) if q_head is not None else list(self.default_net_arch)
         self.n_critics = n_critics
         self.activation_fn = activation_fn
         self.features_extractor_choice = features_extractor
         action_dim = int(action_space.shape[0])
 
-        actor_encoder = _Encoder(observation_space, self.make_features_extractor(), normalize_images)
-        features_dim = actor_encoder.extractor.features_dim
         if motor_neurons is not None and (network not in LIQUID_NETWORKS or wiring not in (None, "ncp", "full")):
             raise UserError(f"motor_neurons sizes an 'ncp' or 'full' wiring of a liquid network, not wiring={wiring!r} "
                             f"of {network!r}: remove it")
-        wired = None
-        if network in LIQUID_NETWORKS:
-            wired = build_wiring(wiring, self.units, motor_neurons or action_dim, features_dim, sparsity_level, wiring_seed)
-        elif wiring not in (None, "none"):
+        if network not in LIQUID_NETWORKS and wiring not in (None, "none"):
             raise UserError(f"wiring is for the liquid networks {LIQUID_NETWORKS}, not {network!r}")
-        actor_net = make_sequence_model(network, features_dim, wired if wired is not None else self.units,
-                                        self.cell_kwargs, self.net_arch, activation_fn)
-        self.actor = SequenceActor(actor_encoder, actor_net, self.actor_head, activation_fn, action_dim)
+        self.actor = self._make_actor(action_dim)
         self.critic = self._make_critic(action_dim)
         self.critic_target = self._make_critic(action_dim)
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.critic_target.requires_grad_(False)
         self.actor.optimizer = self.optimizer_class(self.actor.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
         self.critic.optimizer = self.optimizer_class(self.critic.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
+
+    def _make_actor(self, action_dim: int) -> SequenceActor:
+        encoder = _Encoder(self.observation_space, self.make_features_extractor(), self.normalize_images)
+        features_dim = encoder.extractor.features_dim
+        wired = None
+        if self.network_name in LIQUID_NETWORKS:
+            wired = build_wiring(self.wiring, self.units, self.motor_neurons or action_dim, features_dim,
+                                 self.sparsity_level, self.wiring_seed)
+        net = make_sequence_model(self.network_name, features_dim, wired if wired is not None else self.units,
+                                  self.cell_kwargs, self.net_arch, self.activation_fn)
+        return SequenceActor(encoder, net, self.actor_head, self.activation_fn, action_dim, self.stochastic)
 
     def _make_critic(self, action_dim: int) -> SequenceCritic:
         encoder = _Encoder(self.observation_space, self.make_features_extractor(), self.normalize_images)

@@ -15,7 +15,7 @@ def zip_algorithm(path: str | os.PathLike[str]) -> str:
     """Guess the algorithm of a bare SB3 zip from the parameters it stores.
 
     :param path: the zip file.
-    :return: ``"LiquidSAC"``, ``"LiquidPPO"``, ``"RecurrentPPO"``, ``"TD3"``, ``"SAC"``, ``"PPO"`` or ``"A2C"``.
+    :return: ``"LiquidTD3"``, ``"LiquidSAC"``, ``"LiquidPPO"``, ``"RecurrentPPO"``, ``"TD3"``, ``"SAC"``, ``"PPO"`` or ``"A2C"``.
     :raises UserError: for a file that is not an SB3 zip.
     """
     try:
@@ -25,7 +25,7 @@ def zip_algorithm(path: str | os.PathLike[str]) -> str:
         raise UserError(f"{path} is not a model saved by Stable-Baselines3 ({error})") from None
     policy = str(data.get("policy_class", {}).get(":serialized:", "")) + str(data.get("policy_class", ""))
     if "burn_in" in data:
-        return "LiquidSAC"
+        return "LiquidTD3" if "policy_delay" in data else "LiquidSAC"
     if "seq_len" in data:
         return "LiquidPPO"
     if "_last_lstm_states" in data or "Lstm" in policy or "Recurrent" in policy:
@@ -40,7 +40,7 @@ def zip_algorithm(path: str | os.PathLike[str]) -> str:
 
 
 def liquid_zip(path: Any, expected: str = "LiquidPPO") -> Any:
-    """Check a path given to ``LiquidPPO.load`` or ``LiquidSAC.load`` before SB3 opens it.
+    """Check a path given to the ``load`` of LiquidPPO, LiquidSAC or LiquidTD3 before SB3 opens it.
 
     :param path: a file path (SB3 adds ``.zip`` where the path alone does not exist), or an
         open file (passed on unchecked).

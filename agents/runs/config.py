@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ncp_control.agents.policy_kwargs import parse_policy_kwargs, resolve_policy_kwargs
-from ncp_control.agents.recipes import normalize_options, read_recipe
+from ncp_control.agents.recipes import NOISE_KEYS, check_noise, normalize_options, read_recipe
 from ncp_control.envs.perturbations.train_shift import parse_train_shifts
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.utils import LinearSchedule
@@ -22,13 +22,14 @@ from ncp_control.errors import UserError
 
 
 def algorithms() -> dict[str, type[BaseAlgorithm]]:
-    """:return: algorithm name -> class (LiquidPPO, LiquidSAC, SB3 PPO/A2C/SAC/TD3, sb3-contrib RecurrentPPO)."""
+    """:return: algorithm name -> class (LiquidPPO, LiquidSAC, LiquidTD3, SB3 PPO/A2C/SAC/TD3, sb3-contrib RecurrentPPO)."""
     from ncp_control.agents.ppo import LiquidPPO
     from ncp_control.agents.sac import LiquidSAC
+    from ncp_control.agents.td3 import LiquidTD3
     from sb3_contrib import RecurrentPPO
     from stable_baselines3 import A2C, PPO, SAC, TD3
 
-    return {"LiquidPPO": LiquidPPO, "LiquidSAC": LiquidSAC, "PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3, "RecurrentPPO": RecurrentPPO}
+    return {"LiquidPPO": LiquidPPO, "LiquidSAC": LiquidSAC, "LiquidTD3": LiquidTD3, "PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3, "RecurrentPPO": RecurrentPPO}
 
 
 def package_policies(algo: str) -> dict[str, type]:
@@ -36,7 +37,7 @@ def package_policies(algo: str) -> dict[str, type]:
 
     :param algo: algorithm name (see :func:`algorithms`).
     :return: class name -> class (``RecurrentCfCPolicy`` ... for ``RecurrentPPO``, the stateless NCP
-        actors for ``PPO``, ``A2C``, ``SAC`` and ``TD3``; empty for ``LiquidPPO`` and ``LiquidSAC``, whose aliases cover their own).
+        actors for ``PPO``, ``A2C``, ``SAC`` and ``TD3``; empty for ``LiquidPPO``, ``LiquidSAC`` and ``LiquidTD3``, whose aliases cover their own).
     """
     from ncp_control.agents import recurrent_ppo, stateless
 
@@ -156,6 +157,9 @@ class RunConfig:
         self.normalize = normalize_options(self.normalize, where="normalize") if self.normalize else {}
         self.train_shift = [str(shift) for shift in parse_train_shifts(self.train_shift)]
         taken = algorithm_parameters(self.algo)
+        if "action_noise" in taken:  # rl-zoo's noise_type and noise_std build it
+            taken |= set(NOISE_KEYS)
+            check_noise(self.hyperparams)
         not_taken = sorted(set(self.hyperparams) - taken)
         if not_taken:
             hints = [f"{key} -> {close[0]}" for key in not_taken if (close := difflib.get_close_matches(key, taken, 1))]

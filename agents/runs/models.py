@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ncp_control.agents.model_state import read_state_meta, restore_state, save_state
-from ncp_control.agents.recipes import training_env
+from ncp_control.agents.recipes import training_env, with_action_noise
 from ncp_control.agents.runs.config import RunConfig, algorithm_arguments, algorithms, policy_of
 from ncp_control.agents.runs.folder import RunFolder
 from ncp_control.agents.timespan_obs import reads_timespans
@@ -42,10 +42,10 @@ def new_model(config: RunConfig, tensorboard_log: str | None = None, device: str
     """
     algo = algorithms()[config.algo]
     policy = policy_of(config.algo, config.policy)
-    params = algorithm_arguments(config.hyperparams)
+    env = run_env(config, config.seed)
+    params = with_action_noise(algorithm_arguments(config.hyperparams), env.action_space)
     if device is not None:
         params["device"] = device
-    env = run_env(config, config.seed)
     try:
         return algo(policy, env, seed=config.seed, tensorboard_log=tensorboard_log, verbose=0, **params)
     except (KeyError, TypeError, ValueError) as error:  # the configuration does not build: the user's to fix

@@ -33,7 +33,7 @@ from ncp_control.errors import UserError
 def export_weights(model: BaseAlgorithm, folder: Path, config: RunConfig) -> Path:
     """Weights-only export: the policy's tensors in safetensors and a JSON description.
 
-    LiquidPPO and LiquidSAC policies are written with :func:`ncp_control.agents.export.save_policy` (rebuilt without
+    LiquidPPO, LiquidSAC and LiquidTD3 policies are written with :func:`ncp_control.agents.export.save_policy` (rebuilt without
     unpickling by :func:`ncp_control.agents.export.load_policy`); other policies as their state dict.
 
     :param model: the trained model.
@@ -44,7 +44,7 @@ def export_weights(model: BaseAlgorithm, folder: Path, config: RunConfig) -> Pat
     from ncp_control.agents.export import EXPORTABLE, save_policy
     from safetensors.torch import save_file
 
-    if isinstance(model.policy, EXPORTABLE):  # LiquidPPO, LiquidSAC: reloadable by agents.load_policy
+    if isinstance(model.policy, EXPORTABLE):  # LiquidPPO, LiquidSAC, LiquidTD3: reloadable by agents.load_policy
         return save_policy(model, folder, extra=asdict(config)) / "policy.safetensors"
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().clone().contiguous() for k, v in model.policy.state_dict().items()}

@@ -23,7 +23,7 @@ def default_run_dir(env_id: str, policy: str, seed: int) -> Path:
 
 def _recipe(args: argparse.Namespace, env_kwargs: dict[str, Any]) -> Recipe:
     """The recipe of ``--config`` (a file, or the name of a shipped one), else the package's tuned
-    one for LiquidPPO or LiquidSAC on a task (and env arguments) that has one."""
+    one for LiquidPPO, LiquidSAC or LiquidTD3 on a task (and env arguments) that has one."""
     if args.config:
         path = Path(args.config)
         shipped = shipped_file(args.config) if not path.exists() else None

@@ -32,16 +32,18 @@ def test_every_shipped_recipe_trains_from_the_command_line_with_every_alias(tmp_
         assert info["status"] == "done" and info["policy"] == alias
 
 
-@pytest.mark.parametrize("env_id", shipped_tasks("liquid_sac"))
-def test_every_shipped_liquid_sac_recipe_trains_from_the_command_line_with_every_alias(tmp_path, capsys, env_id):
+@pytest.mark.parametrize(("algo", "env_id"), [("LiquidSAC", env) for env in shipped_tasks("liquid_sac")]
+                         + [("LiquidTD3", env) for env in shipped_tasks("liquid_td3")])
+def test_every_shipped_off_policy_recipe_trains_from_the_command_line_with_every_alias(tmp_path, capsys, algo, env_id):
     # a tiny budget: a few random steps into the replay buffer, no update
     for alias in ALIASES:
         out = tmp_path / alias
-        assert main(["train", env_id, "--algo", "LiquidSAC", "--policy", alias, "--timesteps", "4", "--out", str(out),
+        assert main(["train", env_id, "--algo", algo, "--policy", alias, "--timesteps", "4", "--out", str(out),
                      *QUIET]) == 0
         info = RunFolder.open(out).info()
-        assert info["status"] == "done" and info["policy"] == alias and info["algo"] == "LiquidSAC"
-    assert "liquid_sac.yml" in capsys.readouterr().out  # the tuned recipe, not LiquidPPO's
+        assert info["status"] == "done" and info["policy"] == alias and info["algo"] == algo
+    file = {"LiquidSAC": "liquid_sac.yml", "LiquidTD3": "liquid_td3.yml"}[algo]
+    assert file in capsys.readouterr().out  # the algorithm's tuned recipe, not LiquidPPO's
 
 
 def test_n_envs_and_timesteps_of_the_command_line_win_over_the_config(tmp_path):
