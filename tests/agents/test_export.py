@@ -239,5 +239,5 @@ def test_malicious_zip_is_refused_and_its_code_never_runs(trained: Any, tmp_path
 def test_save_policy_refuses_other_policies(tmp_path: Path) -> None:
     from stable_baselines3 import PPO
 
-    with pytest.raises(ValueError, match="LiquidPPO or LiquidSAC policy"):
+    with pytest.raises(ValueError, match="LiquidPPO, LiquidSAC or LiquidTD3 policy"):
         save_policy(PPO("MlpPolicy", "Pendulum-v1", n_steps=8, batch_size=8), tmp_path / "w")
