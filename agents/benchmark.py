@@ -15,7 +15,9 @@ Agents are named ``ALGO:POLICY``:
 - ``PPO:MlpPolicy``: SB3's PPO with the zoo's policy arguments (feed-forward anchor);
 - ``LiquidSAC:CfCPolicy`` (and every other alias of :class:`ncp_control.agents.LiquidSAC`) and
   ``SAC:MlpPolicy`` (SB3's SAC): the off-policy agents, trained on the zoo's SAC recipes
-  (:data:`SAC_RECIPES`).
+  (:data:`SAC_RECIPES`);
+- ``LiquidTD3:CfCPolicy`` (and every other alias of :class:`ncp_control.agents.LiquidTD3`) and
+  ``TD3:MlpPolicy`` (SB3's TD3), trained on the zoo's TD3 recipes (:data:`TD3_RECIPES`).
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ import numpy as np
 from ncp_control.errors import UserError
 
 #: The algorithms an agent name may start with.
-ALGORITHMS = ("LiquidPPO", "RecurrentPPO", "PPO", "LiquidSAC", "SAC")
-#: The off-policy algorithms: they train on :data:`SAC_RECIPES`.
-OFF_POLICY = ("LiquidSAC", "SAC")
+ALGORITHMS = ("LiquidPPO", "RecurrentPPO", "PPO", "LiquidSAC", "SAC", "LiquidTD3", "TD3")
+#: The off-policy algorithms: they train on :data:`SAC_RECIPES` (SAC) or :data:`TD3_RECIPES` (TD3).
+OFF_POLICY = ("LiquidSAC", "SAC", "LiquidTD3", "TD3")
 #: Normalisation modes: the zoo's VecNormalize (observations and rewards) or none.
 NORMALIZE = ("zoo", "none")
 
@@ -119,13 +121,29 @@ SAC_RECIPES: dict[str, ZooRecipe] = {
 }
 
 
+_TD3_PENDULUM = ZooRecipe(
+    n_envs=1, n_timesteps=50_000,
+    algo_kwargs={"gamma": 0.98, "buffer_size": 200_000, "learning_starts": 10_000, "noise_type": "normal",
+                 "noise_std": 0.1, "learning_rate": 1e-3},
+    anchor_policy_kwargs={"net_arch": [400, 300]}, threshold=-250.0, vec_normalize=False,
+)
+
+#: rl-baselines3-zoo TD3 recipes (hyperparams/td3.yml), for LiquidTD3 and SB3's TD3; Pendulum as
+#: in :data:`SAC_RECIPES` (the zoo's 20k steps, 50k without velocities).
+TD3_RECIPES: dict[str, ZooRecipe] = {
+    "Pendulum-v1": replace(_TD3_PENDULUM, n_timesteps=20_000),
+    "NCPControl/PendulumNoVel-v1": _TD3_PENDULUM,
+}
+
+
 def recipe_of(env_id: str, algo: str = "LiquidPPO") -> ZooRecipe:
-    """:param env_id: the task. :param algo: the algorithm (off-policy ones read :data:`SAC_RECIPES`).
+    """:param env_id: the task. :param algo: the algorithm (off-policy ones read :data:`SAC_RECIPES`
+        or :data:`TD3_RECIPES`).
     :return: the zoo recipe of a task. :raises UserError: for a task without one."""
-    table = SAC_RECIPES if algo in OFF_POLICY else ZOO_RECIPES
+    kind, table = ("TD3 recipe", TD3_RECIPES) if algo in ("LiquidTD3", "TD3") else \
+        ("SAC recipe", SAC_RECIPES) if algo in OFF_POLICY else ("zoo recipe", ZOO_RECIPES)
     if env_id not in table:
         hint = f" (did you mean 'NCPControl/{env_id}'?)" if f"NCPControl/{env_id}" in table else ""
-        kind = "SAC recipe" if algo in OFF_POLICY else "zoo recipe"
         raise UserError(f"no {kind} for {env_id!r}{hint}; choose one of {sorted(table)}")
     return table[env_id]
 
@@ -134,6 +152,7 @@ def parse_agent(agent: str) -> tuple[str, str]:
     """:param agent: ``"ALGO:POLICY"``. :return: ``(algo, policy)``. :raises ValueError: for a bad name."""
     from ncp_control.agents.policies import POLICY_ALIASES
     from ncp_control.agents.sac_policy import SAC_POLICY_ALIASES
+    from ncp_control.agents.td3_policy import TD3_POLICY_ALIASES
 
     algo, _, policy = agent.partition(":")
     allowed = {
@@ -142,6 +161,8 @@ def parse_agent(agent: str) -> tuple[str, str]:
         "PPO": ("MlpPolicy",),
         "LiquidSAC": tuple(SAC_POLICY_ALIASES),
         "SAC": ("MlpPolicy",),
+        "LiquidTD3": tuple(TD3_POLICY_ALIASES),
+        "TD3": ("MlpPolicy",),
     }
     if algo not in allowed or policy not in allowed[algo]:
         names = [f"{a}:{p}" for a, ps in allowed.items() for p in ps]
@@ -204,10 +225,13 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
         for the default.
     :return: the model.
     """
+    from ncp_control.agents.recipes import with_action_noise
+
     algo, policy = parse_agent(agent)
     recipe = recipe_of(env_id, algo)
     kwargs = _algo_kwargs(recipe, algo)
     env = make_envs(env_id, recipe.n_envs, seed, normalize, float(kwargs.get("gamma", 0.99)), recipe.vec_normalize)
+    kwargs = with_action_noise(kwargs, env.action_space)  # the TD3 recipes' exploration noise
     cell_kwargs = {"cell_kwargs": {"implementation": implementation}} if implementation else {}
     liquid_kwargs = {**cell_kwargs, **_exploration_kwargs(recipe)}  # our liquid networks, in either algorithm
     from ncp_control.agents.sequence import LIQUID_NETWORKS
@@ -225,10 +249,20 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
 
         network = SAC_POLICY_ALIASES[policy].network  # type: ignore[attr-defined]
         return LiquidSAC(policy, env, seed=seed, policy_kwargs=cell_kwargs if network in LIQUID_NETWORKS else {}, **kwargs)
+    if algo == "LiquidTD3":
+        from ncp_control.agents.td3 import LiquidTD3
+        from ncp_control.agents.td3_policy import TD3_POLICY_ALIASES
+
+        network = TD3_POLICY_ALIASES[policy].network  # type: ignore[attr-defined]
+        return LiquidTD3(policy, env, seed=seed, policy_kwargs=cell_kwargs if network in LIQUID_NETWORKS else {}, **kwargs)
     if algo == "SAC":
         from stable_baselines3 import SAC
 
         return SAC(policy, env, seed=seed, **kwargs)
+    if algo == "TD3":
+        from stable_baselines3 import TD3
+
+        return TD3(policy, env, seed=seed, policy_kwargs=_anchor_policy_kwargs(recipe), **kwargs)
     if algo == "RecurrentPPO":
         from sb3_contrib import RecurrentPPO
 

@@ -1,7 +1,7 @@
-"""Learning benchmark: LiquidPPO and LiquidSAC with each network against their anchors on the zoo's recipes.
+"""Learning benchmark: LiquidPPO, LiquidSAC and LiquidTD3 with each network against their anchors on the zoo's recipes.
 
 Trains every agent on the same rl-baselines3-zoo recipe (the PPO recipes for LiquidPPO,
-RecurrentPPO and PPO; the SAC recipes for LiquidSAC and SAC), budget and seeds, with the zoo's
+RecurrentPPO and PPO; the SAC recipes for LiquidSAC and SAC; the TD3 recipes for LiquidTD3 and TD3), budget and seeds, with the zoo's
 normalisation and/or without any, evaluates each seed deterministically, and prints
 per-seed returns, the IQM with its bootstrap 95% interval, training time and time to first
 reach the task's threshold. Each finished run is appended to the results file (JSON lines), and

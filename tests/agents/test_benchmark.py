@@ -112,3 +112,19 @@ def test_off_policy_agents_train_on_the_zoos_sac_recipe_without_its_ppo_normalis
         assert not isinstance(model.get_env(), VecNormalize)  # the zoo's SAC recipe normalises nothing
     with pytest.raises(ValueError, match="no SAC recipe"):
         recipe_of("NCPControl/CartPoleNoVel-v1", "LiquidSAC")
+
+
+def test_td3_agents_train_on_the_zoos_td3_recipe_with_its_exploration_noise() -> None:
+    from ncp_control.agents import LiquidTD3
+    from ncp_control.agents.benchmark import build_agent, recipe_of
+    from stable_baselines3 import TD3
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    assert recipe_of("Pendulum-v1", "TD3").n_timesteps == 20_000
+    for agent, cls in (("LiquidTD3:CfCPolicy", LiquidTD3), ("TD3:MlpPolicy", TD3)):
+        model = build_agent(agent, "NCPControl/PendulumNoVel-v1", 0, "zoo")
+        assert isinstance(model, cls) and (model.gamma, model.learning_starts, model.buffer_size) == (0.98, 10_000, 200_000)
+        assert isinstance(model.action_noise, NormalActionNoise)
+        np.testing.assert_array_equal(model.action_noise._sigma, [0.1])
+    with pytest.raises(ValueError, match="no TD3 recipe"):
+        recipe_of("HalfCheetah-v5", "LiquidTD3")
