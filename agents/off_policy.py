@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from ncp_control.agents.common.algorithm import RecurrentAlgorithmMixin
 from ncp_control.agents.device import recurrent_device
 from ncp_control.agents.sac_policy import RecurrentSACPolicy, SequenceActor, SequenceCritic
 from ncp_control.agents.sequence_replay import SequenceReplayBuffer, SequenceSamples
@@ -29,7 +30,6 @@ from ncp_control.agents.timing import (
     time_unit_argument,
     timespans_from_infos,
 )
-from ncp_control.agents.zips import liquid_zip
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import ActionNoise
@@ -96,7 +96,7 @@ class ReplayWindows(NamedTuple):
         return None if x is None else x[:, :-1]
 
 
-class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
+class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  # type: ignore[misc]  # predict takes dt
     """SB3's ``OffPolicyAlgorithm`` with recurrent actor and critics trained on replayed sequences.
 
     See :class:`~ncp_control.agents.sac.LiquidSAC` for the arguments; a subclass builds its
@@ -330,21 +330,6 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
                              tb_log_name=tb_log_name or type(self).__name__, reset_num_timesteps=reset_num_timesteps,
                              progress_bar=progress_bar)
 
-    def predict(  # type: ignore[override]
-        self,
-        observation: np.ndarray,
-        state: np.ndarray | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-        dt: np.ndarray | float | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Actions and the actor's next state (see :meth:`~ncp_control.agents.sac_policy.RecurrentSACPolicy.predict`).
-
-        :param dt: elapsed time since the previous observation in seconds (``info["dt"]``);
-            ignored when ``use_info_dt`` is False.
-        """
-        return self.policy.predict(observation, state, episode_start, deterministic, dt=dt if self.use_info_dt else None)
-
     def save_replay_buffer(self, path: str | os.PathLike[str]) -> None:  # type: ignore[override]
         """Write the replay buffer into the folder ``path`` (``replay.safetensors`` with the
         arrays and ``replay.json`` with the sizes; nothing pickled), replaced as a whole.
@@ -376,24 +361,3 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
         data = read_json(folder / REPLAY_META)
         data["arrays"] = {name: t.numpy() for name, t in read_tensors(folder / REPLAY_TENSORS).items()}
         self.replay_buffer.from_arrays(data)
-
-    @classmethod
-    def load(cls: type[SelfSequenceOffPolicy], path: Any, env: Any = None, device: th.device | str = "auto",  # type: ignore[override]
-             custom_objects: dict[str, Any] | None = None, print_system_info: bool = False, force_reset: bool = True,
-             **kwargs: Any) -> SelfSequenceOffPolicy:
-        """SB3's ``load``: open a ``.zip`` written by :meth:`save`. Unpickling can run arbitrary
-        code: load only files you made or trust; the weights-only alternative is a run folder
-        or model state (:func:`ncp_control.agents.runs.load_model`).
-
-        :param path: the zip file.
-        :param env: the env to attach.
-        :param device: torch device.
-        :param custom_objects: objects that replace stored ones (see SB3).
-        :param print_system_info: print the saving and the current system's versions.
-        :param force_reset: reset the env before the next ``learn``.
-        :param kwargs: attributes to set on the model.
-        :return: the model.
-        """
-        path = liquid_zip(path, cls.__name__)
-        return super().load(path, env=env, device=recurrent_device(device), custom_objects=custom_objects,
-                            print_system_info=print_system_info, force_reset=force_reset, **kwargs)

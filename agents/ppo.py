@@ -8,6 +8,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from ncp_control.agents.buffer import ChunkedRolloutBuffer
+from ncp_control.agents.common.algorithm import RecurrentAlgorithmMixin
 from ncp_control.agents.device import recurrent_device
 from ncp_control.agents.follow_vec_normalize import VecNormalizeFollower
 from ncp_control.agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
@@ -18,7 +19,6 @@ from ncp_control.agents.timing import (
     time_unit_argument,
     timespans_from_infos,
 )
-from ncp_control.agents.zips import liquid_zip
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
@@ -48,7 +48,7 @@ def normalize_advantages(advantages: th.Tensor, returns_scale: th.Tensor | None)
     return (advantages - advantages.mean()) / scale
 
 
-class LiquidPPO(OnPolicyAlgorithm):
+class LiquidPPO(RecurrentAlgorithmMixin, OnPolicyAlgorithm):  # type: ignore[misc]  # predict takes dt and a state array
     """Proximal Policy Optimisation for recurrent policies, trained on chunks of ``seq_len`` steps.
 
     The rollout keeps each env's policy state; training replays fixed chunks from the state
@@ -100,6 +100,7 @@ class LiquidPPO(OnPolicyAlgorithm):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = POLICY_ALIASES
+    zip_name = "LiquidPPO"
     policy: RecurrentSequencePolicy  # type: ignore[assignment]
     rollout_buffer: ChunkedRolloutBuffer  # type: ignore[assignment]
 
@@ -463,43 +464,3 @@ class LiquidPPO(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
-
-    def predict(  # type: ignore[override]
-        self,
-        observation: np.ndarray | dict[str, np.ndarray],
-        state: np.ndarray | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-        dt: np.ndarray | float | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Actions and next state (see :meth:`ncp_control.agents.policies.RecurrentSequencePolicy.predict`).
-
-        :param dt: elapsed time since the previous observation in seconds (``info["dt"]``);
-            ignored when ``use_info_dt`` is False.
-        """
-        return self.policy.predict(observation, state, episode_start, deterministic, dt=dt if self.use_info_dt else None)
-
-
-    @classmethod
-    def load(cls: type[SelfLiquidPPO], path: Any, env: Any = None, device: th.device | str = "auto",  # type: ignore[override]
-             custom_objects: dict[str, Any] | None = None, print_system_info: bool = False, force_reset: bool = True,
-             **kwargs: Any) -> SelfLiquidPPO:
-        """SB3's ``load``, unchanged: open a ``.zip`` written by :meth:`save`.
-
-        The zip's ``data`` holds pickled objects that are unpickled here, and unpickling can
-        run arbitrary code: load only files you made or trust. Weights-only alternatives that
-        unpickle nothing: :func:`ncp_control.agents.load_policy` (deployment) and
-        :func:`ncp_control.agents.runs.load_model` on a run folder or model state folder.
-
-        :param path: the zip file.
-        :param env: the env to attach.
-        :param device: torch device.
-        :param custom_objects: objects that replace stored ones (see SB3).
-        :param print_system_info: print the saving and the current system's versions.
-        :param force_reset: reset the env before the next ``learn``.
-        :param kwargs: attributes to set on the model.
-        :return: the model.
-        """
-        path = liquid_zip(path)  # input validation (issue 16): a missing file or another algorithm's zip
-        return super().load(path, env=env, device=recurrent_device(device), custom_objects=custom_objects,
-                            print_system_info=print_system_info, force_reset=force_reset, **kwargs)

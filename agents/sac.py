@@ -70,6 +70,7 @@ class LiquidSAC(SequenceOffPolicyAlgorithm):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = SAC_POLICY_ALIASES
+    zip_name = "LiquidSAC"
 
     def __init__(
         self,

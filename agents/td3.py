@@ -57,6 +57,7 @@ class LiquidTD3(SequenceOffPolicyAlgorithm):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = TD3_POLICY_ALIASES
+    zip_name = "LiquidTD3"
     policy: RecurrentTD3Policy  # type: ignore[assignment]
 
     def __init__(

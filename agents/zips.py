@@ -60,3 +60,4 @@ def liquid_zip(path: Any, expected: str = "LiquidPPO") -> Any:
     if algorithm != expected:
         raise UserError(f"path: {str(found)!r} holds a {algorithm} model, not {expected}: load it with {algorithm}.load")
     return found
+

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
-from ncp_control.agents import LiquidSAC
+from ncp_control.agents import LiquidSAC, LiquidTD3
 from ncp_control.agents.model_state import restore_state, save_state
 from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -158,11 +158,12 @@ def test_discrete_actions_unbounded_actions_and_dict_observations_are_refused(di
         LiquidSAC.policy_aliases["CfCPolicy"](unbounded.observation_space, unbounded.action_space, lambda _: 1e-3)
 
 
+@pytest.mark.parametrize("algo", [LiquidSAC, LiquidTD3])
 @pytest.mark.parametrize("policy", ["CfCPolicy", "LSTMPolicy", "MlpPolicy"])
-def test_weights_only_export_acts_as_the_model(policy: str, tmp_path: Path) -> None:
+def test_weights_only_export_acts_as_the_model(algo: type[LiquidSAC | LiquidTD3], policy: str, tmp_path: Path) -> None:
     from ncp_control.agents import load_policy, save_policy
 
-    model = LiquidSAC(policy, "Pendulum-v1", seed=0, policy_kwargs=SMALL[policy], **FAST)
+    model = algo(policy, "Pendulum-v1", seed=0, policy_kwargs=SMALL[policy], **FAST)
     model.learn(40)
     save_policy(model, tmp_path / "policy")
     deployed = load_policy(tmp_path / "policy")
