@@ -25,13 +25,11 @@ from ncp_control.agents.sac_policy import RecurrentSACPolicy, SequenceActor, Seq
 from ncp_control.agents.sequence_replay import SequenceReplayBuffer, SequenceSamples
 from ncp_control.agents.timing import (
     default_time_unit,
-    first_step_seconds,
     policy_kwargs_with_time_unit,
     time_unit_argument,
     timespans_from_infos,
 )
 from stable_baselines3.common.buffers import ReplayBuffer
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
@@ -40,7 +38,6 @@ from torch import nn
 
 from ncp_control.errors import UserError
 from ncp_control.export.weights import read_json, read_tensors, write_json, write_tensors
-from ncp_control.timespans import to_timespans
 
 #: Files of a replay buffer written by :meth:`SequenceOffPolicyAlgorithm.save_replay_buffer`.
 REPLAY_TENSORS, REPLAY_META = "replay.safetensors", "replay.json"
@@ -197,8 +194,7 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
         self.actor, self.critic, self.critic_target = self.policy.actor, self.policy.critic, self.policy.critic_target
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "actor", "critic", "critic_target", "_last_state", "_next_state",
-                "_last_timespans", "_start_timespan"]
+        return [*super()._excluded_save_params(), "actor", "critic", "critic_target", "_next_state"]
 
     @property
     def time_unit(self) -> float:
@@ -207,17 +203,11 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
 
     # ------------------------------------------------------------------ rollout
 
-    def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
-                     tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
-        fresh = reset_num_timesteps or self._last_obs is None
-        result = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
-        n_envs = self.env.num_envs if self.env is not None else self.n_envs
-        self._start_timespan = float(to_timespans(first_step_seconds(self.env), self.policy.time_unit))
-        if fresh or self._last_state is None or self._last_state.shape[0] != n_envs:
-            self.replay_buffer.cut()  # the envs were reset: the last steps stored have no next observation
-            self._last_state = th.zeros(n_envs, self.replay_buffer.state_size, device=self.device)
-            self._last_timespans = np.full(n_envs, self._start_timespan, dtype=np.float32)
-        return result
+    def _initial_rollout_state(self, n_envs: int) -> th.Tensor:
+        """The envs were reset: the last steps stored have no next observation (cut there); actor
+        and critic start at rest. :return: ``[n_envs, S_actor + S_critic]`` zeros."""
+        self.replay_buffer.cut()
+        return th.zeros(n_envs, self.replay_buffer.state_size, device=self.device)
 
     def _timespans_tensor(self, timespans: np.ndarray) -> th.Tensor | None:
         return th.as_tensor(timespans, device=self.device) if self.use_info_dt else None

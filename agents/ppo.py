@@ -14,7 +14,6 @@ from ncp_control.agents.follow_vec_normalize import VecNormalizeFollower
 from ncp_control.agents.policies import POLICY_ALIASES, RecurrentSequencePolicy
 from ncp_control.agents.timing import (
     default_time_unit,
-    first_step_seconds,
     policy_kwargs_with_time_unit,
     time_unit_argument,
     timespans_from_infos,
@@ -28,7 +27,6 @@ from stable_baselines3.common.vec_env import VecEnv, unwrap_vec_normalize
 from torch.nn import functional as F
 
 from ncp_control.errors import UserError
-from ncp_control.timespans import to_timespans
 
 #: What ``normalize_advantage`` divides advantages by (see :class:`LiquidPPO`).
 ADVANTAGE_SCALES = ("auto", "returns", "batch")
@@ -220,18 +218,14 @@ class LiquidPPO(RecurrentAlgorithmMixin, OnPolicyAlgorithm):  # type: ignore[mis
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_last_state", "_last_timespans", "_start_timespan",
-                "_vec_normalize_follower"]
+        return [*super()._excluded_save_params(), "_vec_normalize_follower"]
+
+    def _initial_rollout_state(self, n_envs: int) -> th.Tensor:
+        return self.policy.initial_state(n_envs)
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
-        fresh = reset_num_timesteps or self._last_obs is None
         result = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
-        n_envs = self.env.num_envs if self.env is not None else self.n_envs
-        self._start_timespan = float(to_timespans(first_step_seconds(self.env), self.policy.time_unit))
-        if fresh or self._last_state is None or self._last_state.shape[0] != n_envs:
-            self._last_state = self.policy.initial_state(n_envs)
-            self._last_timespans = np.full(n_envs, self._start_timespan, dtype=np.float32)
         obs_normalizer = self.policy.obs_normalizer if self.policy.preserve_observation_function else None
         self._vec_normalize_follower = VecNormalizeFollower(obs_normalizer, self.policy.value_normalizer)
         self._follow_vec_normalize()

@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import numpy as np
 import torch as th
 from ncp_control.agents.device import recurrent_device
+from ncp_control.agents.timing import first_step_seconds
 from ncp_control.agents.zips import liquid_zip
+
+from ncp_control.timespans import to_timespans
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -17,12 +20,14 @@ SelfLoaded = TypeVar("SelfLoaded", bound="BaseAlgorithm")
 
 class RecurrentAlgorithmMixin:
     """What LiquidPPO, LiquidSAC and LiquidTD3 add to SB3's algorithms (put first among the bases):
-    ``predict`` with the policy state and ``dt``, and a ``load`` that checks the file first
+    the rollout's recurrent state and timespans, set up where ``learn`` starts; ``predict`` with
+    the policy state and ``dt``; and a ``load`` that checks the file first
     (:func:`~ncp_control.agents.zips.liquid_zip`) and puts the model on the recurrent policies'
     device (:func:`~ncp_control.agents.device.recurrent_device`).
 
-    A subclass sets :attr:`zip_name` and has a ``policy`` with
-    ``predict(observation, state, episode_start, deterministic, dt=...)`` and a ``use_info_dt`` flag.
+    A subclass sets :attr:`zip_name`, implements :meth:`_initial_rollout_state`, and has a
+    ``policy`` with ``time_unit`` and ``predict(observation, state, episode_start, deterministic,
+    dt=...)``, and a ``use_info_dt`` flag.
     """
 
     #: What :func:`zip_algorithm` calls this algorithm's zips (subclasses load them too).
@@ -30,6 +35,35 @@ class RecurrentAlgorithmMixin:
 
     policy: Any
     use_info_dt: bool
+    env: Any
+    n_envs: int
+    _last_obs: Any
+    #: Rollout state: the policy state before each env's next step ``[n_envs, S]``, that step's
+    #: timespan ``[n_envs]`` (time units), and the timespan of an episode's first step.
+    _last_state: th.Tensor | None
+    _last_timespans: np.ndarray | None
+    _start_timespan: float
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_last_state", "_last_timespans", "_start_timespan"]  # type: ignore[misc]
+
+    def _initial_rollout_state(self, n_envs: int) -> th.Tensor:
+        """:return: the state every env's first step starts from ``[n_envs, S]`` (a subclass's)."""
+        raise NotImplementedError
+
+    def _setup_learn(self, total_timesteps: int, callback: Any = None, reset_num_timesteps: bool = True,
+                     tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, Any]:
+        """SB3's set-up, then the rollout's timespans, and its states where the envs were reset
+        (or their number changed): :meth:`_initial_rollout_state`, and one nominal control
+        period for every env's first step (:func:`~ncp_control.agents.timing.first_step_seconds`)."""
+        fresh = reset_num_timesteps or self._last_obs is None
+        result = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)  # type: ignore[misc]
+        n_envs = self.env.num_envs if self.env is not None else self.n_envs
+        self._start_timespan = float(to_timespans(first_step_seconds(self.env), self.policy.time_unit))
+        if fresh or self._last_state is None or self._last_state.shape[0] != n_envs:
+            self._last_state = self._initial_rollout_state(n_envs)
+            self._last_timespans = np.full(n_envs, self._start_timespan, dtype=np.float32)
+        return result  # type: ignore[no-any-return]
 
     def predict(  # type: ignore[override]
         self,
