@@ -384,6 +384,25 @@ def done_keys(records: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
     return {tuple(record[name] for name in fields) for record in records}
 
 
+def at_budget(record: dict[str, Any], steps: int, threshold: float | None = None) -> dict[str, Any] | None:
+    """A run as it stood at ``steps`` env steps, from its learning curve: the evaluation there
+    (the same episodes as the final one), the training time to it, and the time it first
+    reached ``threshold`` by then. A run's own budget is its last curve point.
+
+    :param record: a run of :func:`read_results`.
+    :param steps: the budget to read.
+    :param threshold: the task's threshold (None: not timed).
+    :return: the record with ``steps``, ``mean_return``, ``train_seconds`` and
+        ``seconds_to_threshold`` of that point, or None when the curve has no evaluation there.
+    """
+    points = [point for point in record.get("curve") or [] if point[0] <= steps]
+    if not points or points[-1][0] != steps:
+        return None
+    reached = [seconds for _, seconds, value in points if threshold is not None and value >= threshold]
+    return {**record, "steps": steps, "mean_return": points[-1][2], "train_seconds": points[-1][1],
+            "seconds_to_threshold": reached[0] if reached else None}
+
+
 def summarize(records: list[dict[str, Any]], reps: int = 2000) -> list[dict[str, Any]]:
     """One row per (task, agent, normalisation, budget, implementation): every seed's return,
     the IQM with its bootstrap 95% interval, mean training seconds, seeds that reached the

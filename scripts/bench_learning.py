@@ -41,7 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--eval-episodes", type=int, default=20, help="deterministic episodes per evaluation")
     parser.add_argument("--eval-every", type=int, default=0,
                         help="also evaluate every N steps for the time to threshold (0: at the end only)")
-    parser.add_argument("--results", default="bench_learning.jsonl", help="results file (appended; resumes)")
+    parser.add_argument("--results", nargs="+", default=["bench_learning.jsonl"],
+                        help="results file (appended; resumes); further files are read for the summary too")
+    parser.add_argument("--at-steps", type=int, default=None,
+                        help="summarise every run as it stood at N steps (its evaluation there, from its curve: "
+                             "runs with --eval-every dividing N and a budget of at least N), to compare agents "
+                             "whose recipes train for different budgets; with --no-train")
     parser.add_argument("--jobs", type=int, default=1, help="runs trained in parallel processes")
     parser.add_argument("--markdown", action="store_true", help="print the summary as a Markdown table")
     parser.add_argument("--no-train", action="store_true", help="only summarise the runs already in the results file")
@@ -103,12 +108,17 @@ def main(argv: list[str] | None = None) -> int:
         parse_agent(agent)
     if args.jobs < 1 or steps < 1 or episodes < 1 or args.eval_every < 0:
         raise UserError("--jobs, --steps and --eval-episodes must be >= 1 and --eval-every >= 0")
-    done = done_keys(read_results(args.results))
+    if args.at_steps is not None and (not args.no_train or args.at_steps < 1):
+        raise UserError(f"--at-steps summarises runs already made: give it with --no-train, and >= 1 (got {args.at_steps})")
+    results, *others = args.results
+    if args.at_steps is not None:
+        return _summarize_at(args, others, args.at_steps)
+    done = done_keys(read_results(results))
     keys = [RunKey(args.env, agent, norm, seed, steps, args.implementation)
             for norm, agent, seed in itertools.product(args.normalize, agents, seeds)]
     todo = [key for key in keys if key.as_tuple() not in done]
-    print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {args.results}; {len(todo)} to train", flush=True)
-    jobs = [] if args.no_train else [(key, episodes, args.eval_every, args.results) for key in todo]
+    print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {results}; {len(todo)} to train", flush=True)
+    jobs = [] if args.no_train else [(key, episodes, args.eval_every, results) for key in todo]
     from ncp_control.agents.progress import Progress
 
     with Progress(len(jobs), "runs", "training") as bar:
@@ -125,7 +135,32 @@ def main(argv: list[str] | None = None) -> int:
         if args.jobs != 1:
             pool.shutdown()
     wanted = {key.as_tuple() for key in keys}
-    records = [r for r in read_results(args.results) if done_keys([r]) <= wanted]
+    records = [r for file in args.results for r in read_results(file) if done_keys([r]) <= wanted]
+    rows = summarize(records)
+    _print_markdown(rows) if args.markdown else _print_rows(rows)
+    return 0
+
+
+def _summarize_at(args: argparse.Namespace, files: list[str], steps: int) -> int:
+    """The summary of ``--at-steps``: every run of the chosen env, agents, seeds, normalisation
+    and implementation in the results files, as it stood at ``steps`` (whatever its budget)."""
+    from ncp_control.agents.benchmark import at_budget, parse_agent, read_results, recipe_of, summarize
+
+    records, missing = [], []
+    for file in [args.results[0], *files]:
+        for record in read_results(file):
+            if (record["env_id"], record["implementation"]) != (args.env, args.implementation) or \
+                    record["agent"] not in args.agents or record["seed"] not in args.seeds or \
+                    record["normalize"] not in args.normalize:
+                continue
+            threshold = recipe_of(args.env, parse_agent(record["agent"])[0]).threshold
+            point = at_budget(record, steps, threshold)
+            if point is None:
+                missing.append(f"{record['agent']} seed {record['seed']} ({record['steps']} steps)")
+            else:
+                records.append(point)
+    if missing:
+        print(f"no evaluation at {steps} steps in {len(missing)} runs, left out: {', '.join(missing)}")
     rows = summarize(records)
     _print_markdown(rows) if args.markdown else _print_rows(rows)
     return 0

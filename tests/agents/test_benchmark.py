@@ -10,6 +10,7 @@ import pytest
 from ncp_control.agents.benchmark import (
     RunKey,
     append_result,
+    at_budget,
     done_keys,
     parse_agent,
     read_results,
@@ -17,6 +18,8 @@ from ncp_control.agents.benchmark import (
 )
 from ncp_control.agents.robustness.bootstrap import iqm
 from ncp_control.cli.bench_learning import main
+
+from ncp_control.errors import UserError
 
 
 def test_parse_agent_names_algorithm_and_policy() -> None:
@@ -46,6 +49,29 @@ def test_summary_reports_every_seed_the_iqm_and_time_to_threshold() -> None:
     assert cfc["ci"][0] <= cfc["iqm"] <= cfc["ci"][1]
     assert cfc["solved"] == "3/5" and cfc["median_seconds_to_threshold"] == pytest.approx(32.0)
     assert cfc["train_seconds"] == pytest.approx(12.0)
+
+
+def test_runs_of_other_budgets_compare_at_a_common_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``at_budget`` reads a run's curve at a number of steps; ``--at-steps`` summarises runs of
+    several files and budgets there, and names the runs without an evaluation at it."""
+    long = {**_record("LiquidPPO:CfCPolicy", 0, -300.0), "env_id": "NCPControl/PendulumNoVel-v1", "normalize": "zoo",
+            "steps": 100, "curve": [[50, 5.0, -240.0], [100, 11.0, -300.0]]}
+    assert at_budget(long, 50, threshold=-250.0) == {**long, "steps": 50, "mean_return": -240.0, "train_seconds": 5.0,
+                                                      "seconds_to_threshold": 5.0}
+    assert at_budget(long, 60) is None and at_budget(long, 100)["mean_return"] == -300.0  # type: ignore[index]
+    short = {**long, "agent": "LiquidSAC:CfCPolicy", "steps": 50, "curve": [[25, 2.0, -900.0], [50, 4.0, -180.0]]}
+    coarse = {**long, "seed": 1, "curve": [[100, 10.0, -200.0]]}
+    first, second = tmp_path / "ppo.jsonl", tmp_path / "sac.jsonl"
+    append_result(first, long)
+    append_result(first, coarse)
+    append_result(second, short)
+    assert main(["--env", "NCPControl/PendulumNoVel-v1", "--agents", "LiquidPPO:CfCPolicy", "LiquidSAC:CfCPolicy",
+                 "--normalize", "zoo", "--no-train", "--at-steps", "50", "--results", str(first), str(second)]) == 0
+    out = capsys.readouterr().out
+    assert "LiquidPPO:CfCPolicy seed 1 (100 steps)" in out  # no evaluation at 50 steps
+    assert "IQM -240.0" in out and "IQM -180.0" in out and "50 steps" in out
+    with pytest.raises(UserError, match="--at-steps summarises runs already made"):
+        main(["--at-steps", "50", "--results", str(first)])
 
 
 def test_results_file_appends_and_knows_finished_runs(tmp_path: Path) -> None:
