@@ -11,6 +11,7 @@ and saves the buffer without pickles. The subclasses add their losses (``train``
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from pathlib import Path
@@ -30,6 +31,7 @@ from ncp_control.agents.timing import (
     timespans_from_infos,
 )
 from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
@@ -202,6 +204,18 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
         return self.policy.time_unit
 
     # ------------------------------------------------------------------ rollout
+
+    def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
+                     tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:
+        """As SB3's, except that a ``learn`` that goes on with the envs where they are keeps the
+        exploration noise's state (an Ornstein-Uhlenbeck process; SB3 restarts it at every
+        ``learn``), so that a run resumed from a checkpoint explores as the uninterrupted one."""
+        going_on = not reset_num_timesteps and self._last_obs is not None and self.action_noise is not None
+        noise = copy.deepcopy(self.action_noise) if going_on else None
+        result = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
+        if noise is not None and type(noise) is type(self.action_noise):
+            self.action_noise = noise
+        return result
 
     def _initial_rollout_state(self, n_envs: int) -> th.Tensor:
         """The envs were reset: the last steps stored have no next observation (cut there); actor

@@ -250,7 +250,15 @@ def capture(model: BaseAlgorithm) -> dict[str, Any]:
         "lstm_states": None if lstm_states is None else [t.detach().cpu() for pair in lstm_states for t in pair],
         "vec_env": [_attributes(layer, seen) for layer in layers],
         "envs": [[_attributes(layer, seen) for layer in _wrapper_chain(e)] for e in layers[-1].envs],
+        "action_noise": [_attributes(noise, seen) for noise in _action_noises(model)],
     }
+
+
+def _action_noises(model: BaseAlgorithm) -> list[Any]:
+    """:return: the exploration noises of an off-policy model (one per env when SB3 vectorised
+    it; an Ornstein-Uhlenbeck process keeps its last value), none without noise."""
+    noise = getattr(model, "action_noise", None)
+    return [] if noise is None else list(getattr(noise, "noises", [noise]))
 
 
 def restore(model: BaseAlgorithm, streams: dict[str, Any]) -> None:
@@ -278,6 +286,13 @@ def restore(model: BaseAlgorithm, streams: dict[str, Any]) -> None:
             setattr(model, name, _decode(data))
         except _Skip:
             continue
+    stored_noises = streams.get("action_noise", [])
+    if len(stored_noises) > 1 and len(_action_noises(model)) == 1:  # as SB3 vectorises it for several envs
+        from stable_baselines3.common.noise import VectorizedActionNoise
+
+        model.action_noise = VectorizedActionNoise(_action_noises(model)[0], len(stored_noises))  # type: ignore[attr-defined]
+    for noise, attrs in zip(_action_noises(model), stored_noises):
+        _restore_attributes(noise, attrs)
     if streams["last_state"] is not None:
         model._last_state = streams["last_state"].to(model.device)  # type: ignore[attr-defined]
     if streams.get("lstm_states") is not None:

@@ -36,7 +36,7 @@ def _weights(model: Any) -> dict[str, np.ndarray]:
     ("NCPControl/PendulumNoVel-v1", "CfCPolicy", "LiquidSAC",
      {"learning_starts": 40, "batch_size": 16, "seq_len": 8, "burn_in": 4, "policy_kwargs": {"units": 8, "q_head": [16]}}),
     ("NCPControl/PendulumNoVel-v1", "CfCPolicy", "LiquidTD3",
-     {"learning_starts": 40, "batch_size": 16, "seq_len": 8, "burn_in": 4, "noise_type": "normal", "noise_std": 0.1,
+     {"learning_starts": 40, "batch_size": 16, "seq_len": 8, "burn_in": 4, "noise_type": "ornstein-uhlenbeck", "noise_std": 0.1,
       "policy_kwargs": {"units": 8, "q_head": [16]}}),
     ("CartPole-v1", "MlpLstmPolicy", "RecurrentPPO",
      {"n_steps": 32, "batch_size": 32, "n_epochs": 2, "policy_kwargs": {"lstm_hidden_size": 8}}),
