@@ -198,11 +198,6 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "actor", "critic", "critic_target", "_next_state"]
 
-    @property
-    def time_unit(self) -> float:
-        """Seconds per unit of timespan (the policy's: ``policy.time_unit``)."""
-        return self.policy.time_unit
-
     # ------------------------------------------------------------------ rollout
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
@@ -222,9 +217,6 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
         and critic start at rest. :return: ``[n_envs, S_actor + S_critic]`` zeros."""
         self.replay_buffer.cut()
         return th.zeros(n_envs, self.replay_buffer.state_size, device=self.device)
-
-    def _timespans_tensor(self, timespans: np.ndarray) -> th.Tensor | None:
-        return th.as_tensor(timespans, device=self.device) if self.use_info_dt else None
 
     def _sample_action(self, learning_starts: int, action_noise: ActionNoise | None = None,
                        n_envs: int = 1) -> tuple[np.ndarray, np.ndarray]:

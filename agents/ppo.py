@@ -241,15 +241,7 @@ class LiquidPPO(RecurrentAlgorithmMixin, OnPolicyAlgorithm):  # type: ignore[mis
         if self._vec_normalize_follower is not None:  # set by _setup_learn
             self._vec_normalize_follower.follow(unwrap_vec_normalize(self.env) if self.env is not None else None)
 
-    @property
-    def time_unit(self) -> float:
-        """Seconds per unit of timespan (the policy's: ``policy.time_unit``)."""
-        return self.policy.time_unit
-
     # ------------------------------------------------------------------ rollout
-
-    def _ts_tensor(self, timespans: np.ndarray) -> th.Tensor | None:
-        return th.as_tensor(timespans, device=self.device) if self.use_info_dt else None
 
     def collect_rollouts(  # type: ignore[override]
         self, env: VecEnv, callback: BaseCallback, rollout_buffer: ChunkedRolloutBuffer, n_rollout_steps: int
@@ -279,7 +271,7 @@ class LiquidPPO(RecurrentAlgorithmMixin, OnPolicyAlgorithm):  # type: ignore[mis
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
                 starts = th.as_tensor(self._last_episode_starts, dtype=th.float32, device=self.device)
                 actions, values, log_probs, new_state = self.policy(
-                    obs_tensor, self._last_state, starts, self._ts_tensor(self._last_timespans)
+                    obs_tensor, self._last_state, starts, self._timespans_tensor(self._last_timespans)
                 )
             actions_np = actions.cpu().numpy()
             clipped = actions_np
@@ -308,7 +300,7 @@ class LiquidPPO(RecurrentAlgorithmMixin, OnPolicyAlgorithm):  # type: ignore[mis
                 obs_as_tensor(self._last_obs, self.device),  # type: ignore[arg-type]
                 self._last_state,
                 th.as_tensor(dones, dtype=th.float32, device=self.device),
-                self._ts_tensor(self._last_timespans),
+                self._timespans_tensor(self._last_timespans),
             )
         rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=np.asarray(dones))
         callback.update_locals(locals())
@@ -342,7 +334,7 @@ class LiquidPPO(RecurrentAlgorithmMixin, OnPolicyAlgorithm):  # type: ignore[mis
                 obs_tensor,
                 new_state[index],
                 th.zeros(len(idx), device=self.device),
-                self._ts_tensor(timespans[idx]),
+                self._timespans_tensor(timespans[idx]),
             )
         rewards[idx] += self.gamma * values.cpu().numpy()
 

@@ -44,6 +44,18 @@ class RecurrentAlgorithmMixin:
     _last_timespans: np.ndarray | None
     _start_timespan: float
 
+    device: th.device
+
+    @property
+    def time_unit(self) -> float:
+        """Seconds per unit of timespan (the policy's: ``policy.time_unit``)."""
+        return float(self.policy.time_unit)
+
+    def _timespans_tensor(self, timespans: np.ndarray) -> th.Tensor | None:
+        """:param timespans: ``[n_envs]`` in time units. :return: them as a tensor, or None
+        where ``use_info_dt`` is False (one unit per step)."""
+        return th.as_tensor(timespans, device=self.device) if self.use_info_dt else None
+
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_last_state", "_last_timespans", "_start_timespan"]  # type: ignore[misc]
 
