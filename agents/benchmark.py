@@ -4,7 +4,8 @@ Every agent of one comparison trains with the same rl-baselines3-zoo recipe (the
 published one, :data:`ZOO_RECIPES`), the same budget and the same seeds, with the zoo's
 ``VecNormalize`` (observations and rewards) or without any normalisation, and is evaluated
 deterministically on separately seeded envs (``1000 + seed``). Each finished run is one JSON
-line appended to a results file, so that a long benchmark resumes where it stopped.
+line appended to a results file, so that a long benchmark resumes where it stopped; a long run
+also writes checkpoints of its own (:mod:`ncp_control.agents.benchmark_resume`) and resumes part-way.
 
 Agents are named ``ALGO:POLICY``:
 
@@ -316,45 +317,61 @@ class RunKey:
 
 
 def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
-                      clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
-    """Train one agent for ``key.steps`` and evaluate it.
+                      clock: Callable[[], float] = time.perf_counter,
+                      checkpoints: str | os.PathLike[str] | None = None, checkpoint_every: int = 0) -> dict[str, Any]:
+    """Train one agent for ``key.steps`` and evaluate it; resume it from its checkpoint if it has one.
 
     :param key: the run.
     :param eval_episodes: deterministic episodes of each evaluation.
     :param eval_every: also evaluate every this many env steps (0: only at the end), to find
         when the return first reaches the recipe's threshold; evaluation time is not counted.
     :param clock: time source.
+    :param checkpoints: folder of the benchmark's checkpoints (None: none; see
+        :mod:`ncp_control.agents.benchmark_resume`); the run goes on from its own checkpoint there.
+    :param checkpoint_every: env steps between checkpoints (0: none); their time is not counted.
     :return: the key's fields plus ``mean_return``, ``train_seconds``, ``curve``
         (``[[steps, seconds, return], ...]``) and ``seconds_to_threshold`` (None if never).
     """
     import torch
+    from ncp_control.agents.benchmark_resume import RunCheckpoints, RunProgress
     from stable_baselines3.common.callbacks import BaseCallback
 
     torch.set_num_threads(1)
     implementation = key.implementation if key.implementation != "default" else None
     model = build_agent(key.agent, key.env_id, key.seed, key.normalize, implementation)
     threshold = recipe_of(key.env_id, parse_agent(key.agent)[0]).threshold
-    curve: list[list[float]] = []
-    spent = {"eval": 0.0}
-    start = clock()
+    saved = RunCheckpoints(checkpoints, key, checkpoint_every)
+    resumed = saved.resume(model)
+    progress = resumed or RunProgress(next_eval=eval_every)
+    if resumed is not None:
+        print(f"{key.agent} norm={key.normalize} seed {key.seed}: resumed at step {model.num_timesteps} "
+              f"from {saved.path}", flush=True)
+    curve = progress.curve
+    start = clock() - progress.train_seconds
+    spent = {"other": 0.0}  # evaluations and checkpoints
+
+    def trained(now: float) -> float:
+        return now - start - spent["other"]
 
     class _Probe(BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.next_eval = eval_every
+        def _on_rollout_start(self) -> None:  # between two rollouts: nothing half-collected
+            if saved.due(self.num_timesteps):
+                begin = clock()
+                saved.save(model, RunProgress(curve, round(trained(begin), 2), progress.next_eval))
+                spent["other"] += clock() - begin
 
         def _on_step(self) -> bool:
-            if eval_every and self.num_timesteps >= self.next_eval:
-                self.next_eval += eval_every
+            if eval_every and self.num_timesteps >= progress.next_eval:
+                progress.next_eval += eval_every
                 begin = clock()
-                trained = begin - start - spent["eval"]
                 value = evaluate(model, key.env_id, key.seed, eval_episodes)
-                spent["eval"] += clock() - begin
-                curve.append([self.num_timesteps, round(trained, 2), value])
+                curve.append([self.num_timesteps, round(trained(begin), 2), value])
+                spent["other"] += clock() - begin
             return True
 
-    model.learn(key.steps, callback=_Probe())
-    train_seconds = clock() - start - spent["eval"]
+    if key.steps > model.num_timesteps:
+        model.learn(key.steps - model.num_timesteps, callback=_Probe(), reset_num_timesteps=resumed is None)
+    train_seconds = trained(clock())
     final = evaluate(model, key.env_id, key.seed, eval_episodes)
     curve.append([key.steps, round(train_seconds, 2), final])
     reached = [seconds for _, seconds, value in curve if threshold is not None and value >= threshold]

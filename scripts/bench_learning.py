@@ -5,10 +5,12 @@ RecurrentPPO and PPO; the SAC recipes for LiquidSAC and SAC; the TD3 recipes for
 normalisation and/or without any, evaluates each seed deterministically, and prints
 per-seed returns, the IQM with its bootstrap 95% interval, training time and time to first
 reach the task's threshold. Each finished run is appended to the results file (JSON lines), and
-runs already there are skipped: rerun the same command to resume.
+runs already there are skipped: rerun the same command to resume. A run also writes a checkpoint
+every ``--checkpoint-every`` steps (into ``--checkpoints``, beside the results file by default), so
+that a run stopped part-way goes on from there, exactly as it would have gone without the stop.
 
 ``ncp-control bench learning [--env ID] [--agents A ...] [--seeds 0 1 2 3 4] [--normalize zoo none]
-[--results FILE] [--jobs 2] [--quick]``
+[--results FILE] [--checkpoint-every 25000] [--jobs 2] [--quick]``
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import itertools
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from ncp_control.errors import UserError
@@ -43,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="also evaluate every N steps for the time to threshold (0: at the end only)")
     parser.add_argument("--results", nargs="+", default=["bench_learning.jsonl"],
                         help="results file (appended; resumes); further files are read for the summary too")
+    parser.add_argument("--checkpoints", default=None,
+                        help="folder of the runs' checkpoints (default: the results file's name with .checkpoints)")
+    parser.add_argument("--checkpoint-every", type=int, default=25_000,
+                        help="env steps between a run's checkpoints, to resume it part-way (0: none)")
     parser.add_argument("--at-steps", type=int, default=None,
                         help="summarise every run as it stood at N steps (its evaluation there, from its curve: "
                              "runs with --eval-every dividing N and a budget of at least N), to compare agents "
@@ -55,12 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(job: tuple[Any, int, int, str]) -> dict[str, Any]:
+def _run(job: tuple[Any, int, int, str, str, int]) -> dict[str, Any]:
     from ncp_control.agents.benchmark import append_result, train_and_measure
+    from ncp_control.agents.benchmark_resume import RunCheckpoints
 
-    key, episodes, every, results = job
-    record = train_and_measure(key, episodes, every)
+    key, episodes, every, results, checkpoints, checkpoint_every = job
+    record = train_and_measure(key, episodes, every, checkpoints=checkpoints, checkpoint_every=checkpoint_every)
     append_result(results, record)
+    RunCheckpoints(checkpoints, key, checkpoint_every).clear()  # its line is written: nothing to resume
     return record
 
 
@@ -106,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         seeds, steps, episodes = [0], args.steps or 5000, 2
     for agent in agents:
         parse_agent(agent)
-    if args.jobs < 1 or steps < 1 or episodes < 1 or args.eval_every < 0:
-        raise UserError("--jobs, --steps and --eval-episodes must be >= 1 and --eval-every >= 0")
+    if args.jobs < 1 or steps < 1 or episodes < 1 or args.eval_every < 0 or args.checkpoint_every < 0:
+        raise UserError("--jobs, --steps and --eval-episodes must be >= 1, --eval-every and --checkpoint-every >= 0")
     if args.at_steps is not None and (not args.no_train or args.at_steps < 1):
         raise UserError(f"--at-steps summarises runs already made: give it with --no-train, and >= 1 (got {args.at_steps})")
     results, *others = args.results
@@ -118,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             for norm, agent, seed in itertools.product(args.normalize, agents, seeds)]
     todo = [key for key in keys if key.as_tuple() not in done]
     print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {results}; {len(todo)} to train", flush=True)
-    jobs = [] if args.no_train else [(key, episodes, args.eval_every, results) for key in todo]
+    checkpoints = args.checkpoints or str(Path(results).with_suffix(".checkpoints"))
+    jobs = [] if args.no_train else [(key, episodes, args.eval_every, results, checkpoints, args.checkpoint_every)
+                                     for key in todo]
     from ncp_control.agents.progress import Progress
 
     with Progress(len(jobs), "runs", "training") as bar:

@@ -154,3 +154,53 @@ def test_td3_agents_train_on_the_zoos_td3_recipe_with_its_exploration_noise() ->
         np.testing.assert_array_equal(model.action_noise._sigma, [0.1])
     with pytest.raises(ValueError, match="no TD3 recipe"):
         recipe_of("HalfCheetah-v5", "LiquidTD3")
+
+
+class _Stopped(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("env_id", "agent", "steps", "every"), [
+    ("NCPControl/PendulumNoVel-v1", "LiquidSAC:CfCPolicy", 240, 160),
+    ("NCPControl/PendulumNoVel-v1", "SAC:MlpPolicy", 240, 160),
+    ("NCPControl/CartPoleNoVel-v1", "LiquidPPO:CfCPolicy", 768, 256),
+    ("NCPControl/CartPoleNoVel-v1", "RecurrentPPO:MlpLstmPolicy", 768, 256),
+])
+def test_a_run_stopped_part_way_resumes_from_its_checkpoint_as_if_never_stopped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env_id: str, agent: str, steps: int, every: int) -> None:
+    from ncp_control.agents.benchmark import train_and_measure
+    from ncp_control.agents.benchmark_resume import RunCheckpoints, checkpoint_folder
+
+    key = RunKey(env_id, agent, "zoo", 0, steps, "default")
+    whole = train_and_measure(key, 1, every, checkpoints=tmp_path / "whole", checkpoint_every=every)
+    save = RunCheckpoints.save
+
+    def save_then_stop(self: RunCheckpoints, *args: object) -> None:
+        save(self, *args)  # type: ignore[arg-type]
+        raise _Stopped
+
+    monkeypatch.setattr(RunCheckpoints, "save", save_then_stop)
+    with pytest.raises(_Stopped):
+        train_and_measure(key, 1, every, checkpoints=tmp_path / "parts", checkpoint_every=every)
+    monkeypatch.setattr(RunCheckpoints, "save", save)
+    assert (checkpoint_folder(tmp_path / "parts", key) / "state.json").is_file()
+    resumed = train_and_measure(key, 1, every, checkpoints=tmp_path / "parts", checkpoint_every=every)
+    assert [point[0] for point in resumed["curve"]] == [point[0] for point in whole["curve"]]
+    assert [point[2] for point in resumed["curve"]] == [point[2] for point in whole["curve"]]
+    assert len(whole["curve"]) >= 2
+    assert resumed["mean_return"] == whole["mean_return"]
+
+
+def test_a_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
+    from ncp_control.agents.benchmark import build_agent
+    from ncp_control.agents.benchmark_resume import RunCheckpoints, RunProgress, checkpoint_folder
+
+    key = RunKey("NCPControl/PendulumNoVel-v1", "SAC:MlpPolicy", "zoo", 0, 1000, "default")
+    model = build_agent(key.agent, key.env_id, 0, "zoo")
+    RunCheckpoints(tmp_path, key, 100).save(model, RunProgress())
+    other = RunKey(**{**key.as_dict(), "seed": 1})
+    checkpoint_folder(tmp_path, key).rename(checkpoint_folder(tmp_path, other))
+    with pytest.raises(UserError, match="is the checkpoint of .* delete"):
+        RunCheckpoints(tmp_path, other, 100).resume(model)
+    with pytest.raises(UserError, match="--checkpoint-every must be >= 0"):
+        RunCheckpoints(tmp_path, key, -1)
