@@ -456,6 +456,16 @@ class RecurrentSequencePolicy(BasePolicy):
                             f"policy_kwargs sde_features={other!r}")
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
+    def set_training_mode(self, mode: bool) -> None:
+        """SB3's train or evaluation mode, skipped where the policy and its direct children are in
+        it already: :meth:`predict` asks for evaluation mode every step, and walking every module
+        took about a quarter of a step's time.
+
+        :param mode: True for training mode.
+        """
+        if self.training != mode or any(child.training != mode for child in self.children()):
+            super().set_training_mode(mode)
+
     def initial_state(self, n_envs: int) -> th.Tensor:
         """:return: ``[n_envs, state_size]`` zeros (the state of every cell at rest)."""
         return th.zeros(n_envs, self.state_size, device=self.device)
@@ -527,6 +537,16 @@ class RecurrentSequencePolicy(BasePolicy):
             return self.action_dist.proba_distribution(action_logits=mean)
         assert isinstance(self.action_dist, StateDependentNoiseDistribution)
         return self.action_dist.proba_distribution(mean, self.log_std, features if self.sde_from_observations else latent)
+
+    def _mode(self, latent: th.Tensor) -> th.Tensor:
+        """The deterministic action of :meth:`_distribution`'s distribution, computed the same way
+        without building it (evaluation asks for one every step).
+
+        :param latent: ``[N, M]`` actor outputs. :return: ``[N, ...]`` actions."""
+        mean = self.action_net(self.pi_head(latent))
+        if isinstance(self.action_dist, CategoricalDistribution):  # torch's Categorical: normalised logits, softmax
+            return th.argmax(th.softmax(mean - mean.logsumexp(dim=-1, keepdim=True), dim=-1), dim=1)
+        return mean  # a Gaussian's mode is its mean (gSDE's too: it is built with squash_output=False)
 
     def forward(  # type: ignore[override]
         self,
@@ -643,7 +663,10 @@ class RecurrentSequencePolicy(BasePolicy):
         ts = None if timespans is None else timespans.reshape(-1, 1)
         y, _, new_state, features = self._unroll(obs, state, episode_starts.reshape(-1, 1), ts, with_critic=False)
         assert y is not None
-        actions = self._distribution(y[:, 0], features[:, 0]).get_actions(deterministic=deterministic)
+        if deterministic:
+            actions = self._mode(y[:, 0])
+        else:
+            actions = self._distribution(y[:, 0], features[:, 0]).get_actions()
         return actions.reshape((-1, *(self.action_space.shape or ()))), new_state
 
     @staticmethod

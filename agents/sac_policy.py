@@ -316,10 +316,12 @@ class RecurrentSACPolicy(BasePolicy):
         return th.zeros(n_envs, self.state_size, device=self.device)
 
     def set_training_mode(self, mode: bool) -> None:
-        """Train or evaluation mode for actor and critic (the target critic stays in evaluation mode)."""
-        self.actor.train(mode)
-        self.critic.train(mode)
-        self.training = mode
+        """Train or evaluation mode for actor and critic (the target critic stays in evaluation
+        mode); skipped where they are in it already (:meth:`predict` asks every step)."""
+        if (self.training, self.actor.training, self.critic.training) != (mode, mode, mode):
+            self.actor.train(mode)
+            self.critic.train(mode)
+            self.training = mode
 
     @th.no_grad()
     def act(self, obs: th.Tensor, state: th.Tensor, episode_starts: th.Tensor, timespans: th.Tensor | None,

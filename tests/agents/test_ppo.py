@@ -493,3 +493,22 @@ def test_advantage_scale_chooses_what_advantages_are_divided_by() -> None:
         LiquidPPO("CfCPolicy", env, advantage_scale="returns", policy_kwargs=unnormalised, **kwargs)
     with pytest.raises(UserError, match="advantage_scale must be one of"):
         LiquidPPO("CfCPolicy", env, advantage_scale="minibatch", **kwargs)
+
+
+@pytest.mark.parametrize(("env_id", "kwargs"), [
+    ("CartPole-v1", {}),
+    ("Pendulum-v1", {}),
+    ("Pendulum-v1", {"use_sde": True}),
+])
+def test_deterministic_actions_are_the_modes_of_the_action_distribution(env_id: str, kwargs: dict) -> None:
+    """The deterministic shortcut gives, bit for bit, the mode of the distribution that sampling builds."""
+    model = LiquidPPO("CfCPolicy", make_vec_env(env_id, n_envs=3, seed=0), n_steps=16, batch_size=16, seq_len=8, seed=0,
+                      policy_kwargs={"units": 8}, **kwargs)
+    policy = model.policy
+    obs = th.as_tensor(np.stack([policy.observation_space.sample() for _ in range(3)]), dtype=th.float32)
+    with th.no_grad():
+        state = policy.initial_state(3) + 0.3
+        y, _, _, features = policy._unroll(obs, state, th.zeros(3, 1), None, with_critic=False)
+        expected = policy._distribution(y[:, 0], features[:, 0]).get_actions(deterministic=True)
+        actions, _ = policy._act(obs, state, th.zeros(3), None, deterministic=True)
+    assert th.equal(actions.reshape(expected.shape), expected)
