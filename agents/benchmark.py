@@ -277,17 +277,19 @@ def build_agent(agent: str, env_id: str, seed: int, normalize: str, implementati
     return PPO(policy, env, seed=seed, policy_kwargs=_anchor_policy_kwargs(recipe), **kwargs)
 
 
-def evaluate(model: Any, env_id: str, seed: int, episodes: int) -> float:
+def evaluate(model: Any, env_id: str, seed: int, episodes: int, n_envs: int = 1) -> float:
     """Mean return of deterministic episodes on a separately seeded env (``1000 + seed``),
     observations normalised with the training statistics when the model trained with them.
 
+    :param n_envs: envs stepped together (seeded ``1000 + seed + i``, the episodes shared out
+        among them): faster, and other episodes than the benchmark's one env plays in turn.
     :return: the mean episode return (raw rewards).
     """
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import VecNormalize
 
-    env: Any = make_vec_env(env_id, n_envs=1, seed=1000 + seed)
+    env: Any = make_vec_env(env_id, n_envs=n_envs, seed=1000 + seed)
     train_env = model.get_env()
     if isinstance(train_env, VecNormalize):
         env = VecNormalize(env, training=False, norm_obs=train_env.norm_obs, norm_reward=False, gamma=train_env.gamma)
@@ -318,7 +320,8 @@ class RunKey:
 
 def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
                       clock: Callable[[], float] = time.perf_counter,
-                      checkpoints: str | os.PathLike[str] | None = None, checkpoint_every: int = 0) -> dict[str, Any]:
+                      checkpoints: str | os.PathLike[str] | None = None, checkpoint_every: int = 0,
+                      eval_envs: int = 1) -> dict[str, Any]:
     """Train one agent for ``key.steps`` and evaluate it; resume it from its checkpoint if it has one.
 
     :param key: the run.
@@ -329,6 +332,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
     :param checkpoints: folder of the benchmark's checkpoints (None: none; see
         :mod:`ncp_control.agents.benchmark_resume`); the run goes on from its own checkpoint there.
     :param checkpoint_every: env steps between checkpoints (0: none); their time is not counted.
+    :param eval_envs: envs each evaluation steps together (:func:`evaluate`; the benchmark: 1).
     :return: the key's fields plus ``mean_return``, ``train_seconds``, ``curve``
         (``[[steps, seconds, return], ...]``) and ``seconds_to_threshold`` (None if never).
     """
@@ -364,7 +368,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
             if eval_every and self.num_timesteps >= progress.next_eval:
                 progress.next_eval += eval_every
                 begin = clock()
-                value = evaluate(model, key.env_id, key.seed, eval_episodes)
+                value = evaluate(model, key.env_id, key.seed, eval_episodes, eval_envs)
                 curve.append([self.num_timesteps, round(trained(begin), 2), value])
                 spent["other"] += clock() - begin
             return True
@@ -372,7 +376,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
     if key.steps > model.num_timesteps:
         model.learn(key.steps - model.num_timesteps, callback=_Probe(), reset_num_timesteps=resumed is None)
     train_seconds = trained(clock())
-    final = evaluate(model, key.env_id, key.seed, eval_episodes)
+    final = evaluate(model, key.env_id, key.seed, eval_episodes, eval_envs)
     curve.append([key.steps, round(train_seconds, 2), final])
     reached = [seconds for _, seconds, value in curve if threshold is not None and value >= threshold]
     return {**key.as_dict(), "mean_return": final, "train_seconds": round(train_seconds, 2), "curve": curve,

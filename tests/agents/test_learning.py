@@ -3,9 +3,11 @@
 The zoo's recurrent recipe for the task (8 envs, ``n_steps`` 32, batch 256, 20 epochs, gamma
 0.98, GAE 0.8, learning rate and clip range decaying linearly from 1e-3 and 0.2), 100k steps,
 WITHOUT any normalisation of the env (the harder case: the policies normalise what they need
-themselves), each policy with its default ``policy_kwargs``; 20 deterministic episodes on a
-separately seeded env per training seed (``ncp_control.agents.benchmark``). About 70-100 s of one core per
-seed. For scale: a policy without memory reaches about 42, a random one about 22.
+themselves), each policy with its default ``policy_kwargs``; 20 deterministic episodes per
+training seed on 20 separately seeded envs stepped together (``ncp_control.agents.benchmark``;
+the benchmark plays them in turn on one env: other start states, the same distribution, a
+tenth of the time). About 70-100 s of one core per seed. For scale: a policy without memory
+reaches about 42, a random one about 22.
 
 The thresholds sit below the measured results (docs/learning.md) by the spread that seeds
 show, because another processor's rounding (MKL takes other code paths on AMD than on Intel)
@@ -22,7 +24,7 @@ CARTPOLE = "NCPControl/CartPoleNoVel-v1"
 
 def _check(policy: str, seeds: list[int]) -> list[dict]:
     keys = [RunKey(CARTPOLE, f"LiquidPPO:{policy}", "none", seed, 100_000, "default") for seed in seeds]
-    return [train_and_measure(key, eval_episodes=20, eval_every=10_000) for key in keys]
+    return [train_and_measure(key, eval_episodes=20, eval_every=10_000, eval_envs=20) for key in keys]
 
 
 @pytest.mark.slow
