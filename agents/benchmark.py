@@ -344,7 +344,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
     implementation = key.implementation if key.implementation != "default" else None
     model = build_agent(key.agent, key.env_id, key.seed, key.normalize, implementation)
     threshold = recipe_of(key.env_id, parse_agent(key.agent)[0]).threshold
-    saved = RunCheckpoints(checkpoints, key, checkpoint_every)
+    saved = RunCheckpoints(checkpoints, key.as_dict(), checkpoint_every)
     resumed = saved.resume(model)
     progress = resumed or RunProgress(next_eval=eval_every)
     if resumed is not None:

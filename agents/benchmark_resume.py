@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from ncp_control.errors import UserError
 
 if TYPE_CHECKING:
-    from ncp_control.agents.benchmark import RunKey
     from stable_baselines3.common.base_class import BaseAlgorithm
 
 
@@ -47,10 +46,12 @@ class RunProgress:
     next_eval: int = 0
 
 
-def checkpoint_folder(root: str | os.PathLike[str], key: RunKey) -> Path:
-    """:param root: the folder of a benchmark's checkpoints. :param key: the run.
+def checkpoint_folder(root: str | os.PathLike[str], key: dict[str, Any]) -> Path:
+    """:param root: the folder of a benchmark's checkpoints.
+    :param key: the run's :class:`~ncp_control.agents.benchmark.RunKey` as a dict (``as_dict()``).
     :return: the run's own checkpoint folder (its name spells the key)."""
-    fields = [key.env_id, key.agent, key.normalize, f"seed{key.seed}", f"{key.steps}steps", key.implementation]
+    fields = [key["env_id"], key["agent"], key["normalize"], f"seed{key['seed']}", f"{key['steps']}steps",
+              key["implementation"]]
     return Path(root) / re.sub(r"[^A-Za-z0-9_.-]+", "_", "__".join(map(str, fields)))
 
 
@@ -58,12 +59,12 @@ class RunCheckpoints:
     """The checkpoints of one run.
 
     :param root: the folder of the benchmark's checkpoints (None: no checkpoints).
-    :param key: the run.
+    :param key: the run's :class:`~ncp_control.agents.benchmark.RunKey` as a dict (``as_dict()``).
     :param every: env steps between checkpoints (0: none); one is written at the first
         rollout boundary at or after each multiple.
     """
 
-    def __init__(self, root: str | os.PathLike[str] | None, key: RunKey, every: int) -> None:
+    def __init__(self, root: str | os.PathLike[str] | None, key: dict[str, Any], every: int) -> None:
         if every < 0:
             raise UserError(f"--checkpoint-every must be >= 0 (0: no checkpoints), got {every}")
         self.key, self.every = key, every if root is not None else 0
@@ -92,8 +93,8 @@ class RunCheckpoints:
             meta = read_state_meta(self.path)["meta"]
         except UserError as error:
             raise UserError(f"{error}; {hint}") from None
-        if meta.get("key") != self.key.as_dict():
-            raise UserError(f"{self.path} is the checkpoint of {meta.get('key')}, not of {self.key.as_dict()}; {hint}")
+        if meta.get("key") != self.key:
+            raise UserError(f"{self.path} is the checkpoint of {meta.get('key')}, not of {self.key}; {hint}")
         restore_state(model, self.path)
         streams = read_streams(self.path)
         if streams is not None:
@@ -116,7 +117,7 @@ class RunCheckpoints:
 
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        meta: dict[str, Any] = {"key": self.key.as_dict(), "progress": asdict(progress)}
+        meta: dict[str, Any] = {"key": dict(self.key), "progress": asdict(progress)}
         save_state(model, self.path, meta, replay_buffer=True, streams=try_capture(model))
         self._last = model.num_timesteps
 

@@ -69,7 +69,7 @@ def _run(job: tuple[Any, int, int, str, str, int]) -> dict[str, Any]:
     key, episodes, every, results, checkpoints, checkpoint_every = job
     record = train_and_measure(key, episodes, every, checkpoints=checkpoints, checkpoint_every=checkpoint_every)
     append_result(results, record)
-    RunCheckpoints(checkpoints, key, checkpoint_every).clear()  # its line is written: nothing to resume
+    RunCheckpoints(checkpoints, key.as_dict(), checkpoint_every).clear()  # its line is written: nothing to resume
     return record
 
 

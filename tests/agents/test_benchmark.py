@@ -183,7 +183,7 @@ def test_a_run_stopped_part_way_resumes_from_its_checkpoint_as_if_never_stopped(
     with pytest.raises(_Stopped):
         train_and_measure(key, 1, every, checkpoints=tmp_path / "parts", checkpoint_every=every)
     monkeypatch.setattr(RunCheckpoints, "save", save)
-    assert (checkpoint_folder(tmp_path / "parts", key) / "state.json").is_file()
+    assert (checkpoint_folder(tmp_path / "parts", key.as_dict()) / "state.json").is_file()
     resumed = train_and_measure(key, 1, every, checkpoints=tmp_path / "parts", checkpoint_every=every)
     assert [point[0] for point in resumed["curve"]] == [point[0] for point in whole["curve"]]
     assert [point[2] for point in resumed["curve"]] == [point[2] for point in whole["curve"]]
@@ -197,10 +197,10 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
 
     key = RunKey("NCPControl/PendulumNoVel-v1", "SAC:MlpPolicy", "zoo", 0, 1000, "default")
     model = build_agent(key.agent, key.env_id, 0, "zoo")
-    RunCheckpoints(tmp_path, key, 100).save(model, RunProgress())
-    other = RunKey(**{**key.as_dict(), "seed": 1})
-    checkpoint_folder(tmp_path, key).rename(checkpoint_folder(tmp_path, other))
+    RunCheckpoints(tmp_path, key.as_dict(), 100).save(model, RunProgress())
+    other = {**key.as_dict(), "seed": 1}
+    checkpoint_folder(tmp_path, key.as_dict()).rename(checkpoint_folder(tmp_path, other))
     with pytest.raises(UserError, match="is the checkpoint of .* delete"):
         RunCheckpoints(tmp_path, other, 100).resume(model)
     with pytest.raises(UserError, match="--checkpoint-every must be >= 0"):
-        RunCheckpoints(tmp_path, key, -1)
+        RunCheckpoints(tmp_path, key.as_dict(), -1)
