@@ -28,6 +28,7 @@ Beside them, shared by every cell:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -52,8 +53,23 @@ def unroll(
     """
     result = fast_unroll(model, x, h, ts, resets)
     if result is None:
+        if not available():
+            _warn_without_kernels()
         result = model.unroll_reference(x, h, ts, resets)
     return result
+
+
+_warned = False
+
+
+def _warn_without_kernels() -> None:
+    """Say once per process that the default implementation runs without its kernels."""
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn("the liquid cells' compiled kernels need the 'fast' extra (numba, SciPy), which is not "
+                      "installed: the per-step loop runs instead (the same function, several times slower); "
+                      "pip install 'ncp-control[fast]'", RuntimeWarning, stacklevel=4)
 
 
 register_unroll("fast", unroll, quick_infer)

@@ -166,3 +166,25 @@ def test_registered_unroll_is_used_and_configured(close) -> None:
         CfC(F, 5, implementation="counting_test")
     with pytest.raises(ValueError, match="reserved"):
         register_unroll("reference", counting)
+
+
+def test_the_default_without_its_kernels_warns_once_and_runs_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without numba (the ``fast`` extra) the default implementation says so, once, and still
+    gives the per-step loop's result."""
+    import warnings
+
+    import ncp_control.fast as fast
+    import ncp_control.fast.dispatch as dispatch
+
+    model = CfC(3, 8)
+    x = torch.randn(2, 5, 3)
+    expected, _ = model.unroll_reference(x, torch.zeros(2, model.state_size), torch.ones(2, 5), None)
+    monkeypatch.setattr(fast, "available", lambda: False)
+    monkeypatch.setattr(dispatch, "available", lambda: False)
+    monkeypatch.setattr(fast, "_warned", False)
+    with pytest.warns(RuntimeWarning, match=r"ncp-control\[fast\]"):
+        y, _ = model(x)
+    torch.testing.assert_close(y, expected, rtol=0, atol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model(x)  # said once per process
