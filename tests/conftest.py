@@ -17,7 +17,8 @@ torch.set_num_threads(1)
 def pytest_collection_modifyitems(items: list) -> None:
     """Slow tests first, so that with ``-n 2`` the long ones start at once on both workers and
     the short ones fill in around them (the run then lasts about half the total, not a long test
-    added at the end)."""
+    added at the end). The workers take one test at a time (``--dist load --maxschedchunk 1``
+    in pyproject.toml): handed out in chunks or halves, the slow tests all went to one worker."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
