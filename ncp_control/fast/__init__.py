@@ -53,7 +53,7 @@ def unroll(
     """
     result = fast_unroll(model, x, h, ts, resets)
     if result is None:
-        if not available():
+        if not _warned and not available():  # after the warning, no module lookup per call
             _warn_without_kernels()
         result = model.unroll_reference(x, h, ts, resets)
     return result
