@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -196,7 +197,7 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
         self.actor, self.critic, self.critic_target = self.policy.actor, self.policy.critic, self.policy.critic_target
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "actor", "critic", "critic_target", "_next_state"]
+        return [*super()._excluded_save_params(), "actor", "critic", "critic_target", "_next_state", "_warned_replay_short"]
 
     # ------------------------------------------------------------------ rollout
 
@@ -273,6 +274,20 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
         self._last_timespans = np.where(dones, self._start_timespan, next_timespans).astype(np.float32)
 
     # ------------------------------------------------------------------ replay
+
+    def _replay_ready(self) -> bool:
+        """True once some env's stream in the replay buffer holds a whole window. A model loaded
+        without its replay buffer (SB3's ``save`` leaves it out) fills it again first: its
+        updates wait until then, with one warning."""
+        length = self.burn_in + self.seq_len + 1
+        if self.replay_buffer.holds(length):
+            return True
+        if not getattr(self, "_warned_replay_short", False):
+            self._warned_replay_short = True
+            warnings.warn(f"{type(self).__name__}: the replay buffer holds no sequence of burn_in + seq_len + 1 = "
+                          f"{length} entries (a model loaded without its replay buffer: load_replay_buffer restores "
+                          "one); updates start once it does", RuntimeWarning, stacklevel=3)
+        return False
 
     def _sample_windows(self, batch_size: int) -> SequenceSamples:
         """:param batch_size: steps (``batch_size // seq_len`` windows of ``burn_in + seq_len + 1`` entries)."""

@@ -140,6 +140,8 @@ class LiquidSAC(SequenceOffPolicyAlgorithm):
         :param gradient_steps: updates.
         :param batch_size: steps per update (``batch_size // seq_len`` sequences).
         """
+        if not self._replay_ready():
+            return
         self.policy.set_training_mode(True)
         optimizers: list[th.optim.Optimizer] = [self.actor.optimizer, self.critic.optimizer]
         if self.ent_coef_optimizer is not None:

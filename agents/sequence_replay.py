@@ -142,6 +142,10 @@ class SequenceReplayBuffer:
         envs = np.flatnonzero(filled)
         self.transitions[(self.positions[envs] - 1) % self.per_env, envs] = 0.0
 
+    def holds(self, length: int) -> bool:
+        """:param length: entries per window. :return: True if some env holds a window of ``length`` entries."""
+        return bool((self.counts >= length).any())
+
     def sample(self, n_sequences: int, length: int, env: VecNormalize | None = None) -> SequenceSamples:
         """Draw ``n_sequences`` windows of ``length`` consecutive entries, uniformly over all windows stored.
 

@@ -123,6 +123,8 @@ class LiquidTD3(SequenceOffPolicyAlgorithm):
         :param gradient_steps: critic updates.
         :param batch_size: steps per update (``batch_size // seq_len`` sequences).
         """
+        if not self._replay_ready():
+            return
         self.policy.set_training_mode(True)
         self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
         logs: dict[str, list[float]] = {"actor_loss": [], "critic_loss": []}

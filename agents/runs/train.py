@@ -181,8 +181,9 @@ def train_run(config: RunConfig, path: str | os.PathLike[str], progress_bar: boo
     if eval_callback is not None and eval_callback._logged() != model.num_timesteps:
         eval_callback.init_callback(model)
         eval_callback.evaluate()
-    # with its streams: extending the run (--resume --timesteps N) goes on from the same random streams
-    save_model_state(model, folder.model_state, config, streams=capture_streams(model))
+    # with its streams and an off-policy replay buffer: extending the run (--resume --timesteps N)
+    # goes on as the run with that budget would have
+    save_model_state(model, folder.model_state, config, replay_buffer=True, streams=capture_streams(model))
     export_weights(model, folder.weights, config)
     folder.write_info(status="done", timesteps=int(model.num_timesteps))
     return model

@@ -73,11 +73,20 @@ def test_resumed_run_ends_with_the_weights_of_the_uninterrupted_run(tmp_path, mo
         np.testing.assert_array_equal(cut[key], whole[key], err_msg=key)
 
 
-def test_an_extended_run_ends_with_the_weights_of_a_run_with_that_budget(tmp_path):
+SAC_TINY = {"learning_starts": 40, "batch_size": 16, "seq_len": 8, "burn_in": 4, "policy_kwargs": {"units": 8, "q_head": [16]}}
+
+
+@pytest.mark.parametrize("env_id, algo, hyperparams", [
+    ("Pendulum-v1", "LiquidPPO", LIQUID),  # constant schedules
+    ("NCPControl/PendulumNoVel-v1", "LiquidSAC", SAC_TINY),  # the final model keeps the replay buffer
+    ("NCPControl/PendulumNoVel-v1", "LiquidTD3", SAC_TINY),
+])
+def test_an_extended_run_ends_with_the_weights_of_a_run_with_that_budget(tmp_path, env_id, algo, hyperparams):
     from ncp_control.agents.runs import extend_run
 
     torch.set_num_threads(1)
-    config = _config("Pendulum-v1", "CfCPolicy", "LiquidPPO", LIQUID)  # constant schedules
+    config = _config(env_id, "CfCPolicy", algo, hyperparams)
+    config.checkpoint_freq = 0  # the finished run's model/ is all there is to go on from
     whole = _weights(train_run(config, tmp_path / "whole"))
     config.timesteps = 128
     train_run(config, tmp_path / "short")

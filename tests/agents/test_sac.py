@@ -125,6 +125,22 @@ def test_replay_buffer_files_round_trip_without_pickle(tmp_path: Path) -> None:
         other.load_replay_buffer(tmp_path)
 
 
+@pytest.mark.parametrize("algo", [LiquidSAC, LiquidTD3])
+def test_a_model_loaded_without_its_replay_buffer_learns_on_once_it_holds_a_sequence(
+        algo: type[LiquidSAC | LiquidTD3], tmp_path: Path) -> None:
+    model = algo("CfCPolicy", "Pendulum-v1", seed=0, policy_kwargs=SMALL["CfCPolicy"], **FAST)
+    model.learn(30)
+    model.save(tmp_path / "model.zip")  # SB3's save leaves the replay buffer out
+    loaded = algo.load(tmp_path / "model.zip", env=gym.make("Pendulum-v1"))
+    updates = loaded._n_updates
+    with pytest.warns(RuntimeWarning, match="holds no sequence of burn_in \\+ seq_len \\+ 1 = 7 entries") as caught:
+        loaded.learn(6, reset_num_timesteps=False)  # 6 entries: no window of 7 yet
+    assert len([w for w in caught if "holds no sequence" in str(w.message)]) == 1  # one warning, not one per step
+    assert loaded._n_updates == updates
+    loaded.learn(10, reset_num_timesteps=False)
+    assert loaded._n_updates > updates  # learning again once a window is stored
+
+
 def test_predict_state_carries_memory_and_resets() -> None:
     model = LiquidSAC("CfCPolicy", "Pendulum-v1", seed=0, policy_kwargs=SMALL["CfCPolicy"], **FAST)
     obs = np.ones((1, 3), np.float32)
