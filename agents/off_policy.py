@@ -173,6 +173,7 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
         self.seq_len = seq_len
         self.burn_in = burn_in
         self.use_info_dt = use_info_dt
+        self._warned_replay_short = False
         self._last_state: th.Tensor | None = None
         self._next_state: th.Tensor | None = None
         self._last_timespans: np.ndarray | None = None
@@ -275,14 +276,19 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
 
     # ------------------------------------------------------------------ replay
 
+    @property
+    def _window_length(self) -> int:
+        """Entries per sampled window: the burn-in, the ``seq_len`` learned steps and the next entry."""
+        return self.burn_in + self.seq_len + 1
+
     def _replay_ready(self) -> bool:
         """True once some env's stream in the replay buffer holds a whole window. A model loaded
         without its replay buffer (SB3's ``save`` leaves it out) fills it again first: its
         updates wait until then, with one warning."""
-        length = self.burn_in + self.seq_len + 1
+        length = self._window_length
         if self.replay_buffer.holds(length):
             return True
-        if not getattr(self, "_warned_replay_short", False):
+        if not self._warned_replay_short:
             self._warned_replay_short = True
             warnings.warn(f"{type(self).__name__}: the replay buffer holds no sequence of burn_in + seq_len + 1 = "
                           f"{length} entries (a model loaded without its replay buffer: load_replay_buffer restores "
@@ -291,8 +297,7 @@ class SequenceOffPolicyAlgorithm(RecurrentAlgorithmMixin, OffPolicyAlgorithm):  
 
     def _sample_windows(self, batch_size: int) -> SequenceSamples:
         """:param batch_size: steps (``batch_size // seq_len`` windows of ``burn_in + seq_len + 1`` entries)."""
-        return self.replay_buffer.sample(batch_size // self.seq_len, self.burn_in + self.seq_len + 1,
-                                         env=self._vec_normalize_env)
+        return self.replay_buffer.sample(batch_size // self.seq_len, self._window_length, env=self._vec_normalize_env)
 
     def _windows(self, samples: SequenceSamples) -> ReplayWindows:
         """The sampled windows from the first learned step on (the burn-in cut off)."""

@@ -155,10 +155,10 @@ class SequenceReplayBuffer:
         :return: the windows (:class:`SequenceSamples`).
         :raises UserError: if no env holds ``length`` entries yet.
         """
-        windows = np.maximum(self.counts - length + 1, 0)
-        if windows.sum() == 0:
+        if not self.holds(length):
             raise UserError(f"the replay buffer holds {int(self.counts.max())} entries per env, fewer than a sequence "
                             f"({length}): raise learning_starts or shorten seq_len + burn_in")
+        windows = np.maximum(self.counts - length + 1, 0)
         envs = np.random.choice(self.n_envs, size=n_sequences, p=windows / windows.sum())
         offsets = (np.random.random(n_sequences) * windows[envs]).astype(np.int64)
         oldest = (self.positions[envs] - self.counts[envs]) % self.per_env
