@@ -321,7 +321,7 @@ class RunKey:
 def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
                       clock: Callable[[], float] = time.perf_counter,
                       checkpoints: str | os.PathLike[str] | None = None, checkpoint_every: int = 0,
-                      eval_envs: int = 1) -> dict[str, Any]:
+                      eval_envs: int = 1, report: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train one agent for ``key.steps`` and evaluate it; resume it from its checkpoint if it has one.
 
     :param key: the run.
@@ -333,6 +333,8 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
         :mod:`ncp_control.agents.benchmark_resume`); the run goes on from its own checkpoint there.
     :param checkpoint_every: env steps between checkpoints (0: none); their time is not counted.
     :param eval_envs: envs each evaluation steps together (:func:`evaluate`; the benchmark: 1).
+    :param report: called with one line after each evaluation and each checkpoint, so that a run
+        of hours says how far it has come (None: silent).
     :return: the key's fields plus ``mean_return``, ``train_seconds``, ``curve``
         (``[[steps, seconds, return], ...]``) and ``seconds_to_threshold`` (None if never).
     """
@@ -357,12 +359,17 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
     def trained(now: float) -> float:
         return now - start - spent["other"]
 
+    def say(what: str) -> None:
+        if report is not None:
+            report(f"  {key.agent} norm={key.normalize} seed {key.seed}: {what}")
+
     class _Probe(BaseCallback):
         def _on_rollout_start(self) -> None:  # between two rollouts: nothing half-collected
             if saved.due(self.num_timesteps):
                 begin = clock()
                 saved.save(model, RunProgress(curve, round(trained(begin), 2), progress.next_eval))
                 spent["other"] += clock() - begin
+                say(f"checkpoint at {self.num_timesteps} steps")
 
         def _on_step(self) -> bool:
             if eval_every and self.num_timesteps >= progress.next_eval:
@@ -371,6 +378,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
                 value = evaluate(model, key.env_id, key.seed, eval_episodes, eval_envs)
                 curve.append([self.num_timesteps, round(trained(begin), 2), value])
                 spent["other"] += clock() - begin
+                say(f"{self.num_timesteps} of {key.steps} steps, return {value:.1f}, {trained(clock()):.0f} s of training")
             return True
 
     if key.steps > model.num_timesteps:

@@ -20,6 +20,15 @@ from tqdm.auto import tqdm
 BAR_FORMAT = "{desc}: {n_fmt}/{total_fmt} {unit} [{elapsed}<{remaining}, {rate_fmt}]"
 
 
+def write_line(line: str) -> None:
+    """Print a message above any bar of this process, without breaking it (and where there is
+    none, as a plain line: a worker process reporting on its long task).
+
+    :param line: the message.
+    """
+    tqdm.write(line)
+
+
 class Progress:
     """A progress bar over ``total`` units of work.
 
@@ -63,7 +72,7 @@ class Progress:
 
     def write(self, line: str) -> None:
         """:param line: a message printed above the bar (without breaking it)."""
-        self._bar.write(line)
+        write_line(line)
 
     def close(self) -> None:
         """Finish the bar."""

@@ -65,9 +65,11 @@ def _parser() -> argparse.ArgumentParser:
 def _run(job: tuple[Any, int, int, str, str, int]) -> dict[str, Any]:
     from ncp_control.agents.benchmark import append_result, train_and_measure
     from ncp_control.agents.benchmark_resume import RunCheckpoints
+    from ncp_control.agents.progress import write_line
 
     key, episodes, every, results, checkpoints, checkpoint_every = job
-    record = train_and_measure(key, episodes, every, checkpoints=checkpoints, checkpoint_every=checkpoint_every)
+    record = train_and_measure(key, episodes, every, checkpoints=checkpoints, checkpoint_every=checkpoint_every,
+                               report=write_line)  # a line per evaluation and checkpoint: long runs show progress
     append_result(results, record)
     RunCheckpoints(checkpoints, key.as_dict(), checkpoint_every).clear()  # its line is written: nothing to resume
     return record

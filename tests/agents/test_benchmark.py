@@ -92,6 +92,8 @@ def test_bench_learning_runs_resumes_and_prints_the_table(tmp_path: Path, capsys
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "0 of 2 runs already" in out
+    for agent in ("LiquidPPO:CfCPolicy", "RecurrentPPO:MlpLstmPolicy"):  # a line per evaluation: long runs show progress
+        assert f"{agent} norm=zoo seed 0: 128 of 256 steps, return " in out
     lines = [json.loads(line) for line in results.read_text().splitlines()]
     assert sorted(r["agent"] for r in lines) == ["LiquidPPO:CfCPolicy", "RecurrentPPO:MlpLstmPolicy"]
     assert all(len(r["curve"]) == 3 and r["curve"][-1][0] == 256 for r in lines)
@@ -172,7 +174,12 @@ def test_a_run_stopped_part_way_resumes_from_its_checkpoint_as_if_never_stopped(
     from ncp_control.agents.benchmark_resume import RunCheckpoints, checkpoint_folder
 
     key = RunKey(env_id, agent, "zoo", 0, steps, "default")
-    whole = train_and_measure(key, 1, every, checkpoints=tmp_path / "whole", checkpoint_every=every)
+    lines: list[str] = []
+    whole = train_and_measure(key, 1, every, checkpoints=tmp_path / "whole", checkpoint_every=every,
+                              report=lines.append)
+    label = f"  {agent} norm=zoo seed 0: "
+    assert any(line.startswith(f"{label}checkpoint at ") for line in lines), lines  # progress of a long run
+    assert any(line.startswith(f"{label}{every} of {steps} steps, return ") for line in lines), lines
     save = RunCheckpoints.save
 
     def save_then_stop(self: RunCheckpoints, *args: object) -> None:
