@@ -318,6 +318,12 @@ class RunKey:
         return tuple(self.__dict__.values())
 
 
+def run_label(run: dict[str, Any]) -> str:
+    """:param run: a :class:`RunKey` as a dict, or a results record.
+    :return: how progress lines name the run: ``"AGENT norm=NORMALIZE seed SEED"``."""
+    return f"{run['agent']} norm={run['normalize']} seed {run['seed']}"
+
+
 def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
                       clock: Callable[[], float] = time.perf_counter,
                       checkpoints: str | os.PathLike[str] | None = None, checkpoint_every: int = 0,
@@ -350,8 +356,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
     resumed = saved.resume(model)
     progress = resumed or RunProgress(next_eval=eval_every)
     if resumed is not None:
-        print(f"{key.agent} norm={key.normalize} seed {key.seed}: resumed at step {model.num_timesteps} "
-              f"from {saved.path}", flush=True)
+        print(f"{run_label(key.as_dict())}: resumed at step {model.num_timesteps} from {saved.path}", flush=True)
     curve = progress.curve
     start = clock() - progress.train_seconds
     spent = {"other": 0.0}  # evaluations and checkpoints
@@ -361,7 +366,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
 
     def say(what: str) -> None:
         if report is not None:
-            report(f"  {key.agent} norm={key.normalize} seed {key.seed}: {what}")
+            report(f"  {run_label(key.as_dict())}: {what}")
 
     class _Probe(BaseCallback):
         def _on_rollout_start(self) -> None:  # between two rollouts: nothing half-collected

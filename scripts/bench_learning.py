@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         parse_agent,
         read_results,
         recipe_of,
+        run_label,
         summarize,
     )
 
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             pool = ProcessPoolExecutor(max_workers=args.jobs)
             finished = pool.map(_run, jobs)
         for record in finished:
-            bar.write(f"  {record['agent']} norm={record['normalize']} seed {record['seed']}: "
+            bar.write(f"  {run_label(record)}: "
                       f"{record['mean_return']:.1f} in {record['train_seconds']:.0f} s")
             bar.advance()
         if args.jobs != 1:
