@@ -355,8 +355,9 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
     saved = RunCheckpoints(checkpoints, key.as_dict(), checkpoint_every)
     resumed = saved.resume(model)
     progress = resumed or RunProgress(next_eval=eval_every)
+    label = run_label(key.as_dict())
     if resumed is not None:
-        print(f"{run_label(key.as_dict())}: resumed at step {model.num_timesteps} from {saved.path}", flush=True)
+        print(f"{label}: resumed at step {model.num_timesteps} from {saved.path}", flush=True)
     curve = progress.curve
     start = clock() - progress.train_seconds
     spent = {"other": 0.0}  # evaluations and checkpoints
@@ -366,7 +367,7 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
 
     def say(what: str) -> None:
         if report is not None:
-            report(f"  {run_label(key.as_dict())}: {what}")
+            report(f"  {label}: {what}")
 
     class _Probe(BaseCallback):
         def _on_rollout_start(self) -> None:  # between two rollouts: nothing half-collected
