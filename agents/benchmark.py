@@ -339,8 +339,8 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
         :mod:`ncp_control.agents.benchmark_resume`); the run goes on from its own checkpoint there.
     :param checkpoint_every: env steps between checkpoints (0: none); their time is not counted.
     :param eval_envs: envs each evaluation steps together (:func:`evaluate`; the benchmark: 1).
-    :param report: called with one line after each evaluation and each checkpoint, so that a run
-        of hours says how far it has come (None: silent).
+    :param report: called with one line on resuming and after each evaluation and each checkpoint,
+        so that a run of hours says how far it has come (None: silent).
     :return: the key's fields plus ``mean_return``, ``train_seconds``, ``curve``
         (``[[steps, seconds, return], ...]``) and ``seconds_to_threshold`` (None if never).
     """
@@ -356,8 +356,6 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
     resumed = saved.resume(model)
     progress = resumed or RunProgress(next_eval=eval_every)
     label = run_label(key.as_dict())
-    if resumed is not None:
-        print(f"{label}: resumed at step {model.num_timesteps} from {saved.path}", flush=True)
     curve = progress.curve
     start = clock() - progress.train_seconds
     spent = {"other": 0.0}  # evaluations and checkpoints
@@ -369,6 +367,9 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
         if report is not None:
             report(f"  {label}: {what}")
 
+    if resumed is not None:
+        say(f"resumed at step {model.num_timesteps} from {saved.path}")
+
     class _Probe(BaseCallback):
         def _on_rollout_start(self) -> None:  # between two rollouts: nothing half-collected
             if saved.due(self.num_timesteps):
@@ -378,7 +379,8 @@ def train_and_measure(key: RunKey, eval_episodes: int = 20, eval_every: int = 0,
                 say(f"checkpoint at {self.num_timesteps} steps")
 
         def _on_step(self) -> bool:
-            if eval_every and self.num_timesteps >= progress.next_eval:
+            # the last step is measured after the last update, by the final evaluation below
+            if eval_every and progress.next_eval <= self.num_timesteps < key.steps:
                 progress.next_eval += eval_every
                 begin = clock()
                 value = evaluate(model, key.env_id, key.seed, eval_episodes, eval_envs)

@@ -96,7 +96,7 @@ def test_bench_learning_runs_resumes_and_prints_the_table(tmp_path: Path, capsys
         assert f"{agent} norm=zoo seed 0: 128 of 256 steps, return " in out
     lines = [json.loads(line) for line in results.read_text().splitlines()]
     assert sorted(r["agent"] for r in lines) == ["LiquidPPO:CfCPolicy", "RecurrentPPO:MlpLstmPolicy"]
-    assert all(len(r["curve"]) == 3 and r["curve"][-1][0] == 256 for r in lines)
+    assert all([point[0] for point in r["curve"]] == [128, 256] for r in lines)  # the end measured once
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "2 of 2 runs already" in out and "IQM" in out and "LiquidPPO:CfCPolicy" in out
@@ -191,10 +191,15 @@ def test_a_run_stopped_part_way_resumes_from_its_checkpoint_as_if_never_stopped(
         train_and_measure(key, 1, every, checkpoints=tmp_path / "parts", checkpoint_every=every)
     monkeypatch.setattr(RunCheckpoints, "save", save)
     assert (checkpoint_folder(tmp_path / "parts", key.as_dict()) / "state.json").is_file()
-    resumed = train_and_measure(key, 1, every, checkpoints=tmp_path / "parts", checkpoint_every=every)
+    resumed_lines: list[str] = []
+    resumed = train_and_measure(key, 1, every, checkpoints=tmp_path / "parts", checkpoint_every=every,
+                                report=resumed_lines.append)
+    assert resumed_lines[0].startswith(f"{label}resumed at step "), resumed_lines
     assert [point[0] for point in resumed["curve"]] == [point[0] for point in whole["curve"]]
     assert [point[2] for point in resumed["curve"]] == [point[2] for point in whole["curve"]]
     assert len(whole["curve"]) >= 2
+    steps_measured = [point[0] for point in whole["curve"]]
+    assert steps_measured == sorted(set(steps_measured)) and steps_measured[-1] == steps  # the end measured once
     assert resumed["mean_return"] == whole["mean_return"]
 
 
