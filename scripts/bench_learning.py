@@ -129,13 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     keys = [RunKey(args.env, agent, norm, seed, steps, args.implementation)
             for norm, agent, seed in itertools.product(args.normalize, agents, seeds)]
     todo = [key for key in keys if key.as_tuple() not in done]
-    print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {results}; {len(todo)} to train", flush=True)
+    if args.no_train:
+        print(f"{len(keys) - len(todo)} of {len(keys)} runs in {results}; the other {len(todo)} not trained (--no-train)")
+    else:
+        print(f"{len(keys) - len(todo)} of {len(keys)} runs already in {results}; {len(todo)} to train", flush=True)
     checkpoints = args.checkpoints or str(Path(results).with_suffix(".checkpoints"))
     jobs = [] if args.no_train else [(key, episodes, args.eval_every, results, checkpoints, args.checkpoint_every)
                                      for key in todo]
     from ncp_control.agents.progress import Progress
 
-    with Progress(len(jobs), "runs", "training") as bar:
+    with Progress(len(jobs), "runs", "training", enabled=bool(jobs)) as bar:
         finished: Iterator[dict[str, Any]]
         if args.jobs == 1:
             finished = (_run(job) for job in jobs)

@@ -102,8 +102,10 @@ def test_bench_learning_runs_resumes_and_prints_the_table(tmp_path: Path, capsys
     assert "2 of 2 runs already" in out and "IQM" in out and "LiquidPPO:CfCPolicy" in out
     assert len(results.read_text().splitlines()) == 2
     assert main([*argv[:-2], "--seeds", "0", "1", "--results", str(results), "--no-train", "--markdown"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "| LiquidPPO:CfCPolicy | zoo | 0: " in out and len(results.read_text().splitlines()) == 2
+    assert "2 of 4 runs in " in out and "the other 2 not trained (--no-train)" in out
+    assert "training" not in err  # no progress bar over nothing
 
 
 def test_bench_learning_refuses_unknown_agents() -> None:
