@@ -54,7 +54,7 @@ def test_pca_recovers_an_embedded_ellipse() -> None:
 
 
 def test_expressivity_grows_with_width_and_has_the_measured_ordering() -> None:
-    """Measured (3 seeds, widths 16-64, 3 layers; README table): CfC > MLP > CT-RNN > LSTM > LTC at
+    """Measured (3 seeds, widths 16-64, 3 layers; docs/performance.md, *Trajectory length*): CfC > MLP > CT-RNN > LSTM > LTC at
     every width, all but LTC longer when wider, and the LTC trajectory shrinking with depth."""
     rows = compare(kinds=("ltc", "cfc", "ctrnn", "lstm", "mlp"), widths=(12, 48), depth=2, seeds=(0, 1), steps=100)
     m = median_lengths(rows)
